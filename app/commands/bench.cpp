@@ -1,0 +1,25 @@
+// fovea bench forward: forward-pass speed against a matmul of the same FLOP count.
+#include "app/commands/commands.h"
+#include "app/commands/common.h"
+#include "core/bench/bench_forward.h"
+
+#include <iostream>
+
+namespace fovea::cli {
+
+int runBenchCommand(const Arguments& arguments) {
+    const Args args(arguments, joinNames({"arch", "runs", "warmup"}, runtimeOptionNames()), {"no-capture"});
+    const std::string what = args.positional(0, "what to benchmark (forward)");
+    if (what != "forward") throw UsageError{"unknown benchmark '" + what + "' (available: forward)"};
+    ForwardBenchOptions options;
+    options.architecture = args.value("arch", options.architecture);
+    options.runs = std::max(1, args.intValue("runs", options.runs));
+    options.warmupRuns = std::max(0, args.intValue("warmup", options.warmupRuns));
+    options.threads = args.intValue("threads", 0);
+    options.device = args.value("device", "cpu");
+    options.capture = !args.has("no-capture");
+    std::cout << benchForward(options).summary();
+    return 0;
+}
+
+}  // namespace fovea::cli

@@ -1,0 +1,22 @@
+// The headless subcommands of `fovea`. Each takes its arguments (after the command name) and
+// returns the process exit code; bad input surfaces as fovea::Error, wrong usage as UsageError.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fovea::cli {
+
+using Arguments = std::vector<std::string>;
+
+int runInfoCommand(const Arguments& arguments);
+int runRunCommand(const Arguments& arguments);
+int runDumpCommand(const Arguments& arguments);
+int runDemoCommand(const Arguments& arguments);
+int runTrainDemoCommand(const Arguments& arguments);
+int runBenchCommand(const Arguments& arguments);
+
+// Where the shipped demo model lives (source tree when run from a build, or the install).
+std::string findDemoModel();
+
+}  // namespace fovea::cli

@@ -1,0 +1,68 @@
+// fovea: the desktop workbench (no command) and its headless commands.
+#include "app/cli_args.h"
+#include "app/commands/commands.h"
+#include "core/util/error.h"
+#include "core/util/progress.h"
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kUsage =
+    "usage: fovea <command> [arguments]\n"
+    "\n"
+    "commands:\n"
+    "  info MODEL [--json]                     what a model is: family, layers, heads, tokens, preprocessing\n"
+    "  run MODEL INPUT --out FILE.png|FILE.npy  one attention map over the image\n"
+    "      [--method raw|rollout] [--layer L] [--head H|mean|max|min] [--query cls|dist|regK|ROW,COL|N]\n"
+    "      [--discard RATIO] [--colormap NAME] [--opacity A] [--smooth]\n"
+    "  dump MODEL INPUT --out FILE.npz [--layer L]  logits, attention_<l> [H,N,N] and tokens\n"
+    "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
+    "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
+    "  bench forward [--arch NAME] [--runs N] [--threads N]   forward time with full attention capture\n"
+    "\n"
+    "MODEL is a folder with model.safetensors (+ config.json) or a .safetensors file (timm or\n"
+    "Hugging Face layout). INPUT is an image file or a float32 [1,3,H,W] .npy that is already\n"
+    "normalised. Common options: --device auto|cpu|cuda, --threads N (0 = all cores).\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace fovea::cli;
+    const std::vector<std::string> all(argv + 1, argv + argc);
+    if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+        std::fputs(kUsage, all.empty() ? stderr : stdout);
+        return all.empty() ? 2 : 0;
+    }
+    const std::map<std::string, std::function<int(const Arguments&)>> commands = {
+        {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
+        {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand}};
+    const auto command = commands.find(all[0]);
+    if (command == commands.end()) {
+        std::fprintf(stderr, "fovea: unknown command '%s'\n\n%s", all[0].c_str(), kUsage);
+        return 2;
+    }
+    try {
+        return command->second(Arguments(all.begin() + 1, all.end()));
+    } catch (const UsageError& error) {
+        std::fprintf(stderr, "fovea %s: %s (see fovea --help)\n", all[0].c_str(), error.message.c_str());
+        return 2;
+    } catch (const fovea::Cancelled&) {
+        std::fprintf(stderr, "fovea %s: cancelled\n", all[0].c_str());
+        return 130;
+    } catch (const fovea::Error& error) {
+        std::fprintf(stderr, "fovea: %s\n", error.what());
+        return 1;
+    } catch (const std::exception& error) {
+        // LibTorch and OpenCV errors can span lines; keep the first one.
+        std::string message = error.what();
+        message = message.substr(0, message.find('\n'));
+        std::fprintf(stderr, "fovea: %s\n", message.c_str());
+        return 1;
+    }
+}

@@ -1,0 +1,117 @@
+#include "core/bench/bench_forward.h"
+
+#include "core/model/runtime.h"
+#include "core/model/vit.h"
+#include "core/util/error.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+namespace fovea {
+
+namespace {
+
+Timing measure(int warmup, int runs, const std::function<void()>& work) {
+    for (int i = 0; i < warmup; ++i) work();
+    std::vector<double> times;
+    for (int i = 0; i < runs; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        work();
+        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    auto at = [&](double q) { return times[std::size_t(std::lround(q * double(times.size() - 1)))]; };
+    return {at(0.5), at(0.1), at(0.9)};
+}
+
+// Multiply-add count x2 of every GEMM in one forward pass (batch 1).
+double forwardFlops(const ModelSpec& spec) {
+    const double n = spec.tokenCount(), d = spec.embedDim, m = spec.mlpHidden;
+    const double patches = double(spec.gridRows()) * spec.gridCols();
+    const double perBlock = 2 * n * d * 3 * d + 2 * 2 * n * n * d + 2 * n * d * d + 2 * 2 * n * d * m;
+    return spec.depth * perBlock + 2 * patches * (spec.channels * spec.patchSize * spec.patchSize) * d +
+           2 * d * std::max(spec.numClasses, 0);
+}
+
+}  // namespace
+
+ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
+    std::optional<ModelSpec> spec = specFromTimmName(options.architecture);
+    if (!spec) throw Error("bench: '" + options.architecture + "' is not a well-known timm ViT name (e.g. vit_base_patch16_224)");
+    RuntimeOptions runtime;
+    runtime.threads = options.threads;
+    runtime.device = options.device;
+    applyRuntimeOptions(runtime);
+    const std::string device = resolveDevice(options.device);
+    VitModel model(*spec, initializeVitWeights(*spec, 1), device);
+
+    ImageInput input;
+    input.height = spec->imageHeight;
+    input.width = spec->imageWidth;
+    input.pixels.resize(std::size_t(3) * input.height * input.width);
+    const at::Tensor noise = at::randn({3, input.height, input.width});
+    std::copy(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel(), input.pixels.begin());
+
+    ForwardBenchResult result;
+    result.architecture = options.architecture;
+    result.threads = runtimeThreads();
+    result.tokens = spec->tokenCount();
+    result.gflop = forwardFlops(*spec) / 1e9;
+    const CaptureRequest request = options.capture ? CaptureRequest() : CaptureRequest::nothing();
+    std::size_t captured = 0;
+    result.forward = measure(options.warmupRuns, options.runs, [&] {
+        captured = model.run(input, request).attention.storedBytes();
+    });
+    result.captureMegabytes = double(captured) / (1024.0 * 1024.0);
+
+    c10::InferenceMode inference;
+    const at::Device target(device);
+    // A square matmul with the same FLOP count: 2 n^3 = flops.
+    const int64_t side = std::lround(std::cbrt(result.gflop * 1e9 / 2.0));
+    const at::Tensor a = at::randn({side, side}, target), b = at::randn({side, side}, target);
+    result.matmul = measure(options.warmupRuns, options.runs, [&] {
+        at::Tensor c = at::mm(a, b);
+        if (target.is_cuda()) c.cpu();
+    });
+    // The model's GEMM shapes without anything around them.
+    const int64_t n = spec->tokenCount(), d = spec->embedDim, m = spec->mlpHidden, h = spec->numHeads;
+    const at::Tensor x = at::randn({n, d}, target), wqkv = at::randn({3 * d, d}, target), wproj = at::randn({d, d}, target);
+    const at::Tensor w1 = at::randn({m, d}, target), w2 = at::randn({d, m}, target), hidden = at::randn({n, m}, target);
+    const at::Tensor q = at::randn({h, n, d / h}, target), scores = at::randn({h, n, n}, target);
+    result.modelGemms = measure(options.warmupRuns, options.runs, [&] {
+        for (int l = 0; l < spec->depth; ++l) {
+            at::linear(x, wqkv);
+            at::matmul(q, q.transpose(1, 2));
+            at::matmul(scores, q);
+            at::linear(x, wproj);
+            at::linear(x, w1);
+            at::linear(hidden, w2);
+        }
+        if (target.is_cuda()) x.cpu();
+    });
+    return result;
+}
+
+std::string ForwardBenchResult::summary() const {
+    char text[1024];
+    auto gflops = [&](double ms) { return gflop / (ms / 1000.0); };
+    std::snprintf(text, sizeof(text),
+                  "%s: %d tokens, %.2f GFLOP per forward, %d threads\n"
+                  "  forward + full capture  median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s  capture %.1f MiB\n"
+                  "  matmul, same FLOPs      median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s\n"
+                  "  model GEMMs only        median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s\n"
+                  "  ratio forward / matmul      %.2fx   (goal <= 1.2x)\n"
+                  "  ratio forward / model GEMMs %.2fx\n",
+                  architecture.c_str(), tokens, gflop, threads, forward.median, forward.p10, forward.p90,
+                  gflops(forward.median), captureMegabytes, matmul.median, matmul.p10, matmul.p90, gflops(matmul.median),
+                  modelGemms.median, modelGemms.p10, modelGemms.p90, gflops(modelGemms.median),
+                  forward.median / matmul.median, forward.median / modelGemms.median);
+    return text;
+}
+
+}  // namespace fovea

@@ -1,0 +1,44 @@
+// `fovea bench forward`: how fast a ViT forward pass with full attention capture runs, against
+// a plain LibTorch matmul of the same FLOP count measured in the same run, so the ratio says how
+// far the model is from matmul-bound whatever machine it runs on.
+//
+//     ForwardBenchOptions options;           // vit_base_patch16_224, 10 runs
+//     ForwardBenchResult result = benchForward(options);
+//     std::cout << result.summary();
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fovea {
+
+struct ForwardBenchOptions {
+    std::string architecture = "vit_base_patch16_224";
+    int runs = 10;
+    int warmupRuns = 2;
+    int threads = 0;  // 0: all available cores
+    bool capture = true;
+    std::string device = "cpu";
+};
+
+struct Timing {
+    double median = 0.0;  // milliseconds
+    double p10 = 0.0;
+    double p90 = 0.0;
+};
+
+struct ForwardBenchResult {
+    std::string architecture;
+    int threads = 0;
+    int tokens = 0;
+    double gflop = 0.0;              // one forward pass
+    Timing forward;                   // model.run with capture
+    Timing matmul;                    // one square matmul of the same FLOP count
+    Timing modelGemms;                // the model's own GEMM shapes, back to back, nothing else
+    double captureMegabytes = 0.0;
+    std::string summary() const;
+};
+
+ForwardBenchResult benchForward(const ForwardBenchOptions& options);
+
+}  // namespace fovea

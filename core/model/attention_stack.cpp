@@ -1,0 +1,138 @@
+#include "core/model/attention_stack.h"
+
+#include "core/io/safetensors.h"
+#include "core/util/error.h"
+#include "core/util/system.h"
+
+#include <algorithm>
+
+namespace fovea {
+
+CaptureRequest CaptureRequest::nothing() {
+    CaptureRequest request;
+    request.attention = false;
+    return request;
+}
+
+bool CaptureRequest::wantsLayer(int layer) const {
+    if (!attention) return false;
+    return layers.empty() || std::find(layers.begin(), layers.end(), layer) != layers.end();
+}
+
+namespace {
+
+std::vector<int> resolveSelection(const std::vector<int>& selection, int count, const char* what) {
+    if (selection.empty()) {
+        std::vector<int> all(static_cast<std::size_t>(count));
+        for (int i = 0; i < count; ++i) all[std::size_t(i)] = i;
+        return all;
+    }
+    std::vector<int> sorted = selection;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (int index : sorted) {
+        if (index < 0 || index >= count) {
+            throw Error(std::string(what) + " " + std::to_string(index) + " does not exist: the model has " +
+                        std::to_string(count) + " (0.." + std::to_string(count - 1) + ")");
+        }
+    }
+    return sorted;
+}
+
+}  // namespace
+
+std::vector<int> CaptureRequest::resolvedLayers(int modelLayers) const {
+    if (!attention) return {};
+    return resolveSelection(layers, modelLayers, "layer");
+}
+
+std::vector<int> CaptureRequest::resolvedHeads(int modelHeads) const {
+    return resolveSelection(heads, modelHeads, "head");
+}
+
+CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
+                                int tokens) {
+    CaptureEstimate estimate;
+    estimate.layers = int(request.resolvedLayers(modelLayers).size());
+    estimate.heads = int(request.resolvedHeads(modelHeads).size());
+    estimate.tokens = tokens;
+    const double perValue =
+        (request.precision == AttentionPrecision::Float16 ? 2.0 : 4.0) + (request.gradients ? 4.0 : 0.0);
+    estimate.bytes = std::size_t(double(estimate.layers) * estimate.heads * double(tokens) * tokens * perValue);
+    estimate.budgetBytes = request.memoryBudgetBytes ? request.memoryBudgetBytes : physicalMemoryBytes() / 4;
+    return estimate;
+}
+
+void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads, int tokens) {
+    const CaptureEstimate estimate = estimateCapture(request, modelLayers, modelHeads, tokens);
+    if (estimate.fits()) return;
+    throw Error("attention capture needs " + formatBytes(double(estimate.bytes)) + " (" +
+                std::to_string(estimate.layers) + " layers x " + std::to_string(estimate.heads) +
+                " heads x " + std::to_string(tokens) + "^2 tokens) but the budget is " +
+                formatBytes(double(estimate.budgetBytes)) +
+                "; capture fewer layers (--layer), fewer heads (--head), use a smaller input,"
+                " or raise the budget (--memory-budget)");
+}
+
+int AttentionLayer::headSlot(int head) const {
+    const auto it = std::find(heads.begin(), heads.end(), head);
+    return it == heads.end() ? -1 : int(it - heads.begin());
+}
+
+float AttentionLayer::value(int slot, int query, int key) const {
+    const std::size_t index = (std::size_t(slot) * tokens + std::size_t(query)) * tokens + std::size_t(key);
+    return precision == AttentionPrecision::Float16 ? halfToFloat(halfValues[index]) : floatValues[index];
+}
+
+std::vector<float> AttentionLayer::matrix(int slot) const {
+    if (slot < 0 || slot >= int(heads.size())) {
+        throw Error("layer " + std::to_string(layer) + ": head slot " + std::to_string(slot) +
+                    " was not captured");
+    }
+    const std::size_t count = std::size_t(tokens) * tokens;
+    const std::size_t offset = std::size_t(slot) * count;
+    std::vector<float> out(count);
+    if (precision == AttentionPrecision::Float16) {
+        for (std::size_t i = 0; i < count; ++i) out[i] = halfToFloat(halfValues[offset + i]);
+    } else {
+        std::copy_n(floatValues.begin() + std::ptrdiff_t(offset), count, out.begin());
+    }
+    return out;
+}
+
+std::vector<float> AttentionLayer::allValues() const {
+    if (precision == AttentionPrecision::Float32) return floatValues;
+    std::vector<float> out(halfValues.size());
+    for (std::size_t i = 0; i < halfValues.size(); ++i) out[i] = halfToFloat(halfValues[i]);
+    return out;
+}
+
+std::size_t AttentionLayer::storedBytes() const {
+    return halfValues.size() * 2 + floatValues.size() * 4 + gradient.size() * 4;
+}
+
+const AttentionLayer* AttentionStack::findLayer(int index) const {
+    for (const auto& entry : layers) {
+        if (entry.layer == index) return &entry;
+    }
+    return nullptr;
+}
+
+const AttentionLayer& AttentionStack::layer(int index) const {
+    if (const AttentionLayer* found = findLayer(index)) return *found;
+    throw Error("attention of layer " + std::to_string(index) + " was not captured (the model has " +
+                std::to_string(modelLayers) + " layers)");
+}
+
+bool AttentionStack::hasGradients() const {
+    return !layers.empty() && std::all_of(layers.begin(), layers.end(),
+                                          [](const AttentionLayer& l) { return !l.gradient.empty(); });
+}
+
+std::size_t AttentionStack::storedBytes() const {
+    std::size_t total = 0;
+    for (const auto& entry : layers) total += entry.storedBytes();
+    return total;
+}
+
+}  // namespace fovea

@@ -1,0 +1,88 @@
+// Attention capture: what to keep from a forward pass (CaptureRequest), how much memory that
+// will take (estimateCapture, checked before the run), and what comes back (AttentionStack).
+//
+//     CaptureRequest request;               // all layers, all heads, float16, no gradients
+//     request.layers = {11};                // only the last layer of ViT-B
+//     ModelOutputs out = model.run(input, request);
+//     const AttentionLayer& last = out.attention.layer(11);
+//     float a = last.value(last.headSlot(3), /*query*/ 0, /*key*/ 5);
+//
+// Storage is float16 unless float32 is asked for: a ViT-B/16 capture of all 12 layers and
+// heads is 12 x 12 x 197^2 values, 11 MiB in float16; a 1,024-token text model is 50x that.
+#pragma once
+
+#include "core/model/token_info.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fovea {
+
+enum class AttentionPrecision { Float16, Float32 };
+
+struct CaptureRequest {
+    std::vector<int> layers;  // empty: every layer
+    std::vector<int> heads;   // empty: every head
+    bool attention = true;    // false: run the model only for its outputs
+    bool gradients = false;   // also keep d(target logit)/d(attention), float32
+    int gradientTarget = -1;  // class whose logit is differentiated; -1: the top-1 class
+    AttentionPrecision precision = AttentionPrecision::Float16;
+    std::size_t memoryBudgetBytes = 0;  // 0: a quarter of physical memory
+
+    static CaptureRequest nothing();
+    bool wantsLayer(int layer) const;
+    // The selected layers / heads resolved against a model's counts (validated).
+    std::vector<int> resolvedLayers(int modelLayers) const;
+    std::vector<int> resolvedHeads(int modelHeads) const;
+};
+
+struct CaptureEstimate {
+    int layers = 0;
+    int heads = 0;
+    int tokens = 0;
+    std::size_t bytes = 0;
+    std::size_t budgetBytes = 0;
+    bool fits() const { return bytes <= budgetBytes; }
+};
+
+CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
+                                int tokens);
+// Throws fovea::Error with the needed size and how to narrow the request when over budget.
+void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads,
+                          int tokens);
+
+// Attention of one layer for the captured heads: [heads, tokens(query), tokens(key)].
+struct AttentionLayer {
+    int layer = 0;
+    std::vector<int> heads;  // model head index of each stored slot
+    int tokens = 0;
+    AttentionPrecision precision = AttentionPrecision::Float16;
+    std::vector<std::uint16_t> halfValues;  // float16 bits when precision is Float16
+    std::vector<float> floatValues;         // when precision is Float32
+    std::vector<float> gradient;            // optional, same shape, float32
+
+    int headSlot(int head) const;  // -1 when that head was not captured
+    float value(int slot, int query, int key) const;
+    // One head's matrix as float32, tokens x tokens row-major.
+    std::vector<float> matrix(int slot) const;
+    // Every captured head as float32, [heads, tokens, tokens].
+    std::vector<float> allValues() const;
+    std::size_t storedBytes() const;
+};
+
+struct AttentionStack {
+    TokenLayout tokens;
+    int modelLayers = 0;
+    int modelHeads = 0;
+    std::vector<AttentionLayer> layers;  // ascending layer order
+
+    bool empty() const { return layers.empty(); }
+    const AttentionLayer* findLayer(int layer) const;
+    const AttentionLayer& layer(int layer) const;  // throws Error if not captured
+    bool hasGradients() const;
+    std::size_t storedBytes() const;
+};
+
+}  // namespace fovea

@@ -1,0 +1,62 @@
+// ModelSpec: the neutral description of a loaded model that the CLI (`fovea info`), the GUI's
+// model panel and the analyses read. Each model family's loader fills one in from config.json
+// and the tensor names; nothing outside the loader needs to know the checkpoint layout.
+//
+//     std::unique_ptr<Model> model = openModel("checkpoints/vit_base_patch16_224");
+//     const ModelSpec& spec = model->spec();
+//     std::cout << spec.describe();          // human-readable, several lines
+//     nlohmann::json facts = spec.toJson();  // `fovea info --json`
+#pragma once
+
+#include "core/image/preprocess.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fovea {
+
+struct ModelSpec {
+    std::string family;        // "vit"
+    std::string layout;        // "timm" or "huggingface"
+    std::string architecture;  // e.g. "vit_base_patch16_224" or "ViTForImageClassification"
+    std::string sourcePath;    // folder or file it was loaded from
+    std::string weightsPath;   // the .safetensors file
+
+    // Vision transformer hyper-parameters.
+    int imageHeight = 224;  // training resolution (position embeddings are for this grid)
+    int imageWidth = 224;
+    int patchSize = 16;
+    int channels = 3;
+    int embedDim = 768;
+    int depth = 12;
+    int numHeads = 12;
+    int mlpHidden = 3072;
+    int numClasses = 0;  // 0: no classification head (features only)
+    bool classToken = true;
+    bool distillationToken = false;
+    int registerTokens = 0;
+    bool noEmbedClass = false;  // position embeddings exclude the prefix tokens
+    bool qkvBias = true;
+    bool layerScale = false;
+    double layerNormEps = 1e-6;
+    std::string pooling = "token";  // "token" or "avg"
+    bool fcNorm = false;            // LayerNorm after pooling instead of before (timm avg pool)
+
+    std::vector<std::string> labels;  // class names; empty: "class_<i>"
+    Preprocessing preprocessing;
+    std::int64_t parameterCount = 0;
+
+    int prefixTokens() const { return (classToken ? 1 : 0) + (distillationToken ? 1 : 0) + registerTokens; }
+    int gridRows() const { return imageHeight / patchSize; }
+    int gridCols() const { return imageWidth / patchSize; }
+    int tokenCount() const { return prefixTokens() + gridRows() * gridCols(); }
+    std::string labelOf(int classIndex) const;
+
+    std::string describe() const;
+    nlohmann::json toJson() const;
+};
+
+}  // namespace fovea

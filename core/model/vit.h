@@ -1,0 +1,87 @@
+// Internal (core .cpp files only): the native LibTorch Vision Transformer (ViT, DeiT, DINO,
+// DINOv2 with registers). One functional implementation serves inference with attention
+// capture, gradient capture and training (the weights are plain tensors, so the optimiser can
+// update them in place).
+//
+// References: Dosovitskiy et al., "An Image is Worth 16x16 Words" (ICLR 2021); Touvron et al.,
+// "Training data-efficient image transformers & distillation through attention" (ICML 2021,
+// distillation token); Darcet et al., "Vision Transformers Need Registers" (ICLR 2024).
+#pragma once
+
+#include "core/io/safetensors.h"
+#include "core/model/model.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace fovea {
+
+struct VitBlockWeights {
+    at::Tensor norm1Weight, norm1Bias;
+    at::Tensor qkvWeight, qkvBias;  // [3D, D], [3D] (q, k, v stacked as timm stores them)
+    at::Tensor projWeight, projBias;
+    at::Tensor norm2Weight, norm2Bias;
+    at::Tensor fc1Weight, fc1Bias, fc2Weight, fc2Bias;
+    at::Tensor layerScale1, layerScale2;  // undefined without LayerScale
+};
+
+struct VitWeights {
+    at::Tensor patchWeight, patchBias;  // conv [D, C, P, P], [D]
+    at::Tensor classToken, distillationToken, registerTokens;  // [1, n, D], undefined when absent
+    at::Tensor positionEmbedding;                               // [1, T, D]
+    std::vector<VitBlockWeights> blocks;
+    at::Tensor normWeight, normBias;      // final norm (undefined with fc_norm)
+    at::Tensor fcNormWeight, fcNormBias;  // norm after pooling (avg pooling)
+    at::Tensor headWeight, headBias;
+    at::Tensor headDistWeight, headDistBias;
+
+    // Every defined tensor with its timm name (the layout Fovea saves in).
+    std::vector<std::pair<std::string, at::Tensor*>> namedTensors();
+};
+
+// The spec a well-known timm architecture name implies (vit_base_patch16_224, deit_small_distilled_patch16_224,
+// vit_small_patch14_reg4_dinov2, ...), or nothing for names outside the table.
+std::optional<ModelSpec> specFromTimmName(const std::string& name, int numClasses = 1000);
+
+// Random initialisation as timm does for training from scratch (truncated normal 0.02).
+VitWeights initializeVitWeights(const ModelSpec& spec, std::uint64_t seed);
+
+// What a forward pass should keep, per layer.
+struct ForwardCapture {
+    std::vector<bool> layers;           // layers[l]: keep the attention of layer l
+    std::vector<at::Tensor> attention;  // filled: [B, H, N, N] for kept layers, undefined otherwise
+    bool retainGradients = false;       // call retain_grad() on kept attention
+};
+
+class VitModel final : public Model {
+public:
+    VitModel(ModelSpec spec, VitWeights weights, const std::string& device);
+
+    const ModelSpec& spec() const override { return m_spec; }
+    TokenLayout tokenLayout(int height, int width) const override;
+    ModelOutputs run(const ImageInput& input, const CaptureRequest& request) override;
+    std::string deviceName() const override { return m_device; }
+
+    // pixels [B, C, H, W] on the model's device -> logits [B, classes]. Differentiable.
+    at::Tensor forward(const at::Tensor& pixels, ForwardCapture* capture = nullptr);
+    VitWeights& weights() { return m_weights; }
+    // Position embeddings for a gh x gw patch grid (bicubic resampling when it differs from the
+    // training grid, the way the checkpoint's own library does it).
+    at::Tensor positionEmbeddingFor(int gridRows, int gridCols);
+    void saveSafetensors(const std::string& path, const std::map<std::string, std::string>& metadata) const;
+
+private:
+    at::Tensor embed(const at::Tensor& pixels);
+    at::Tensor head(const at::Tensor& tokens);
+
+    ModelSpec m_spec;
+    VitWeights m_weights;
+    std::string m_device;
+    std::map<std::pair<int, int>, at::Tensor> m_resampledPositions;
+};
+
+}  // namespace fovea

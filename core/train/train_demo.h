@@ -26,11 +26,11 @@ namespace fovea {
 struct DemoTrainingOptions {
     std::string outputDir = "resources/models/shapes-vit";
     std::uint64_t seed = 20261122;
-    int steps = 6000;
-    int batchSize = 96;
+    int steps = 5000;
+    int batchSize = 64;
     double learningRate = 1e-3;
     double weightDecay = 0.05;
-    int warmupSteps = 300;
+    int warmupSteps = 250;
     int threads = 0;            // 0: every available core
     int heldOutScenes = 2000;   // accuracy
     int pointingScenes = 500;   // pointing game

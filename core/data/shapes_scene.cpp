@@ -159,7 +159,10 @@ cv::Point placeInside(const Shape& shape, int imageSize, SplitMix64& random) {
             random.uniformInt(-shape.extent.y, limit - shape.extent.br().y)};
 }
 
-// A saturated colour from a hue wheel of 6 x 256 steps, darkened and paled a little at random.
+// A bright colour from a hue wheel of 6 x 256 steps, paled at random. Objects are always
+// brighter than the dark background in every channel's sum, so "where the objects are" is a
+// linear function of a patch's pixels (a ViT's patch embedding is linear); their hue is random,
+// so the class can only come from the shape.
 cv::Vec3b saturatedColor(SplitMix64& random) {
     const int hue = random.uniformInt(0, 6 * 256 - 1);
     const int ramp = hue % 256;
@@ -172,8 +175,8 @@ cv::Vec3b saturatedColor(SplitMix64& random) {
         case 4: red = ramp, blue = 255; break;
         default: red = 255, blue = 255 - ramp; break;
     }
-    const int value = random.uniformInt(175, 255);
-    const int pale = random.uniformInt(0, 50);  // 0 keeps the colour fully saturated
+    const int value = random.uniformInt(205, 255);
+    const int pale = random.uniformInt(100, 170);  // 0 would keep the colour fully saturated
     const auto shade = [&](int channel) {
         const int darkened = channel * value / 255;
         return static_cast<std::uint8_t>(darkened + (value - darkened) * pale / 255);
@@ -282,7 +285,7 @@ Scene generateScene(std::uint64_t seed, const SceneOptions& options) {
     scene.seed = seed;
     scene.label = randomClass(random);
 
-    const int gray = random.uniformInt(70, 160);
+    const int gray = random.uniformInt(35, 80);
     const cv::Vec3i base(gray + random.uniformInt(-12, 12), gray + random.uniformInt(-12, 12),
                          gray + random.uniformInt(-12, 12));
     scene.image = makeBackground(options.size, base, options.texturedBackground, random);

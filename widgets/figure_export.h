@@ -1,0 +1,18 @@
+// Writes a figure drawn by a HeatmapPainter as PNG (raster at `dpi`), SVG or PDF (vector), chosen
+// by the file extension. The file appears complete or not at all (QSaveFile).
+//
+//     exportFigure(figure, "attention.svg");                 // size: figure.preferredSize()
+//     exportFigure(figure, "attention.png", {}, /*dpi*/ 300);
+#pragma once
+
+#include "widgets/heatmap_painter.h"
+
+#include <QSizeF>
+#include <QString>
+
+namespace fovea {
+
+// Throws fovea::Error naming the path for an unknown extension or a failed write.
+void exportFigure(const HeatmapPainter& figure, const QString& path, QSizeF sizePoints = {}, int dpi = 300);
+
+}  // namespace fovea

@@ -25,6 +25,11 @@ const char* kUsage =
     "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
     "  bench forward [--arch NAME] [--runs N] [--threads N]   forward time with full attention capture\n"
+#ifdef FOVEA_HAS_GUI
+    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH]\n"
+    "                                          the workbench window (also: fovea with no command)\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap] [--dpi N]   a session's figure, headless\n"
+#endif
     "\n"
     "MODEL is a folder with model.safetensors (+ config.json) or a .safetensors file (timm or\n"
     "Hugging Face layout). INPUT is an image file or a float32 [1,3,H,W] .npy that is already\n"
@@ -35,25 +40,36 @@ const char* kUsage =
 int main(int argc, char** argv) {
     using namespace fovea::cli;
     const std::vector<std::string> all(argv + 1, argv + argc);
-    if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+#ifdef FOVEA_HAS_GUI
+    std::vector<std::string> withCommand = all;
+    if (withCommand.empty()) withCommand = {"gui"};
+#else
+    const std::vector<std::string>& withCommand = all;
+#endif
+    if (withCommand.empty() || (!all.empty() && (all[0] == "--help" || all[0] == "-h" || all[0] == "help"))) {
         std::fputs(kUsage, all.empty() ? stderr : stdout);
         return all.empty() ? 2 : 0;
     }
     const std::map<std::string, std::function<int(const Arguments&)>> commands = {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
-        {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand}};
-    const auto command = commands.find(all[0]);
+        {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
+#ifdef FOVEA_HAS_GUI
+        {"gui", runGuiCommand},     {"export", runExportCommand},
+#endif
+    };
+    const std::string& name = withCommand[0];
+    const auto command = commands.find(name);
     if (command == commands.end()) {
-        std::fprintf(stderr, "fovea: unknown command '%s'\n\n%s", all[0].c_str(), kUsage);
+        std::fprintf(stderr, "fovea: unknown command '%s'\n\n%s", name.c_str(), kUsage);
         return 2;
     }
     try {
-        return command->second(Arguments(all.begin() + 1, all.end()));
+        return command->second(Arguments(withCommand.begin() + 1, withCommand.end()));
     } catch (const UsageError& error) {
-        std::fprintf(stderr, "fovea %s: %s (see fovea --help)\n", all[0].c_str(), error.message.c_str());
+        std::fprintf(stderr, "fovea %s: %s (see fovea --help)\n", name.c_str(), error.message.c_str());
         return 2;
     } catch (const fovea::Cancelled&) {
-        std::fprintf(stderr, "fovea %s: cancelled\n", all[0].c_str());
+        std::fprintf(stderr, "fovea %s: cancelled\n", name.c_str());
         return 130;
     } catch (const fovea::Error& error) {
         std::fprintf(stderr, "fovea: %s\n", error.what());

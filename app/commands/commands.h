@@ -15,6 +15,10 @@ int runDumpCommand(const Arguments& arguments);
 int runDemoCommand(const Arguments& arguments);
 int runTrainDemoCommand(const Arguments& arguments);
 int runBenchCommand(const Arguments& arguments);
+#ifdef FOVEA_HAS_GUI
+int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
+int runExportCommand(const Arguments& arguments);
+#endif
 
 // Where the shipped demo model lives (source tree when run from a build, or the install).
 std::string findDemoModel();

@@ -139,7 +139,7 @@ private Q_SLOTS:
             shot.save(qEnvironmentVariable("FOVEA_TEST_OUTPUT_DIR") + "/heatmap_view.png");
         }
         QSignalSpy hovered(&view, &HeatmapView::cellHovered);
-        const QRectF image = view.figure().imageRect(QRectF(view.rect()));
+        const QRectF image = view.figure().imageRect(view.figureRect());
         const QPoint inCell(int(image.left() + image.width() * 2.5 / 4), int(image.top() + image.height() * 1.5 / 4));
         QMouseEvent move(QEvent::MouseMove, QPointF(inCell), view.mapToGlobal(QPointF(inCell)), Qt::NoButton,
                          Qt::NoButton, Qt::NoModifier);

@@ -1,0 +1,143 @@
+// fovea gui: the workbench window (also `fovea` with no command); fovea export: a session's
+// figure written headless. Both need Qt; they exist only in GUI builds.
+#include "app/cli_args.h"
+#include "app/commands/commands.h"
+#include "app/commands/common.h"
+#include "core/model/registry.h"
+#include "core/session/session.h"
+#include "core/util/error.h"
+#include "widgets/figure_builder.h"
+#include "widgets/figure_export.h"
+#include "widgets/job_runner.h"
+#include "widgets/main_window.h"
+
+#include <QApplication>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QTimer>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace fovea::cli {
+namespace {
+
+bool haveDisplay() {
+    const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
+    if (!platform.isEmpty()) return true;  // the user chose (offscreen, xcb, wayland, ...)
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+void setApplicationNames() {
+    QCoreApplication::setOrganizationName("Fovea");
+    QCoreApplication::setApplicationName("Fovea");
+    QCoreApplication::setApplicationVersion(FOVEA_VERSION);
+}
+
+}  // namespace
+
+int runGuiCommand(const Arguments& arguments) {
+    const Args args(arguments, {"session", "screenshot", "size", "model"}, {});
+    const bool screenshot = args.has("screenshot");
+    if (!haveDisplay()) {
+        if (!screenshot) {
+            throw Error("fovea gui", "no display (DISPLAY is not set); run it on a desktop, under xvfb-run, or with "
+                                     "QT_QPA_PLATFORM=offscreen; the headless commands work without one");
+        }
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
+    static int argc = 1;
+    static char name[] = "fovea";
+    static char* argv[] = {name, nullptr};
+    QApplication app(argc, argv);
+    setApplicationNames();
+    MainWindow window;
+    if (args.has("size")) {
+        const QStringList parts = QString::fromStdString(args.value("size")).split('x');
+        if (parts.size() != 2 || parts[0].toInt() <= 0 || parts[1].toInt() <= 0) throw UsageError{"--size must be WIDTHxHEIGHT"};
+        window.resize(parts[0].toInt(), parts[1].toInt());
+    }
+    if (screenshot) window.setQuiet(true);
+    if (args.has("session") && !window.openSession(QString::fromStdString(args.value("session")))) {
+        throw Error(args.value("session"), window.lastError().toStdString());
+    }
+    if (args.has("model")) window.openModel(QString::fromStdString(args.value("model")));
+    QStringList inputs;
+    for (const std::string& path : args.positional()) {
+        if (QFileInfo(QString::fromStdString(path)).isDir() || QString::fromStdString(path).endsWith(".safetensors")) {
+            window.openModel(QString::fromStdString(path));
+        } else if (QString::fromStdString(path).endsWith(".fovea")) {
+            window.openSession(QString::fromStdString(path));
+        } else {
+            inputs << QString::fromStdString(path);
+        }
+    }
+    window.addInputs(inputs);
+    window.show();
+    if (!screenshot) return app.exec();
+
+    // Wait until every job is done, then grab the window and leave.
+    const QString out = QString::fromStdString(args.value("screenshot"));
+    int status = 0;
+    auto grab = [&] {
+        QTimer::singleShot(100, &window, [&] {
+            if (window.jobs()->busy()) return;
+            if (!window.grab().save(out)) {
+                std::fprintf(stderr, "fovea: %s: cannot write the screenshot\n", qPrintable(out));
+                status = 1;
+            } else if (!window.lastError().isEmpty()) {
+                std::fprintf(stderr, "fovea: warning: %s\n", qPrintable(window.lastError()));
+            }
+            app.quit();
+        });
+    };
+    QObject::connect(window.jobs(), &JobRunner::idle, &window, grab);
+    QTimer::singleShot(0, &window, [&] {
+        if (!window.jobs()->busy()) grab();
+    });
+    QTimer::singleShot(300000, &window, [&] {
+        std::fprintf(stderr, "fovea: screenshot: jobs still running after 300 s\n");
+        status = 1;
+        app.quit();
+    });
+    app.exec();
+    return status;
+}
+
+int runExportCommand(const Arguments& arguments) {
+    const Args args(arguments, joinNames({"view", "out", "dpi", "width", "height"}, runtimeOptionNames()), {});
+    const std::string sessionPath = args.positional(0, "SESSION.fovea");
+    const std::string out = args.value("out");
+    if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
+    const std::string view = args.value("view", "heatmap");
+    if (view != "heatmap") {
+        throw UsageError{"--view " + view + " is not available in this version (heatmap is)"};
+    }
+    const SessionLoad load = loadSession(sessionPath);
+    for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
+    if (load.state.modelPath.empty()) throw Error(sessionPath, "the session names no model");
+    if (load.state.currentInput < 0) throw Error(sessionPath, "the session has no input that exists");
+
+    if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "fovea";
+    static char* argv[] = {name, nullptr};
+    QGuiApplication app(argc, argv);
+    setApplicationNames();
+
+    const std::unique_ptr<Model> model = openModel(load.state.modelPath, runtimeFromArgs(args));
+    const ImageInput input = loadImageInput(load.state.inputs[std::size_t(load.state.currentInput)], model->spec());
+    const ModelOutputs outputs = model->run(input, CaptureRequest());
+    ViewSettings settings = load.state.view;
+    settings.figure.title = viewTitle(model->spec(), outputs, settings).toStdString();
+    const HeatmapPainter figure = buildHeatmapFigure(input, outputs, settings);
+    QSizeF size = figure.preferredSize();
+    if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
+    if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
+    exportFigure(figure, QString::fromStdString(out), size, args.intValue("dpi", 300));
+    std::printf("wrote %s\n", out.c_str());
+    return 0;
+}
+
+}  // namespace fovea::cli

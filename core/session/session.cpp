@@ -1,0 +1,146 @@
+#include "core/session/session.h"
+
+#include "core/image/colormap.h"
+#include "core/io/json_file.h"
+#include "core/util/error.h"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace fovea {
+namespace {
+
+template <typename T>
+void readField(const nlohmann::json& json, const char* name, T& value, const std::string& subject) {
+    const auto found = json.find(name);
+    if (found == json.end() || found->is_null()) return;
+    try {
+        value = found->get<T>();
+    } catch (const nlohmann::json::exception&) {
+        throw Error(subject, std::string("field '") + name + "' has the wrong type: " + found->dump());
+    }
+}
+
+std::string storedPath(const std::string& path, const fs::path& base) {
+    if (path.empty()) return path;
+    const fs::path absolute = fs::absolute(path).lexically_normal();
+    const fs::path relative = absolute.lexically_relative(base);
+    if (!relative.empty() && *relative.begin() != "..") return relative.generic_string();
+    return absolute.generic_string();
+}
+
+std::string resolvedPath(const std::string& path, const fs::path& base) {
+    if (path.empty()) return path;
+    const fs::path p(path);
+    return (p.is_absolute() ? p : base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+nlohmann::json ViewSettings::toJson() const {
+    return {{"method", method},
+            {"layer", layer},
+            {"heads", heads},
+            {"query", query},
+            {"discard_ratio", discardRatio},
+            {"range", rangeMode},
+            {"percentile", percentile},
+            {"threshold", threshold},
+            {"colormap", figure.colormap},
+            {"opacity", figure.opacity},
+            {"smooth", figure.smooth},
+            {"low", figure.low},
+            {"high", figure.high},
+            {"title", figure.title},
+            {"colorbar", figure.colorbar}};
+}
+
+ViewSettings ViewSettings::fromJson(const nlohmann::json& json) {
+    const std::string subject = "session view settings";
+    if (!json.is_object()) throw Error(subject, "expected a JSON object");
+    ViewSettings view;
+    readField(json, "method", view.method, subject);
+    readField(json, "layer", view.layer, subject);
+    readField(json, "heads", view.heads, subject);
+    readField(json, "query", view.query, subject);
+    readField(json, "discard_ratio", view.discardRatio, subject);
+    readField(json, "range", view.rangeMode, subject);
+    readField(json, "percentile", view.percentile, subject);
+    readField(json, "threshold", view.threshold, subject);
+    readField(json, "colormap", view.figure.colormap, subject);
+    readField(json, "opacity", view.figure.opacity, subject);
+    readField(json, "smooth", view.figure.smooth, subject);
+    readField(json, "low", view.figure.low, subject);
+    readField(json, "high", view.figure.high, subject);
+    readField(json, "title", view.figure.title, subject);
+    readField(json, "colorbar", view.figure.colorbar, subject);
+    if (view.rangeMode != "auto" && view.rangeMode != "fixed" && view.rangeMode != "percentile") {
+        throw Error(subject, "range '" + view.rangeMode + "' is not one of auto, fixed, percentile");
+    }
+    if (!isColormapName(view.figure.colormap)) throw Error(subject, "unknown colormap '" + view.figure.colormap + "'");
+    if (!(view.figure.opacity >= 0.0f && view.figure.opacity <= 1.0f)) throw Error(subject, "opacity must be in 0..1");
+    if (!(view.percentile > 0.0f && view.percentile <= 100.0f)) throw Error(subject, "percentile must be in (0, 100]");
+    view.figure.autoRange = view.rangeMode == "auto";
+    return view;
+}
+
+nlohmann::json SessionState::toJson() const {
+    return {{"fovea_session", kSessionFormatVersion},
+            {"model", modelPath},
+            {"inputs", inputs},
+            {"current_input", currentInput},
+            {"view", view.toJson()}};
+}
+
+void saveSession(const std::string& path, const SessionState& state) {
+    const fs::path base = fs::absolute(path).parent_path().lexically_normal();
+    SessionState stored = state;
+    stored.modelPath = storedPath(state.modelPath, base);
+    for (std::string& input : stored.inputs) input = storedPath(input, base);
+    writeJsonFile(path, stored.toJson());
+}
+
+SessionLoad loadSession(const std::string& path) {
+    const nlohmann::json json = readJsonFile(path);
+    if (!json.is_object() || !json.contains("fovea_session")) throw Error(path, "not a Fovea session (no 'fovea_session' field)");
+    if (!json["fovea_session"].is_number_integer() || json["fovea_session"].get<int>() > kSessionFormatVersion) {
+        throw Error(path, "session format " + json["fovea_session"].dump() + " is newer than this Fovea understands (" +
+                              std::to_string(kSessionFormatVersion) + ")");
+    }
+    const fs::path base = fs::absolute(path).parent_path();
+    SessionLoad load;
+    try {
+        std::string model;
+        std::vector<std::string> inputs;
+        readField(json, "model", model, path);
+        readField(json, "inputs", inputs, path);
+        readField(json, "current_input", load.state.currentInput, path);
+        if (json.contains("view")) load.state.view = ViewSettings::fromJson(json["view"]);
+        load.state.modelPath = resolvedPath(model, base);
+        if (!model.empty() && !fs::exists(load.state.modelPath)) {
+            load.warnings.push_back("model '" + load.state.modelPath + "' is missing");
+        }
+        const std::string current = load.state.currentInput >= 0 && load.state.currentInput < int(inputs.size())
+                                        ? resolvedPath(inputs[std::size_t(load.state.currentInput)], base)
+                                        : std::string();
+        for (const std::string& input : inputs) {
+            const std::string resolved = resolvedPath(input, base);
+            if (fs::exists(resolved)) {
+                load.state.inputs.push_back(resolved);
+            } else {
+                load.warnings.push_back("input '" + resolved + "' is missing");
+            }
+        }
+        load.state.currentInput = -1;
+        for (std::size_t i = 0; i < load.state.inputs.size(); ++i) {
+            if (load.state.inputs[i] == current) load.state.currentInput = int(i);
+        }
+        if (load.state.currentInput < 0 && !load.state.inputs.empty()) load.state.currentInput = 0;
+    } catch (const Error& error) {
+        throw Error(path, error.what());
+    }
+    return load;
+}
+
+}  // namespace fovea

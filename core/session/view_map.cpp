@@ -1,0 +1,72 @@
+#include "core/session/view_map.h"
+
+#include "core/util/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace fovea {
+
+AttentionMapOptions mapOptions(const ViewSettings& view) {
+    AttentionMapOptions options;
+    options.method = view.method;
+    options.layer = view.layer;
+    options.heads = HeadSelection::parse(view.heads);
+    options.query = view.query;
+    options.discardRatio = view.discardRatio;
+    return options;
+}
+
+cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view) {
+    return attentionMap(stack, mapOptions(view));
+}
+
+float percentileOf(const cv::Mat& values, float p) {
+    std::vector<float> finite;
+    for (int row = 0; row < values.rows; ++row) {
+        const float* value = values.ptr<float>(row);
+        for (int col = 0; col < values.cols; ++col) {
+            if (std::isfinite(value[col])) finite.push_back(value[col]);
+        }
+    }
+    if (finite.empty()) return std::numeric_limits<float>::quiet_NaN();
+    // Nearest rank: the smallest value with at least p% of the values at or below it.
+    const auto rank = std::size_t(std::max(1.0, std::ceil(double(p) / 100.0 * double(finite.size()))));
+    std::nth_element(finite.begin(), finite.begin() + std::ptrdiff_t(rank - 1), finite.end());
+    return finite[rank - 1];
+}
+
+FigureOptions resolvedFigure(const cv::Mat& map, const ViewSettings& view) {
+    FigureOptions figure = view.figure;
+    if (view.rangeMode == "fixed") {
+        figure.autoRange = false;
+        if (!(figure.low < figure.high)) throw Error("view range", "fixed range needs low < high");
+    } else if (view.rangeMode == "percentile") {
+        const ValueRange full = heatmapRange(map, FigureOptions{});
+        const float high = percentileOf(map, view.percentile);
+        figure.autoRange = false;
+        figure.low = full.low;
+        figure.high = std::isfinite(high) && high > full.low ? high : full.high;
+    } else {
+        figure.autoRange = true;
+    }
+    return figure;
+}
+
+cv::Mat thresholdedMap(const cv::Mat& map, const ViewSettings& view, const FigureOptions& resolved) {
+    if (view.threshold < 0.0f) return map;
+    const ValueRange range = heatmapRange(map, resolved);
+    const float cut = range.low + view.threshold * (range.high - range.low);
+    cv::Mat result = map.clone();
+    for (int row = 0; row < result.rows; ++row) {
+        float* value = result.ptr<float>(row);
+        for (int col = 0; col < result.cols; ++col) {
+            if (value[col] < cut) value[col] = std::numeric_limits<float>::quiet_NaN();
+        }
+    }
+    return result;
+}
+
+}  // namespace fovea

@@ -1,0 +1,678 @@
+#include "widgets/main_window.h"
+
+#include "core/image/colormap.h"
+#include "core/model/model.h"
+#include "core/model/registry.h"
+#include "core/session/view_map.h"
+#include "core/util/error.h"
+#include "widgets/figure_builder.h"
+#include "widgets/figure_export.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/job_runner.h"
+#include "widgets/qt_convert.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTextBrowser>
+#include <QToolBar>
+#include <QToolButton>
+
+#include <filesystem>
+
+namespace fovea {
+namespace {
+
+const QStringList kImageFilters = {"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.tif", "*.tiff", "*.webp", "*.npy"};
+
+bool isModelPath(const QString& path) {
+    const QFileInfo info(path);
+    if (info.isDir()) return QFileInfo::exists(QDir(path).filePath("model.safetensors"));
+    return info.suffix().compare("safetensors", Qt::CaseInsensitive) == 0;
+}
+
+QIcon thumbnailFor(const QString& path) {
+    QImageReader reader(path);
+    const QSize size = reader.size();
+    if (size.isValid()) reader.setScaledSize(size.scaled(96, 96, Qt::KeepAspectRatio));
+    const QImage image = reader.read();
+    if (image.isNull()) return QApplication::style()->standardIcon(QStyle::SP_FileIcon);
+    return QIcon(QPixmap::fromImage(image));
+}
+
+struct ForwardResult {
+    std::shared_ptr<const ImageInput> input;
+    std::shared_ptr<const ModelOutputs> outputs;
+};
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRunner(this)) {
+    setWindowTitle(tr("Fovea"));
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    m_view = new HeatmapView(this);
+    setCentralWidget(m_view);
+    buildDocks();
+    buildStatusBar();
+    buildActions();
+    syncInspector();
+
+    connect(m_view, &HeatmapView::cellHovered, this, [this](int row, int col, float value) {
+        QString token;
+        if (m_outputs) token = tr(", token %1").arg(m_outputs->attention.tokens.patchIndex(row, col));
+        m_hover->setText(tr("patch (%1, %2)%3: %4").arg(row).arg(col).arg(token).arg(double(value), 0, 'g', 4));
+    });
+    connect(m_view, &HeatmapView::cellClicked, this, &MainWindow::setQueryFromCell);
+    connect(m_jobs, &JobRunner::busyChanged, this, [this](bool busy) {
+        m_progress->setVisible(busy);
+        m_cancel->setEnabled(busy);
+        if (!busy) m_message->setText(m_lastError.isEmpty() ? tr("Ready") : m_lastError);
+    });
+    connect(m_jobs, &JobRunner::progressChanged, this, [this](const QString& title, double fraction) {
+        m_message->setText(title);
+        if (fraction < 0) {
+            m_progress->setRange(0, 0);
+        } else {
+            m_progress->setRange(0, 1000);
+            m_progress->setValue(int(fraction * 1000));
+        }
+    });
+    connect(m_jobs, &JobRunner::jobFailed, this, [this](const QString&, const QString& message) { showError(message); });
+
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+    if (!settings.contains("window/geometry")) resize(1280, 800);
+}
+
+MainWindow::~MainWindow() {
+    m_jobs->cancelAll();
+    m_jobs->waitForDone();
+}
+
+const HeatmapPainter& MainWindow::figure() const { return m_view->figure(); }
+
+void MainWindow::buildDocks() {
+    auto dock = [this](const QString& title, const QString& name, QWidget* widget, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(widget);
+        addDockWidget(area, d);
+        return d;
+    };
+    m_modelInfo = new QTextBrowser(this);
+    m_modelInfo->setPlaceholderText(tr("No model. File > Open Model (Ctrl+M), or drop a model folder here."));
+    dock(tr("Model"), "model-dock", m_modelInfo, Qt::LeftDockWidgetArea);
+
+    m_gallery = new QListWidget(this);
+    m_gallery->setViewMode(QListView::IconMode);
+    m_gallery->setIconSize(QSize(96, 96));
+    m_gallery->setResizeMode(QListView::Adjust);
+    m_gallery->setMovement(QListView::Static);
+    m_gallery->setUniformItemSizes(true);
+    m_gallery->setWordWrap(true);
+    m_gallery->setGridSize(QSize(112, 124));
+    m_gallery->setTextElideMode(Qt::ElideMiddle);
+    connect(m_gallery, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (!m_syncing && row >= 0) selectInput(row);
+    });
+    dock(tr("Inputs"), "inputs-dock", m_gallery, Qt::LeftDockWidgetArea);
+
+    auto* inspector = new QWidget(this);
+    auto* form = new QFormLayout(inspector);
+    m_method = new QComboBox(inspector);
+    for (const std::string& method : attentionMapMethods()) m_method->addItem(QString::fromStdString(method));
+    m_layer = new QSpinBox(inspector);
+    m_layer->setSpecialValueText(tr("last"));
+    m_layer->setRange(-1, 0);
+    m_heads = new QComboBox(inspector);
+    m_query = new QLabel(tr("CLS"), inspector);
+    auto* resetQuery = new QToolButton(inspector);
+    resetQuery->setText(tr("CLS"));
+    resetQuery->setToolTip(tr("Query the CLS token again (Esc)"));
+    auto* queryRow = new QHBoxLayout;
+    queryRow->addWidget(m_query, 1);
+    queryRow->addWidget(resetQuery);
+    m_discard = new QDoubleSpinBox(inspector);
+    m_discard->setRange(0.0, 0.99);
+    m_discard->setSingleStep(0.05);
+    m_colormap = new QComboBox(inspector);
+    for (const std::string& name : colormapNames()) m_colormap->addItem(QString::fromStdString(name));
+    m_opacity = new QSlider(Qt::Horizontal, inspector);
+    m_opacity->setRange(0, 100);
+    m_range = new QComboBox(inspector);
+    m_range->addItems({"auto", "fixed", "percentile"});
+    m_low = new QDoubleSpinBox(inspector);
+    m_high = new QDoubleSpinBox(inspector);
+    for (QDoubleSpinBox* box : {m_low, m_high}) {
+        box->setDecimals(4);
+        box->setRange(-1e6, 1e6);
+        box->setSingleStep(0.01);
+    }
+    m_percentile = new QDoubleSpinBox(inspector);
+    m_percentile->setRange(1.0, 100.0);
+    m_percentile->setSuffix(" %");
+    m_threshold = new QDoubleSpinBox(inspector);
+    m_threshold->setRange(-0.01, 1.0);
+    m_threshold->setSingleStep(0.05);
+    m_threshold->setSpecialValueText(tr("off"));
+    m_smooth = new QCheckBox(tr("Smooth upsampling"), inspector);
+    m_hover = new QLabel(inspector);
+    m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Method"), m_method);
+    form->addRow(tr("Layer"), m_layer);
+    form->addRow(tr("Heads"), m_heads);
+    form->addRow(tr("Query"), queryRow);
+    form->addRow(tr("Discard ratio"), m_discard);
+    form->addRow(tr("Colormap"), m_colormap);
+    form->addRow(tr("Opacity"), m_opacity);
+    form->addRow(tr("Range"), m_range);
+    form->addRow(tr("Low"), m_low);
+    form->addRow(tr("High"), m_high);
+    form->addRow(tr("Percentile"), m_percentile);
+    form->addRow(tr("Threshold"), m_threshold);
+    form->addRow(QString(), m_smooth);
+    form->addRow(tr("Under cursor"), m_hover);
+    dock(tr("Inspector"), "inspector-dock", inspector, Qt::RightDockWidgetArea);
+
+    // Every control writes into the view settings and asks for a new map.
+    auto changed = [this] {
+        if (m_syncing) return;
+        ViewSettings& view = m_state.view;
+        view.method = m_method->currentText().toStdString();
+        view.layer = m_layer->value();
+        view.heads = m_heads->currentData().toString().toStdString();
+        view.discardRatio = float(m_discard->value());
+        view.figure.colormap = m_colormap->currentText().toStdString();
+        view.figure.opacity = float(m_opacity->value()) / 100.0f;
+        view.rangeMode = m_range->currentText().toStdString();
+        view.figure.low = float(m_low->value());
+        view.figure.high = float(m_high->value());
+        view.percentile = float(m_percentile->value());
+        view.threshold = m_threshold->value() < 0.0 ? -1.0f : float(m_threshold->value());
+        view.figure.smooth = m_smooth->isChecked();
+        syncInspector();
+        updateMap();
+    };
+    connect(m_method, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_layer, &QSpinBox::valueChanged, this, changed);
+    connect(m_heads, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_discard, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_colormap, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_opacity, &QSlider::valueChanged, this, changed);
+    connect(m_range, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_low, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_high, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_percentile, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_threshold, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_smooth, &QCheckBox::toggled, this, changed);
+    connect(resetQuery, &QToolButton::clicked, this, [this] {
+        m_state.view.query = -1;
+        syncInspector();
+        updateMap();
+    });
+}
+
+void MainWindow::buildStatusBar() {
+    m_message = new QLabel(tr("Ready"), this);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(220);
+    m_progress->setVisible(false);
+    m_cancel = new QToolButton(this);
+    m_cancel->setIcon(style()->standardIcon(QStyle::SP_BrowserStop));
+    m_cancel->setToolTip(tr("Cancel the running job"));
+    m_cancel->setEnabled(false);
+    connect(m_cancel, &QToolButton::clicked, this, [this] { m_jobs->cancelAll(); });
+    statusBar()->addWidget(m_message, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancel);
+}
+
+void MainWindow::buildActions() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName("main-toolbar");
+    auto add = [this](QMenu* menu, const QString& text, const QKeySequence& keys, QStyle::StandardPixmap icon,
+                      auto slot) {
+        auto* action = menu->addAction(style()->standardIcon(icon), text);
+        action->setShortcut(keys);
+        connect(action, &QAction::triggered, this, slot);
+        return action;
+    };
+    auto* openModelAction = add(file, tr("Open &Model..."), QKeySequence(tr("Ctrl+M")), QStyle::SP_DirOpenIcon, [this] {
+        const QString path = QFileDialog::getExistingDirectory(this, tr("Open a model folder"));
+        if (!path.isEmpty()) openModel(path);
+    });
+    auto* openImages = add(file, tr("Open &Images..."), QKeySequence::Open, QStyle::SP_FileDialogStart, [this] {
+        const QStringList paths = QFileDialog::getOpenFileNames(this, tr("Open images"), QString(),
+                                                                tr("Images (%1)").arg(kImageFilters.join(' ')));
+        addInputs(paths);
+    });
+    add(file, tr("Open Image &Folder..."), QKeySequence(tr("Ctrl+Shift+O")), QStyle::SP_DirIcon, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a folder of images"));
+        if (dir.isEmpty()) return;
+        QStringList paths;
+        for (const QFileInfo& info : QDir(dir).entryInfoList(kImageFilters, QDir::Files, QDir::Name)) {
+            paths << info.absoluteFilePath();
+        }
+        addInputs(paths);
+    });
+    file->addSeparator();
+    add(file, tr("Open &Session..."), QKeySequence(tr("Ctrl+Shift+S")), QStyle::SP_DialogOpenButton, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open a session"), QString(), tr("Fovea sessions (*.fovea)"));
+        if (!path.isEmpty()) openSession(path);
+    });
+    m_recentMenu = file->addMenu(tr("Recent Sessions"));
+    rebuildRecentMenu();
+    auto* save = add(file, tr("&Save Session"), QKeySequence::Save, QStyle::SP_DialogSaveButton, [this] {
+        QString path = m_sessionPath;
+        if (path.isEmpty()) path = QFileDialog::getSaveFileName(this, tr("Save session"), "session.fovea", tr("Fovea sessions (*.fovea)"));
+        if (!path.isEmpty()) saveSession(path);
+    });
+    add(file, tr("Save Session &As..."), QKeySequence::SaveAs, QStyle::SP_DialogSaveButton, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save session"), "session.fovea", tr("Fovea sessions (*.fovea)"));
+        if (!path.isEmpty()) saveSession(path);
+    });
+    file->addSeparator();
+    auto* exportAction = add(file, tr("&Export Figure..."), QKeySequence(tr("Ctrl+E")), QStyle::SP_DialogSaveButton, [this] {
+        QString selected;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), "figure.pdf",
+                                                          tr("PDF (*.pdf);;SVG (*.svg);;PNG, 300 dpi (*.png)"), &selected);
+        if (!path.isEmpty()) exportFigure(path);
+    });
+    add(file, tr("&Copy Figure"), QKeySequence(tr("Ctrl+Shift+C")), QStyle::SP_FileIcon, [this] {
+        const QSizeF size = figure().preferredSize();
+        QImage image((size * 2).toSize(), QImage::Format_RGB32);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.scale(2, 2);
+        figure().paint(painter, QRectF(QPointF(0, 0), size));
+        painter.end();
+        QApplication::clipboard()->setImage(image);
+        m_message->setText(tr("Figure copied to the clipboard"));
+    });
+    file->addSeparator();
+    add(file, tr("&Quit"), QKeySequence::Quit, QStyle::SP_DialogCloseButton, [this] { close(); });
+
+    auto* viewMenu = menuBar()->addMenu(tr("&View"));
+    add(viewMenu, tr("Next Input"), QKeySequence(Qt::Key_PageDown), QStyle::SP_ArrowDown, [this] { stepInput(1); });
+    add(viewMenu, tr("Previous Input"), QKeySequence(Qt::Key_PageUp), QStyle::SP_ArrowUp, [this] { stepInput(-1); });
+    add(viewMenu, tr("Next Layer"), QKeySequence(Qt::Key_BracketRight), QStyle::SP_ArrowRight, [this] { stepLayer(1); });
+    add(viewMenu, tr("Previous Layer"), QKeySequence(Qt::Key_BracketLeft), QStyle::SP_ArrowLeft, [this] { stepLayer(-1); });
+    add(viewMenu, tr("Next Head"), QKeySequence(Qt::Key_Period), QStyle::SP_ArrowForward, [this] { stepHead(1); });
+    add(viewMenu, tr("Previous Head"), QKeySequence(Qt::Key_Comma), QStyle::SP_ArrowBack, [this] { stepHead(-1); });
+    add(viewMenu, tr("Toggle Raw / Rollout"), QKeySequence(Qt::Key_R), QStyle::SP_BrowserReload, [this] {
+        m_method->setCurrentIndex((m_method->currentIndex() + 1) % m_method->count());
+    });
+    add(viewMenu, tr("Query CLS"), QKeySequence(Qt::Key_Escape), QStyle::SP_DialogResetButton, [this] {
+        m_state.view.query = -1;
+        syncInspector();
+        updateMap();
+    });
+    add(viewMenu, tr("Reset Zoom"), QKeySequence(tr("Ctrl+0")), QStyle::SP_TitleBarNormalButton, [this] { m_view->resetView(); });
+    viewMenu->addSeparator();
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) viewMenu->addAction(dock->toggleViewAction());
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&About Fovea"), QKeySequence(), QStyle::SP_MessageBoxInformation, [this] {
+        QMessageBox::about(this, tr("About Fovea"),
+                           tr("<b>Fovea</b> %1<br>Visual analytics for attention in vision and language transformers.")
+                               .arg(QApplication::applicationVersion()));
+    });
+
+    toolbar->addAction(openModelAction);
+    toolbar->addAction(openImages);
+    toolbar->addAction(save);
+    toolbar->addAction(exportAction);
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value("sessions/recent").toStringList();
+    for (const QString& path : recent) {
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openSession(path); })->setToolTip(path);
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::addRecentSession(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("sessions/recent").toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > 8) recent.removeLast();
+    settings.setValue("sessions/recent", recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::syncInspector() {
+    m_syncing = true;
+    const ViewSettings& view = m_state.view;
+    m_method->setCurrentText(QString::fromStdString(view.method));
+    const int layers = m_model ? m_model->spec().depth : 0;
+    m_layer->setRange(-1, std::max(0, layers - 1));
+    m_layer->setValue(view.layer);
+    m_layer->setEnabled(view.method == "raw");
+    const int heads = m_model ? m_model->spec().numHeads : 0;
+    if (m_heads->count() != heads + 3) {
+        m_heads->clear();
+        m_heads->addItem(tr("mean of heads"), "mean");
+        m_heads->addItem(tr("max of heads"), "max");
+        m_heads->addItem(tr("min of heads"), "min");
+        for (int h = 0; h < heads; ++h) m_heads->addItem(tr("head %1").arg(h), QString::number(h));
+    }
+    m_heads->setCurrentIndex(std::max(0, m_heads->findData(QString::fromStdString(view.heads))));
+    m_query->setText(view.query < 0 || !m_outputs
+                         ? tr("CLS")
+                         : QString::fromStdString(m_outputs->attention.tokens[view.query].label()) +
+                               tr(" (token %1)").arg(view.query));
+    m_discard->setValue(view.discardRatio);
+    m_discard->setEnabled(view.method == "rollout");
+    m_colormap->setCurrentText(QString::fromStdString(view.figure.colormap));
+    m_opacity->setValue(int(std::lround(view.figure.opacity * 100)));
+    m_range->setCurrentText(QString::fromStdString(view.rangeMode));
+    m_low->setValue(view.figure.low);
+    m_high->setValue(view.figure.high);
+    m_low->setEnabled(view.rangeMode == "fixed");
+    m_high->setEnabled(view.rangeMode == "fixed");
+    m_percentile->setValue(view.percentile);
+    m_percentile->setEnabled(view.rangeMode == "percentile");
+    m_threshold->setValue(view.threshold < 0 ? -0.01 : view.threshold);
+    m_smooth->setChecked(view.figure.smooth);
+    m_syncing = false;
+}
+
+void MainWindow::setView(const ViewSettings& view) {
+    m_state.view = view;
+    syncInspector();
+    updateMap();
+}
+
+void MainWindow::showError(const QString& message) {
+    m_lastError = message;
+    m_message->setText(message);
+    if (!m_quiet) QMessageBox::warning(this, tr("Fovea"), message);
+}
+
+void MainWindow::openModel(const QString& path) {
+    m_lastError.clear();
+    m_state.modelPath = path.toStdString();
+    const std::string modelPath = path.toStdString();
+    m_jobs->start(
+        "model", tr("Loading model %1").arg(QFileInfo(path).fileName()),
+        [modelPath](Progress&) { return std::any(std::shared_ptr<Model>(fovea::openModel(modelPath))); },
+        [this](std::any result) {
+            m_model = std::any_cast<std::shared_ptr<Model>>(result);
+            m_outputs.reset();
+            // Keep the view settings that still make sense for this model.
+            if (m_state.view.layer >= m_model->spec().depth) m_state.view.layer = -1;
+            if (m_state.view.heads != "mean" && m_state.view.heads != "max" && m_state.view.heads != "min" &&
+                std::stoi(m_state.view.heads) >= m_model->spec().numHeads) {
+                m_state.view.heads = "mean";
+            }
+            if (m_state.view.query >= m_model->spec().tokenCount()) m_state.view.query = -1;
+            updateModelPanel();
+            syncInspector();
+            runCurrentInput();
+        },
+        [this](const QString& message) {
+            m_model.reset();
+            updateModelPanel();
+            showError(message);
+        });
+}
+
+void MainWindow::updateModelPanel() {
+    if (!m_model) {
+        m_modelInfo->clear();
+        setWindowTitle(tr("Fovea"));
+        return;
+    }
+    QString text = QStringLiteral("<pre style='white-space: pre-wrap'>%1</pre>").arg(QString::fromStdString(m_model->spec().describe()).toHtmlEscaped());
+    if (m_outputs) {
+        text += tr("<p><b>Prediction</b> (%1 ms)</p><table>").arg(m_outputs->forwardMilliseconds, 0, 'f', 1);
+        for (const auto& [index, probability] : m_outputs->topClasses(5)) {
+            text += QStringLiteral("<tr><td>%1</td><td align=right>%2%</td></tr>")
+                        .arg(QString::fromStdString(m_model->spec().labelOf(index)).toHtmlEscaped())
+                        .arg(double(probability) * 100.0, 0, 'f', 2);
+        }
+        text += "</table>";
+    }
+    m_modelInfo->setHtml(text);
+    setWindowTitle(tr("Fovea — %1").arg(QFileInfo(QString::fromStdString(m_state.modelPath)).fileName()));
+}
+
+void MainWindow::addInputs(const QStringList& paths) {
+    int first = -1;
+    for (const QString& path : paths) {
+        const std::string stored = QFileInfo(path).absoluteFilePath().toStdString();
+        if (std::find(m_state.inputs.begin(), m_state.inputs.end(), stored) != m_state.inputs.end()) continue;
+        m_state.inputs.push_back(stored);
+        auto* item = new QListWidgetItem(thumbnailFor(path), QFileInfo(path).fileName(), m_gallery);
+        item->setToolTip(path);
+        if (first < 0) first = int(m_state.inputs.size()) - 1;
+    }
+    if (first >= 0 && m_state.currentInput < 0) selectInput(first);
+}
+
+void MainWindow::selectInput(int index) {
+    if (index < 0 || index >= int(m_state.inputs.size())) return;
+    m_state.currentInput = index;
+    m_syncing = true;
+    m_gallery->setCurrentRow(index);
+    m_syncing = false;
+    m_state.view.query = -1;
+    runCurrentInput();
+}
+
+void MainWindow::stepInput(int delta) {
+    if (m_state.inputs.empty()) return;
+    const int count = int(m_state.inputs.size());
+    selectInput(((std::max(0, m_state.currentInput) + delta) % count + count) % count);
+}
+
+void MainWindow::stepLayer(int delta) {
+    if (!m_model) return;
+    const int layers = m_model->spec().depth;
+    const int current = m_state.view.layer < 0 ? layers - 1 : m_state.view.layer;
+    m_state.view.layer = std::clamp(current + delta, 0, layers - 1);
+    syncInspector();
+    updateMap();
+}
+
+void MainWindow::stepHead(int delta) {
+    m_heads->setCurrentIndex(std::clamp(m_heads->currentIndex() + delta, 0, m_heads->count() - 1));
+}
+
+void MainWindow::setQueryFromCell(int row, int col) {
+    if (!m_outputs) return;
+    const int token = m_outputs->attention.tokens.patchIndex(row, col);
+    if (token < 0) return;
+    m_state.view.query = token;
+    syncInspector();
+    updateMap();
+}
+
+void MainWindow::runCurrentInput() {
+    if (!m_model || m_state.currentInput < 0) {
+        if (!m_model) m_view->setPlaceholder(m_state.inputs.empty() ? tr("Open a model and an image") : tr("Open a model"));
+        return;
+    }
+    const std::string path = m_state.inputs[std::size_t(m_state.currentInput)];
+    std::shared_ptr<Model> model = m_model;
+    m_jobs->start(
+        "forward", tr("Running %1").arg(QFileInfo(QString::fromStdString(path)).fileName()),
+        [model, path](Progress&) {
+            auto input = std::make_shared<ImageInput>(loadImageInput(path, model->spec()));
+            CaptureRequest request;  // every layer and head, float16
+            auto outputs = std::make_shared<ModelOutputs>(model->run(*input, request));
+            return std::any(ForwardResult{input, outputs});
+        },
+        [this, model](std::any result) {
+            if (model != m_model) return;  // a different model was opened meanwhile
+            auto forward = std::any_cast<ForwardResult>(result);
+            m_input = forward.input;
+            m_outputs = forward.outputs;
+            updateModelPanel();
+            syncInspector();
+            updateMap();
+        },
+        [this](const QString& message) {
+            m_outputs.reset();
+            m_view->setPlaceholder(message);
+            showError(message);
+        });
+}
+
+QString MainWindow::figureTitle() const {
+    if (!m_model || !m_outputs) return {};
+    return viewTitle(m_model->spec(), *m_outputs, m_state.view);
+}
+
+void MainWindow::updateMap() {
+    if (!m_outputs || !m_input) return;
+    const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
+    const std::shared_ptr<const ImageInput> input = m_input;
+    ViewSettings view = m_state.view;
+    view.figure.title = figureTitle().toStdString();
+    m_jobs->start(
+        "map", tr("Computing %1 map").arg(QString::fromStdString(view.method)),
+        [outputs, input, view](Progress&) { return std::any(buildHeatmapFigure(*input, *outputs, view)); },
+        [this](std::any result) {
+            m_lastError.clear();
+            m_view->setFigure(std::any_cast<HeatmapPainter>(result));
+            Q_EMIT figureUpdated();
+        },
+        [this](const QString& message) {
+            m_view->setPlaceholder(message);
+            showError(message);
+        });
+}
+
+bool MainWindow::openSession(const QString& path) {
+    SessionLoad load;
+    try {
+        load = loadSession(path.toStdString());
+    } catch (const Error& error) {
+        showError(QString::fromStdString(error.what()));
+        return false;
+    }
+    m_jobs->cancelAll();
+    m_sessionPath = path;
+    m_model.reset();
+    m_state = SessionState{};
+    m_state.view = load.state.view;
+    m_gallery->clear();
+    m_input.reset();
+    m_outputs.reset();
+    QStringList inputs;
+    for (const std::string& input : load.state.inputs) inputs << QString::fromStdString(input);
+    m_syncing = true;
+    addInputs(inputs);
+    m_syncing = false;
+    m_state.currentInput = load.state.currentInput;
+    m_syncing = true;
+    m_gallery->setCurrentRow(m_state.currentInput);
+    m_syncing = false;
+    const int query = load.state.view.query;
+    syncInspector();
+    if (!load.state.modelPath.empty() && std::filesystem::exists(load.state.modelPath)) {
+        m_state.modelPath = load.state.modelPath;
+        m_state.view.query = query;
+        openModel(QString::fromStdString(load.state.modelPath));
+    } else {
+        m_state.modelPath = load.state.modelPath;
+        m_view->setPlaceholder(tr("Open a model"));
+    }
+    addRecentSession(path);
+    if (!load.warnings.empty()) {
+        QStringList lines;
+        for (const std::string& warning : load.warnings) lines << QString::fromStdString(warning);
+        showError(tr("%1: %2").arg(QFileInfo(path).fileName(), lines.join("; ")));
+    } else {
+        m_message->setText(tr("Opened %1").arg(path));
+    }
+    return true;
+}
+
+bool MainWindow::saveSession(const QString& path) {
+    try {
+        fovea::saveSession(path.toStdString(), m_state);
+    } catch (const Error& error) {
+        showError(QString::fromStdString(error.what()));
+        return false;
+    }
+    m_sessionPath = path;
+    addRecentSession(path);
+    m_message->setText(tr("Saved %1").arg(path));
+    return true;
+}
+
+void MainWindow::exportFigure(const QString& path, int dpi) {
+    try {
+        fovea::exportFigure(figure(), path, {}, dpi);
+        m_message->setText(tr("Exported %1").arg(path));
+    } catch (const Error& error) {
+        showError(QString::fromStdString(error.what()));
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    m_jobs->cancelAll();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    QStringList images;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString path = url.toLocalFile();
+        if (path.isEmpty()) continue;
+        if (isModelPath(path)) {
+            openModel(path);
+        } else if (path.endsWith(".fovea")) {
+            openSession(path);
+        } else if (QFileInfo(path).isDir()) {
+            for (const QFileInfo& info : QDir(path).entryInfoList(kImageFilters, QDir::Files, QDir::Name)) {
+                images << info.absoluteFilePath();
+            }
+        } else {
+            images << path;
+        }
+    }
+    addInputs(images);
+    event->acceptProposedAction();
+}
+
+}  // namespace fovea

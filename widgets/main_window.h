@@ -1,0 +1,118 @@
+// The Fovea workbench: a model panel, an input gallery, the heatmap view in the centre, an
+// inspector with the view's settings, and a status bar with job progress and cancel. Model
+// loading, inference and maps run through the JobRunner; the GUI thread only paints.
+#pragma once
+
+#include "core/session/session.h"
+#include "widgets/heatmap_painter.h"
+
+#include <QMainWindow>
+#include <QStringList>
+
+#include <memory>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QProgressBar;
+class QSlider;
+class QSpinBox;
+class QTextBrowser;
+class QToolButton;
+
+namespace fovea {
+
+class HeatmapView;
+class JobRunner;
+class Model;
+struct ModelOutputs;
+struct ImageInput;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opening things. Errors are shown in the status bar and a message box (not in tests:
+    // setQuiet(true) keeps them to the status bar and lastError()).
+    void openModel(const QString& path);
+    void addInputs(const QStringList& paths);
+    void selectInput(int index);
+    bool openSession(const QString& path);
+    bool saveSession(const QString& path);
+    void exportFigure(const QString& path, int dpi = 300);
+
+    const SessionState& state() const { return m_state; }
+    void setView(const ViewSettings& view);
+    HeatmapView* heatmapView() const { return m_view; }
+    JobRunner* jobs() const { return m_jobs; }
+    const HeatmapPainter& figure() const;
+    const Model* model() const { return m_model.get(); }
+    QString lastError() const { return m_lastError; }
+    void setQuiet(bool quiet) { m_quiet = quiet; }
+
+Q_SIGNALS:
+    // Emitted whenever a new map is on screen.
+    void figureUpdated();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildActions();
+    void buildDocks();
+    void buildStatusBar();
+    void syncInspector();
+    void updateModelPanel();
+    void runCurrentInput();
+    void updateMap();
+    void showError(const QString& message);
+    void stepLayer(int delta);
+    void stepHead(int delta);
+    void stepInput(int delta);
+    void setQueryFromCell(int row, int col);
+    void addRecentSession(const QString& path);
+    void rebuildRecentMenu();
+    QString figureTitle() const;
+
+    SessionState m_state;
+    QString m_sessionPath;
+    std::shared_ptr<Model> m_model;
+    std::shared_ptr<const ImageInput> m_input;
+    std::shared_ptr<const ModelOutputs> m_outputs;
+    JobRunner* m_jobs = nullptr;
+    bool m_quiet = false;
+    bool m_syncing = false;
+    QString m_lastError;
+
+    HeatmapView* m_view = nullptr;
+    QTextBrowser* m_modelInfo = nullptr;
+    QListWidget* m_gallery = nullptr;
+    QComboBox* m_method = nullptr;
+    QSpinBox* m_layer = nullptr;
+    QComboBox* m_heads = nullptr;
+    QLabel* m_query = nullptr;
+    QDoubleSpinBox* m_discard = nullptr;
+    QComboBox* m_colormap = nullptr;
+    QSlider* m_opacity = nullptr;
+    QComboBox* m_range = nullptr;
+    QDoubleSpinBox* m_low = nullptr;
+    QDoubleSpinBox* m_high = nullptr;
+    QDoubleSpinBox* m_percentile = nullptr;
+    QDoubleSpinBox* m_threshold = nullptr;
+    QCheckBox* m_smooth = nullptr;
+    QLabel* m_hover = nullptr;
+    QLabel* m_message = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QToolButton* m_cancel = nullptr;
+    QMenu* m_recentMenu = nullptr;
+};
+
+}  // namespace fovea

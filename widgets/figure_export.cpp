@@ -25,7 +25,7 @@ void exportFigure(const HeatmapPainter& figure, const QString& path, QSizeF size
     const QRectF points(QPointF(0, 0), sizePoints);
     if (suffix == "png") {
         const double scale = dpi / 72.0;
-        QImage image(int(std::ceil(sizePoints.width() * scale)), int(std::ceil(sizePoints.height() * scale)),
+        QImage image(int(std::lround(sizePoints.width() * dpi / 72.0)), int(std::lround(sizePoints.height() * dpi / 72.0)),
                      QImage::Format_RGB32);
         image.fill(Qt::white);
         image.setDotsPerMeterX(int(std::lround(dpi / 0.0254)));

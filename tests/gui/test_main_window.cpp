@@ -1,0 +1,224 @@
+// The workbench window driven like a user: open a model and an image, switch layer, head and
+// method with the keyboard, click a patch, export, save and reopen a session. Maps on screen
+// are checked against the reference fixture's attention (an independent PyTorch run).
+#include "core/io/npy.h"
+#include "core/model/model.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/job_runner.h"
+#include "widgets/main_window.h"
+
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/core.hpp>
+
+#include <cmath>
+#include <functional>
+
+using namespace fovea;
+
+namespace {
+
+const QString kModel = QStringLiteral(FOVEA_TEST_DATA_DIR "/models/timm-vit-tiny");
+const QString kImage = QStringLiteral(FOVEA_TEST_DATA_DIR "/models/timm-vit-tiny/input.png");
+
+// expected_attention [3 layers, 3 heads, 17, 17]; token 0 is CLS, patches 1..16 (4x4).
+std::vector<float> referenceAttention() {
+    return readNpy(std::string(FOVEA_TEST_DATA_DIR) + "/models/timm-vit-tiny/expected_attention.npy").toFloats();
+}
+
+cv::Mat1f referenceMap(int layer, const std::function<float(float, float, float)>& fuse, int query = 0) {
+    const std::vector<float> a = referenceAttention();
+    cv::Mat1f map(4, 4);
+    for (int p = 0; p < 16; ++p) {
+        auto at = [&](int h) { return a[((std::size_t(layer) * 3 + h) * 17 + query) * 17 + 1 + p]; };
+        map(p / 4, p % 4) = fuse(at(0), at(1), at(2));
+    }
+    return map;
+}
+
+cv::Mat1f referenceRollout(int query) {
+    const std::vector<float> r = readNpy(std::string(FOVEA_TEST_DATA_DIR) + "/models/timm-vit-tiny/expected_rollout.npy").toFloats();
+    cv::Mat1f map(4, 4);
+    for (int p = 0; p < 16; ++p) map(p / 4, p % 4) = r[std::size_t(query) * 17 + 1 + p];
+    return map;
+}
+
+double difference(const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_INF); }
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+    // Waits for the next map on screen after `action`.
+    static bool nextFigure(MainWindow& window, const std::function<void()>& action) {
+        QSignalSpy updated(&window, &MainWindow::figureUpdated);
+        action();
+        return updated.wait(20000);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName("FoveaTest");
+        QCoreApplication::setApplicationName("FoveaTest");
+    }
+
+    void keysAndClicksChangeTheMapAsTheyShould() {
+        MainWindow window;
+        window.setQuiet(true);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        const auto mean = [](float a, float b, float c) { return (a + b + c) / 3.0f; };
+        const auto max = [](float a, float b, float c) { return std::max({a, b, c}); };
+        // Default: last layer, mean of heads, CLS query. Attention is stored as float16.
+        QVERIFY(difference(window.figure().heatmap(), referenceMap(2, mean)) < 1e-3);
+
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_BracketLeft); }));
+        QCOMPARE(window.state().view.layer, 1);
+        QVERIFY(difference(window.figure().heatmap(), referenceMap(1, mean)) < 1e-3);
+
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Period); }));
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("max"));
+        QVERIFY(difference(window.figure().heatmap(), referenceMap(1, max)) < 1e-3);
+
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Period); }));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Period); }));
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("0"));  // mean, max, min, 0
+        QVERIFY(difference(window.figure().heatmap(), referenceMap(1, [](float a, float, float) { return a; })) < 1e-3);
+
+        // Rollout, with the head mean as in the reference.
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Comma); }));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Comma); }));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Comma); }));
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("mean"));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_R); }));
+        QCOMPARE(QString::fromStdString(window.state().view.method), QString("rollout"));
+        QVERIFY(difference(window.figure().heatmap(), referenceRollout(0)) < 1e-3);
+
+        // Clicking patch (row 2, col 1) makes it the query: token 1 + 2 * 4 + 1 = 10.
+        HeatmapView* view = window.heatmapView();
+        const QRectF image = view->figure().imageRect(view->figureRect());
+        const QPoint cell(int(image.left() + image.width() * 1.5 / 4), int(image.top() + image.height() * 2.5 / 4));
+        QVERIFY(nextFigure(window, [&] { QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, cell); }));
+        QCOMPARE(window.state().view.query, 10);
+        QVERIFY(difference(window.figure().heatmap(), referenceRollout(10)) < 1e-3);
+
+        // Escape goes back to the CLS query.
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Escape); }));
+        QCOMPARE(window.state().view.query, -1);
+    }
+
+    void exportsEveryFormat() {
+        MainWindow window;
+        window.setQuiet(true);
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        QTemporaryDir dir;
+        const QSizeF points = window.figure().preferredSize();
+
+        window.exportFigure(dir.filePath("f.png"), 150);
+        const QImage png(dir.filePath("f.png"));
+        QCOMPARE(png.width(), int(std::lround(points.width() * 150 / 72.0)));
+        QCOMPARE(png.height(), int(std::lround(points.height() * 150 / 72.0)));
+        QCOMPARE(png.dotsPerMeterX(), int(std::lround(150 / 0.0254)));
+
+        window.exportFigure(dir.filePath("f.svg"));
+        QFile svg(dir.filePath("f.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QByteArray text = svg.readAll();
+        QVERIFY(text.startsWith("<?xml"));
+        QVERIFY(text.contains("<svg"));
+        QVERIFY(text.contains("<image"));              // the input image
+        QVERIFY(text.count("<path") + text.count("<rect") >= 16);  // 16 vector patch cells at least
+        QVERIFY(text.contains("predicted"));           // the title is text, not pixels
+
+        window.exportFigure(dir.filePath("f.pdf"));
+        QFile pdf(dir.filePath("f.pdf"));
+        QVERIFY(pdf.open(QIODevice::ReadOnly));
+        const QByteArray bytes = pdf.readAll();
+        QVERIFY(bytes.startsWith("%PDF-"));
+        // The page is the figure's size in points.
+        const int box = bytes.indexOf("/MediaBox");
+        QVERIFY(box > 0);
+        const QByteArray mediaBox = bytes.mid(box, 80);
+        const QList<QByteArray> numbers = mediaBox.mid(mediaBox.indexOf('[') + 1, mediaBox.indexOf(']') - mediaBox.indexOf('[') - 1).simplified().split(' ');
+        QCOMPARE(numbers.size(), 4);
+        QVERIFY(std::abs(numbers[2].toDouble() - points.width()) < 1.0);
+        QVERIFY(std::abs(numbers[3].toDouble() - points.height()) < 1.0);
+
+        window.exportFigure(dir.filePath("f.gif"));
+        QVERIFY(window.lastError().contains("unknown figure format"));
+        QVERIFY(!QFile::exists(dir.filePath("f.gif")));
+    }
+
+    void sessionRoundTrip() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("study.fovea");
+        cv::Mat saved;
+        {
+            MainWindow window;
+            window.setQuiet(true);
+            QVERIFY(nextFigure(window, [&] {
+                window.openModel(kModel);
+                window.addInputs({kImage});
+            }));
+            ViewSettings view = window.state().view;
+            view.method = "raw";
+            view.layer = 0;
+            view.heads = "2";
+            view.query = 5;
+            view.figure.colormap = "cividis";
+            view.rangeMode = "percentile";
+            view.percentile = 90;
+            QVERIFY(nextFigure(window, [&] { window.setView(view); }));
+            saved = window.figure().heatmap().clone();
+            QVERIFY(window.saveSession(path));
+        }
+        MainWindow reopened;
+        reopened.setQuiet(true);
+        QVERIFY(nextFigure(reopened, [&] { QVERIFY(reopened.openSession(path)); }));
+        QCOMPARE(reopened.state().view.layer, 0);
+        QCOMPARE(QString::fromStdString(reopened.state().view.heads), QString("2"));
+        QCOMPARE(reopened.state().view.query, 5);
+        QCOMPARE(QString::fromStdString(reopened.figure().options().colormap), QString("cividis"));
+        QCOMPARE(difference(reopened.figure().heatmap(), saved), 0.0);
+        // Layer 0, head 2, query token 5 of the reference.
+        QVERIFY(difference(saved, referenceMap(0, [](float, float, float c) { return c; }, 5)) < 1e-3);
+    }
+
+    void missingFilesInASessionAreReportedAndTheRestOpens() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("s.fovea");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("{\"fovea_session\": 1, \"model\": \"%1\", \"inputs\": [\"%2\", \"gone.png\"], \"current_input\": 0}")
+                       .arg(kModel, kImage)
+                       .toUtf8());
+        file.close();
+        MainWindow window;
+        window.setQuiet(true);
+        QVERIFY(nextFigure(window, [&] {
+            QVERIFY(window.openSession(path));
+            QVERIFY2(window.lastError().contains("gone.png"), qPrintable(window.lastError()));
+        }));
+        QCOMPARE(int(window.state().inputs.size()), 1);
+        QVERIFY(!window.figure().heatmap().empty());
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

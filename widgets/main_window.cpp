@@ -5,6 +5,8 @@
 #include "core/model/registry.h"
 #include "core/session/view_map.h"
 #include "core/util/error.h"
+#include "core/util/progress.h"
+#include "core/util/system.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
@@ -53,13 +55,12 @@ bool isModelPath(const QString& path) {
     return info.suffix().compare("safetensors", Qt::CaseInsensitive) == 0;
 }
 
-QIcon thumbnailFor(const QString& path) {
+// Decoded off the GUI thread (a folder of large images would otherwise freeze the window).
+QImage thumbnailImage(const QString& path) {
     QImageReader reader(path);
     const QSize size = reader.size();
     if (size.isValid()) reader.setScaledSize(size.scaled(96, 96, Qt::KeepAspectRatio));
-    const QImage image = reader.read();
-    if (image.isNull()) return QApplication::style()->standardIcon(QStyle::SP_FileIcon);
-    return QIcon(QPixmap::fromImage(image));
+    return reader.read();
 }
 
 struct ForwardResult {
@@ -425,7 +426,12 @@ void MainWindow::openModel(const QString& path) {
     const std::string modelPath = path.toStdString();
     m_jobs->start(
         "model", tr("Loading model %1").arg(QFileInfo(path).fileName()),
-        [modelPath](Progress&) { return std::any(std::shared_ptr<Model>(fovea::openModel(modelPath))); },
+        [modelPath](Progress&) {
+            // One core stays with the GUI thread, so the window answers while the model works.
+            RuntimeOptions runtime;
+            runtime.threads = std::max(1, availableCores() - 1);
+            return std::any(std::shared_ptr<Model>(fovea::openModel(modelPath, runtime)));
+        },
         [this](std::any result) {
             m_model = std::any_cast<std::shared_ptr<Model>>(result);
             m_outputs.reset();
@@ -469,13 +475,40 @@ void MainWindow::updateModelPanel() {
 
 void MainWindow::addInputs(const QStringList& paths) {
     int first = -1;
+    QStringList added;
+    const QIcon placeholder = style()->standardIcon(QStyle::SP_FileIcon);
     for (const QString& path : paths) {
-        const std::string stored = QFileInfo(path).absoluteFilePath().toStdString();
+        const QString absolute = QFileInfo(path).absoluteFilePath();
+        const std::string stored = absolute.toStdString();
         if (std::find(m_state.inputs.begin(), m_state.inputs.end(), stored) != m_state.inputs.end()) continue;
         m_state.inputs.push_back(stored);
-        auto* item = new QListWidgetItem(thumbnailFor(path), QFileInfo(path).fileName(), m_gallery);
-        item->setToolTip(path);
+        auto* item = new QListWidgetItem(placeholder, QFileInfo(path).fileName(), m_gallery);
+        item->setToolTip(absolute);
+        item->setData(Qt::UserRole, absolute);
+        added << absolute;
         if (first < 0) first = int(m_state.inputs.size()) - 1;
+    }
+    if (!added.isEmpty()) {
+        static int batch = 0;
+        m_jobs->start(
+            QStringLiteral("thumbnails-%1").arg(++batch), tr("Loading thumbnails"),
+            [added](Progress& progress) {
+                std::vector<std::pair<QString, QImage>> thumbnails;
+                for (int i = 0; i < added.size(); ++i) {
+                    thumbnails.emplace_back(added[i], thumbnailImage(added[i]));
+                    if (!progress.update(double(i + 1) / added.size(), "thumbnails")) break;
+                }
+                return std::any(thumbnails);
+            },
+            [this](std::any result) {
+                for (const auto& [path, image] : std::any_cast<std::vector<std::pair<QString, QImage>>>(result)) {
+                    if (image.isNull()) continue;
+                    for (int row = 0; row < m_gallery->count(); ++row) {
+                        QListWidgetItem* item = m_gallery->item(row);
+                        if (item->data(Qt::UserRole).toString() == path) item->setIcon(QIcon(QPixmap::fromImage(image)));
+                    }
+                }
+            });
     }
     if (first >= 0 && m_state.currentInput < 0) selectInput(first);
 }

@@ -33,4 +33,16 @@ HeatmapPainter buildHeatmapFigure(const ImageInput& input, const ModelOutputs& o
     return painter;
 }
 
+AtlasPainter buildAtlasFigure(const ImageInput& input, const ModelOutputs& outputs, const ViewSettings& view,
+                              std::optional<AtlasCell> focus) {
+    int query = view.query;
+    if (query < 0) query = std::max(0, outputs.attention.tokens.firstOf(TokenKind::Cls));
+    AtlasPainter atlas;
+    atlas.setAttention(outputs.attention, query);
+    atlas.setImage(toQImage(input.view));
+    atlas.setOptions(view.figure);
+    atlas.setFocus(focus);
+    return atlas;
+}
+
 }  // namespace fovea

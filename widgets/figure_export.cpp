@@ -13,8 +13,14 @@
 namespace fovea {
 
 void exportFigure(const HeatmapPainter& figure, const QString& path, QSizeF sizePoints, int dpi) {
-    const std::string subject = path.toStdString();
     if (sizePoints.isEmpty()) sizePoints = figure.preferredSize();
+    exportPainting([&figure](QPainter& painter, const QRectF& target) { figure.paint(painter, target); }, path,
+                   sizePoints, dpi, QString::fromStdString(figure.options().title));
+}
+
+void exportPainting(const Painting& paint, const QString& path, QSizeF sizePoints, int dpi, const QString& title) {
+    const std::string subject = path.toStdString();
+    if (sizePoints.isEmpty()) throw Error(subject, "the figure has no size");
     if (dpi < 30 || dpi > 2400) throw Error(subject, "resolution " + std::to_string(dpi) + " dpi is outside 30..2400");
     const QString suffix = QFileInfo(path).suffix().toLower();
     QSaveFile file(path);
@@ -34,7 +40,7 @@ void exportFigure(const HeatmapPainter& figure, const QString& path, QSizeF size
         painter.setRenderHint(QPainter::Antialiasing, true);
         painter.setRenderHint(QPainter::TextAntialiasing, true);
         painter.scale(scale, scale);
-        figure.paint(painter, points);
+        paint(painter, points);
         painter.end();
         if (!image.save(&file, "PNG")) throw Error(subject, "PNG encoding failed");
     } else if (suffix == "svg") {
@@ -43,21 +49,21 @@ void exportFigure(const HeatmapPainter& figure, const QString& path, QSizeF size
         svg.setSize(sizePoints.toSize());
         svg.setViewBox(points);
         svg.setResolution(72);
-        svg.setTitle(QString::fromStdString(figure.options().title));
+        svg.setTitle(title);
         svg.setDescription(QStringLiteral("Fovea attention figure"));
         QPainter painter(&svg);
-        figure.paint(painter, points);
+        paint(painter, points);
         painter.end();
     } else {
         QPdfWriter pdf(&file);
         pdf.setResolution(dpi);
         pdf.setPageSize(QPageSize(sizePoints, QPageSize::Point));
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setTitle(QString::fromStdString(figure.options().title));
+        pdf.setTitle(title);
         pdf.setCreator(QStringLiteral("Fovea"));
         QPainter painter(&pdf);
         painter.scale(dpi / 72.0, dpi / 72.0);
-        figure.paint(painter, points);
+        paint(painter, points);
         painter.end();
     }
     if (!file.commit()) throw Error(subject, "cannot write: " + file.errorString().toStdString());

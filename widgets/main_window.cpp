@@ -7,6 +7,7 @@
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/util/system.h"
+#include "widgets/atlas_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
@@ -38,6 +39,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTextBrowser>
 #include <QToolBar>
 #include <QToolButton>
@@ -74,8 +76,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     setWindowTitle(tr("Fovea"));
     setAcceptDrops(true);
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
-    m_view = new HeatmapView(this);
-    setCentralWidget(m_view);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_view = new HeatmapView(m_tabs);
+    m_atlas = new AtlasView(m_tabs);
+    m_tabs->addTab(m_view, tr("Heatmap"));
+    m_tabs->addTab(m_atlas, tr("Layer x head atlas"));
+    setCentralWidget(m_tabs);
+    connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
+        m_state.view.method = "raw";
+        m_state.view.layer = layer;
+        m_state.view.heads = head < 0 ? "mean" : std::to_string(head);
+        syncInspector();
+        updateMap();
+    });
     buildDocks();
     buildStatusBar();
     buildActions();
@@ -334,6 +348,8 @@ void MainWindow::buildActions() {
         syncInspector();
         updateMap();
     });
+    add(viewMenu, tr("Heatmap"), QKeySequence(tr("Ctrl+1")), QStyle::SP_FileDialogContentsView, [this] { setCurrentView("heatmap"); });
+    add(viewMenu, tr("Layer x Head Atlas"), QKeySequence(tr("Ctrl+2")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("atlas"); });
     add(viewMenu, tr("Reset Zoom"), QKeySequence(tr("Ctrl+0")), QStyle::SP_TitleBarNormalButton, [this] { m_view->resetView(); });
     viewMenu->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) viewMenu->addAction(dock->toggleViewAction());
@@ -587,8 +603,33 @@ QString MainWindow::figureTitle() const {
     return viewTitle(m_model->spec(), *m_outputs, m_state.view);
 }
 
+QString MainWindow::currentView() const { return m_tabs->currentWidget() == m_atlas ? "atlas" : "heatmap"; }
+
+void MainWindow::setCurrentView(const QString& name) {
+    m_tabs->setCurrentWidget(name == "atlas" ? static_cast<QWidget*>(m_atlas) : m_view);
+}
+
+void MainWindow::updateAtlas() {
+    if (!m_outputs || !m_input) return;
+    const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
+    const std::shared_ptr<const ImageInput> input = m_input;
+    const ViewSettings view = m_state.view;
+    const int head = view.heads == "mean" || view.heads == "max" || view.heads == "min" ? -1 : std::stoi(view.heads);
+    const int layer = view.layer < 0 ? (m_model ? m_model->spec().depth - 1 : 0) : view.layer;
+    m_jobs->start(
+        "atlas", tr("Drawing the atlas"),
+        [outputs, input, view, head, layer](Progress&) {
+            return std::any(buildAtlasFigure(*input, *outputs, view, AtlasCell{layer, head}));
+        },
+        [this](std::any result) {
+            m_atlas->setAtlas(std::any_cast<AtlasPainter>(result));
+            Q_EMIT atlasUpdated();
+        });
+}
+
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
+    updateAtlas();
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
     ViewSettings view = m_state.view;
@@ -668,7 +709,13 @@ bool MainWindow::saveSession(const QString& path) {
 
 void MainWindow::exportFigure(const QString& path, int dpi) {
     try {
-        fovea::exportFigure(figure(), path, {}, dpi);
+        if (currentView() == "atlas") {
+            const AtlasPainter& atlas = m_atlas->atlas();
+            exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); }, path,
+                           atlas.preferredSize(), dpi, tr("Layer x head atlas"));
+        } else {
+            fovea::exportFigure(figure(), path, {}, dpi);
+        }
         m_message->setText(tr("Exported %1").arg(path));
     } catch (const Error& error) {
         showError(QString::fromStdString(error.what()));

@@ -21,11 +21,13 @@ class QMenu;
 class QProgressBar;
 class QSlider;
 class QSpinBox;
+class QTabWidget;
 class QTextBrowser;
 class QToolButton;
 
 namespace fovea {
 
+class AtlasView;
 class HeatmapView;
 class JobRunner;
 class Model;
@@ -50,6 +52,10 @@ public:
     const SessionState& state() const { return m_state; }
     void setView(const ViewSettings& view);
     HeatmapView* heatmapView() const { return m_view; }
+    AtlasView* atlasView() const { return m_atlas; }
+    // "heatmap" or "atlas": what the central area shows (and File > Export writes).
+    QString currentView() const;
+    void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
     const HeatmapPainter& figure() const;
     const Model* model() const { return m_model.get(); }
@@ -59,6 +65,8 @@ public:
 Q_SIGNALS:
     // Emitted whenever a new map is on screen.
     void figureUpdated();
+    // Emitted whenever a new atlas is on screen.
+    void atlasUpdated();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -73,6 +81,7 @@ private:
     void updateModelPanel();
     void runCurrentInput();
     void updateMap();
+    void updateAtlas();
     void showError(const QString& message);
     void stepLayer(int delta);
     void stepHead(int delta);
@@ -92,7 +101,9 @@ private:
     bool m_syncing = false;
     QString m_lastError;
 
+    QTabWidget* m_tabs = nullptr;
     HeatmapView* m_view = nullptr;
+    AtlasView* m_atlas = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;
     QComboBox* m_method = nullptr;

@@ -38,7 +38,7 @@ void setApplicationNames() {
 }  // namespace
 
 int runGuiCommand(const Arguments& arguments) {
-    const Args args(arguments, {"session", "screenshot", "size", "model"}, {});
+    const Args args(arguments, {"session", "screenshot", "size", "model", "view"}, {});
     const bool screenshot = args.has("screenshot");
     if (!haveDisplay()) {
         if (!screenshot) {
@@ -74,6 +74,9 @@ int runGuiCommand(const Arguments& arguments) {
         }
     }
     window.addInputs(inputs);
+    const std::string view = args.value("view", "heatmap");
+    if (view != "heatmap" && view != "atlas") throw UsageError{"--view must be heatmap or atlas"};
+    window.setCurrentView(QString::fromStdString(view));
     window.show();
     if (!screenshot) return app.exec();
 
@@ -111,8 +114,8 @@ int runExportCommand(const Arguments& arguments) {
     const std::string out = args.value("out");
     if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap") {
-        throw UsageError{"--view " + view + " is not available in this version (heatmap is)"};
+    if (view != "heatmap" && view != "atlas") {
+        throw UsageError{"--view " + view + " is not available in this version (heatmap and atlas are)"};
     }
     const SessionLoad load = loadSession(sessionPath);
     for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
@@ -132,10 +135,17 @@ int runExportCommand(const Arguments& arguments) {
     ViewSettings settings = load.state.view;
     settings.figure.title = viewTitle(model->spec(), outputs, settings).toStdString();
     const HeatmapPainter figure = buildHeatmapFigure(input, outputs, settings);
-    QSizeF size = figure.preferredSize();
+    const AtlasPainter atlas = buildAtlasFigure(input, outputs, settings);
+    QSizeF size = view == "atlas" ? atlas.preferredSize() : figure.preferredSize();
     if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
     if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
-    exportFigure(figure, QString::fromStdString(out), size, args.intValue("dpi", 300));
+    const int dpi = args.intValue("dpi", 300);
+    if (view == "atlas") {
+        exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); },
+                       QString::fromStdString(out), size, dpi, QStringLiteral("Layer x head atlas"));
+    } else {
+        exportFigure(figure, QString::fromStdString(out), size, dpi);
+    }
     std::printf("wrote %s\n", out.c_str());
     return 0;
 }

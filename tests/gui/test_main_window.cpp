@@ -3,6 +3,7 @@
 // are checked against the reference fixture's attention (an independent PyTorch run).
 #include "core/io/npy.h"
 #include "core/model/model.h"
+#include "widgets/atlas_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
@@ -118,6 +119,54 @@ private Q_SLOTS:
         // Escape goes back to the CLS query.
         QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_Escape); }));
         QCOMPARE(window.state().view.query, -1);
+    }
+
+    void atlasShowsEveryHeadAndKeysMoveTheFocus() {
+        MainWindow window;
+        window.setQuiet(true);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy atlasReady(&window, &MainWindow::atlasUpdated);
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        QVERIFY(atlasReady.count() > 0 || atlasReady.wait(20000));
+        window.setCurrentView("atlas");
+        QCOMPARE(window.currentView(), QString("atlas"));
+        const AtlasPainter& atlas = window.atlasView()->atlas();
+        QCOMPARE(atlas.layers(), 3);
+        QCOMPARE(atlas.heads(), 3);
+        const auto mean = [](float a, float b, float c) { return (a + b + c) / 3.0f; };
+        for (int layer = 0; layer < 3; ++layer) {
+            for (int head = 0; head < 3; ++head) {
+                const cv::Mat1f expected = referenceMap(layer, [head](float a, float b, float c) { return head == 0 ? a : head == 1 ? b : c; });
+                QVERIFY2(difference(atlas.map(layer, head), expected) < 1e-3, qPrintable(QString("L%1 h%2").arg(layer).arg(head)));
+            }
+            QVERIFY(difference(atlas.map(layer, 3), referenceMap(layer, mean)) < 1e-3);
+        }
+        // Clicking a cell focuses that head; the heatmap follows it; arrows move the focus.
+        AtlasView* view = window.atlasView();
+        const QRectF cell = atlas.cellRect(view->atlasRect(), 1, 2);
+        QVERIFY(nextFigure(window, [&] { QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, cell.center().toPoint()); }));
+        QCOMPARE(window.state().view.layer, 1);
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("2"));
+        QVERIFY(difference(window.figure().heatmap(), referenceMap(1, [](float, float, float c) { return c; })) < 1e-3);
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(view, Qt::Key_Right); }));
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("mean"));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(view, Qt::Key_Down); }));
+        QCOMPARE(window.state().view.layer, 2);
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(view, Qt::Key_Left); }));
+        QCOMPARE(QString::fromStdString(window.state().view.heads), QString("2"));
+
+        QTemporaryDir dir;
+        window.exportFigure(dir.filePath("atlas.svg"));
+        QFile svg(dir.filePath("atlas.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QByteArray text = svg.readAll();
+        QVERIFY(text.contains("mean"));
+        QVERIFY(text.contains("L2"));
     }
 
     void exportsEveryFormat() {

@@ -26,9 +26,9 @@ const char* kUsage =
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
     "  bench forward [--arch NAME] [--runs N] [--threads N]   forward time with full attention capture\n"
 #ifdef FOVEA_HAS_GUI
-    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas]\n"
+    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare]\n"
     "                                          the workbench window (also: fovea with no command)\n"
-    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas] [--dpi N]   a session's figure, headless\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare] [--dpi N]   a session's figure, headless\n"
 #endif
     "\n"
     "MODEL is a folder with model.safetensors (+ config.json) or a .safetensors file (timm or\n"

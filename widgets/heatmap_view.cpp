@@ -46,12 +46,20 @@ void HeatmapView::setZoom(double zoom, QPointF anchor) {
     m_pan += anchor - QPointF(after.left() + relative.x() * after.width(), after.top() + relative.y() * after.height());
     if (m_zoom == 1.0) m_pan = {};
     update();
+    Q_EMIT transformChanged(m_zoom, m_pan);
+}
+
+void HeatmapView::setTransform(double zoom, QPointF pan) {
+    m_zoom = zoom;
+    m_pan = pan;
+    update();
 }
 
 void HeatmapView::resetView() {
     m_zoom = 1.0;
     m_pan = {};
     update();
+    Q_EMIT transformChanged(m_zoom, m_pan);
 }
 
 void HeatmapView::paintEvent(QPaintEvent*) {
@@ -84,6 +92,7 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
         if (m_dragging && m_zoom > 1.0) {
             m_pan = m_panAtPress + (event->position() - m_pressPoint);
             update();
+            Q_EMIT transformChanged(m_zoom, m_pan);
         }
         return;
     }

@@ -22,6 +22,9 @@ public:
     double zoom() const { return m_zoom; }
     void setZoom(double zoom, QPointF anchor);
     void resetView();
+    // Zoom and pan as they are (for linking views); setting them emits nothing.
+    QPointF pan() const { return m_pan; }
+    void setTransform(double zoom, QPointF pan);
     // A message drawn instead of the figure (no model, an error, "computing...").
     void setPlaceholder(const QString& text);
 
@@ -30,6 +33,8 @@ Q_SIGNALS:
     void cellHovered(int row, int col, float value);
     // A click (without dragging) on a cell.
     void cellClicked(int row, int col);
+    // The user zoomed or panned.
+    void transformChanged(double zoom, QPointF pan);
 
 protected:
     void paintEvent(QPaintEvent* event) override;

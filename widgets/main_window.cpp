@@ -8,6 +8,7 @@
 #include "core/util/progress.h"
 #include "core/util/system.h"
 #include "widgets/atlas_view.h"
+#include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
@@ -82,6 +83,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     m_atlas = new AtlasView(m_tabs);
     m_tabs->addTab(m_view, tr("Heatmap"));
     m_tabs->addTab(m_atlas, tr("Layer x head atlas"));
+    m_compare = new CompareView(m_tabs);
+    m_tabs->addTab(m_compare, tr("Compare"));
     setCentralWidget(m_tabs);
     connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
         m_state.view.method = "raw";
@@ -350,6 +353,15 @@ void MainWindow::buildActions() {
     });
     add(viewMenu, tr("Heatmap"), QKeySequence(tr("Ctrl+1")), QStyle::SP_FileDialogContentsView, [this] { setCurrentView("heatmap"); });
     add(viewMenu, tr("Layer x Head Atlas"), QKeySequence(tr("Ctrl+2")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("atlas"); });
+    add(viewMenu, tr("Comparison"), QKeySequence(tr("Ctrl+3")), QStyle::SP_FileDialogListView, [this] { setCurrentView("compare"); });
+    add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
+    add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
+    m_sharedRangeAction = viewMenu->addAction(tr("Shared Colour Scale in Comparison"));
+    m_sharedRangeAction->setCheckable(true);
+    m_sharedRangeAction->setChecked(m_state.comparisonSharedRange);
+    connect(m_sharedRangeAction, &QAction::toggled, this, [this](bool on) {
+        if (on != m_state.comparisonSharedRange) setComparisonSharedRange(on);
+    });
     add(viewMenu, tr("Reset Zoom"), QKeySequence(tr("Ctrl+0")), QStyle::SP_TitleBarNormalButton, [this] { m_view->resetView(); });
     viewMenu->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) viewMenu->addAction(dock->toggleViewAction());
@@ -603,10 +615,64 @@ QString MainWindow::figureTitle() const {
     return viewTitle(m_model->spec(), *m_outputs, m_state.view);
 }
 
-QString MainWindow::currentView() const { return m_tabs->currentWidget() == m_atlas ? "atlas" : "heatmap"; }
+QString MainWindow::currentView() const {
+    if (m_tabs->currentWidget() == m_atlas) return "atlas";
+    if (m_tabs->currentWidget() == m_compare) return "compare";
+    return "heatmap";
+}
 
 void MainWindow::setCurrentView(const QString& name) {
-    m_tabs->setCurrentWidget(name == "atlas" ? static_cast<QWidget*>(m_atlas) : m_view);
+    QWidget* page = m_view;
+    if (name == "atlas") page = m_atlas;
+    if (name == "compare") page = m_compare;
+    m_tabs->setCurrentWidget(page);
+}
+
+void MainWindow::addToComparison() {
+    if (m_state.comparison.size() >= 4) {
+        showError(tr("The comparison holds at most 4 views; clear it first (View > Clear Comparison)"));
+        return;
+    }
+    m_state.comparison.push_back(m_state.view);
+    setCurrentView("compare");
+    updateComparison();
+}
+
+void MainWindow::clearComparison() {
+    m_state.comparison.clear();
+    updateComparison();
+}
+
+void MainWindow::setComparisonSharedRange(bool shared) {
+    m_state.comparisonSharedRange = shared;
+    if (m_sharedRangeAction) m_sharedRangeAction->setChecked(shared);
+    updateComparison();
+}
+
+void MainWindow::updateComparison() {
+    if (!m_outputs || !m_input || !m_model) {
+        m_compare->setComparison(ComparePainter{});
+        return;
+    }
+    const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
+    const std::shared_ptr<const ImageInput> input = m_input;
+    std::vector<ViewSettings> panels = m_state.comparison;
+    for (ViewSettings& panel : panels) panel.figure.title = viewTitle(m_model->spec(), *m_outputs, panel).toStdString();
+    const bool shared = m_state.comparisonSharedRange;
+    m_jobs->start(
+        "compare", tr("Drawing the comparison"),
+        [outputs, input, panels, shared](Progress&) {
+            std::vector<HeatmapPainter> figures;
+            for (const ViewSettings& panel : panels) figures.push_back(buildHeatmapFigure(*input, *outputs, panel));
+            ComparePainter comparison;
+            comparison.setPanels(std::move(figures));
+            if (shared) comparison.shareRange();
+            return std::any(comparison);
+        },
+        [this](std::any result) {
+            m_compare->setComparison(std::any_cast<ComparePainter>(result));
+            Q_EMIT comparisonUpdated();
+        });
 }
 
 void MainWindow::updateAtlas() {
@@ -630,6 +696,7 @@ void MainWindow::updateAtlas() {
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
     updateAtlas();
+    if (!m_state.comparison.empty()) updateComparison();
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
     ViewSettings view = m_state.view;
@@ -661,6 +728,8 @@ bool MainWindow::openSession(const QString& path) {
     m_model.reset();
     m_state = SessionState{};
     m_state.view = load.state.view;
+    m_state.comparison = load.state.comparison;
+    setComparisonSharedRange(load.state.comparisonSharedRange);
     m_gallery->clear();
     m_input.reset();
     m_outputs.reset();
@@ -709,7 +778,12 @@ bool MainWindow::saveSession(const QString& path) {
 
 void MainWindow::exportFigure(const QString& path, int dpi) {
     try {
-        if (currentView() == "atlas") {
+        if (currentView() == "compare") {
+            const ComparePainter& comparison = m_compare->comparison();
+            if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");
+            exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },
+                           path, comparison.preferredSize(), dpi, tr("Comparison"));
+        } else if (currentView() == "atlas") {
             const AtlasPainter& atlas = m_atlas->atlas();
             exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); }, path,
                            atlas.preferredSize(), dpi, tr("Layer x head atlas"));

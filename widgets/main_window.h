@@ -28,6 +28,7 @@ class QToolButton;
 namespace fovea {
 
 class AtlasView;
+class CompareView;
 class HeatmapView;
 class JobRunner;
 class Model;
@@ -53,7 +54,12 @@ public:
     void setView(const ViewSettings& view);
     HeatmapView* heatmapView() const { return m_view; }
     AtlasView* atlasView() const { return m_atlas; }
-    // "heatmap" or "atlas": what the central area shows (and File > Export writes).
+    CompareView* compareView() const { return m_compare; }
+    // The comparison: up to four snapshots of view settings shown side by side.
+    void addToComparison();
+    void clearComparison();
+    void setComparisonSharedRange(bool shared);
+    // "heatmap", "atlas" or "compare": what the central area shows (and File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -67,6 +73,7 @@ Q_SIGNALS:
     void figureUpdated();
     // Emitted whenever a new atlas is on screen.
     void atlasUpdated();
+    void comparisonUpdated();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -82,6 +89,7 @@ private:
     void runCurrentInput();
     void updateMap();
     void updateAtlas();
+    void updateComparison();
     void showError(const QString& message);
     void stepLayer(int delta);
     void stepHead(int delta);
@@ -104,6 +112,8 @@ private:
     QTabWidget* m_tabs = nullptr;
     HeatmapView* m_view = nullptr;
     AtlasView* m_atlas = nullptr;
+    CompareView* m_compare = nullptr;
+    QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;
     QComboBox* m_method = nullptr;

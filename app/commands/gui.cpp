@@ -6,6 +6,7 @@
 #include "core/model/registry.h"
 #include "core/session/session.h"
 #include "core/util/error.h"
+#include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/job_runner.h"
@@ -75,7 +76,7 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas") throw UsageError{"--view must be heatmap or atlas"};
+    if (view != "heatmap" && view != "atlas" && view != "compare") throw UsageError{"--view must be heatmap, atlas or compare"};
     window.setCurrentView(QString::fromStdString(view));
     window.show();
     if (!screenshot) return app.exec();
@@ -114,8 +115,8 @@ int runExportCommand(const Arguments& arguments) {
     const std::string out = args.value("out");
     if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas") {
-        throw UsageError{"--view " + view + " is not available in this version (heatmap and atlas are)"};
+    if (view != "heatmap" && view != "atlas" && view != "compare") {
+        throw UsageError{"--view must be heatmap, atlas or compare, not '" + view + "'"};
     }
     const SessionLoad load = loadSession(sessionPath);
     for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
@@ -136,11 +137,25 @@ int runExportCommand(const Arguments& arguments) {
     settings.figure.title = viewTitle(model->spec(), outputs, settings).toStdString();
     const HeatmapPainter figure = buildHeatmapFigure(input, outputs, settings);
     const AtlasPainter atlas = buildAtlasFigure(input, outputs, settings);
-    QSizeF size = view == "atlas" ? atlas.preferredSize() : figure.preferredSize();
+    ComparePainter comparison;
+    if (view == "compare") {
+        if (load.state.comparison.empty()) throw Error(sessionPath, "the session's comparison is empty");
+        std::vector<HeatmapPainter> panels;
+        for (ViewSettings panel : load.state.comparison) {
+            panel.figure.title = viewTitle(model->spec(), outputs, panel).toStdString();
+            panels.push_back(buildHeatmapFigure(input, outputs, panel));
+        }
+        comparison.setPanels(std::move(panels));
+        if (load.state.comparisonSharedRange) comparison.shareRange();
+    }
+    QSizeF size = view == "atlas" ? atlas.preferredSize() : view == "compare" ? comparison.preferredSize() : figure.preferredSize();
     if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
     if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
     const int dpi = args.intValue("dpi", 300);
-    if (view == "atlas") {
+    if (view == "compare") {
+        exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },
+                       QString::fromStdString(out), size, dpi, QStringLiteral("Comparison"));
+    } else if (view == "atlas") {
         exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); },
                        QString::fromStdString(out), size, dpi, QStringLiteral("Layer x head atlas"));
     } else {

@@ -90,7 +90,13 @@ nlohmann::json SessionState::toJson() const {
             {"model", modelPath},
             {"inputs", inputs},
             {"current_input", currentInput},
-            {"view", view.toJson()}};
+            {"view", view.toJson()},
+            {"comparison", [this] {
+                 nlohmann::json panels = nlohmann::json::array();
+                 for (const ViewSettings& panel : comparison) panels.push_back(panel.toJson());
+                 return panels;
+             }()},
+            {"comparison_shared_range", comparisonSharedRange}};
 }
 
 void saveSession(const std::string& path, const SessionState& state) {
@@ -117,6 +123,13 @@ SessionLoad loadSession(const std::string& path) {
         readField(json, "inputs", inputs, path);
         readField(json, "current_input", load.state.currentInput, path);
         if (json.contains("view")) load.state.view = ViewSettings::fromJson(json["view"]);
+        if (json.contains("comparison")) {
+            if (!json["comparison"].is_array() || json["comparison"].size() > 4) {
+                throw Error("field 'comparison' must be a list of at most 4 views");
+            }
+            for (const nlohmann::json& panel : json["comparison"]) load.state.comparison.push_back(ViewSettings::fromJson(panel));
+        }
+        readField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
         load.state.modelPath = resolvedPath(model, base);
         if (!model.empty() && !fs::exists(load.state.modelPath)) {
             load.warnings.push_back("model '" + load.state.modelPath + "' is missing");

@@ -40,6 +40,8 @@ struct SessionState {
     std::vector<std::string> inputs;
     int currentInput = -1;
     ViewSettings view;
+    std::vector<ViewSettings> comparison;  // 0..4 panels of the comparison view
+    bool comparisonSharedRange = true;
 
     nlohmann::json toJson() const;
 };

@@ -47,6 +47,9 @@ TEST_F(Session, RoundTripsEverySetting) {
     state.view.figure.colormap = "turbo";
     state.view.figure.opacity = 0.7f;
     state.view.figure.smooth = true;
+    state.comparison = {state.view, ViewSettings{}};
+    state.comparison[1].method = "rollout";
+    state.comparisonSharedRange = false;
     const std::string path = (m_dir / "study.fovea").string();
     saveSession(path, state);
     const SessionLoad load = loadSession(path);
@@ -112,6 +115,7 @@ TEST_F(Session, BadFilesAreOneLineErrorsNamingTheFile) {
     expectError("{\"fovea_session\": 1, \"view\": {\"colormap\": \"rainbow\"}}", "rainbow");
     expectError("{\"fovea_session\": 1, \"view\": {\"range\": \"log\"}}", "range");
     expectError("{\"fovea_session\": 1, \"view\": {\"opacity\": 3}}", "opacity");
+    expectError("{\"fovea_session\": 1, \"comparison\": [{}, {}, {}, {}, {}]}", "comparison");
     EXPECT_THROW(loadSession((m_dir / "absent.fovea").string()), Error);
 }
 

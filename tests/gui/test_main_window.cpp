@@ -4,6 +4,7 @@
 #include "core/io/npy.h"
 #include "core/model/model.h"
 #include "widgets/atlas_view.h"
+#include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
@@ -167,6 +168,56 @@ private Q_SLOTS:
         const QByteArray text = svg.readAll();
         QVERIFY(text.contains("mean"));
         QVERIFY(text.contains("L2"));
+    }
+
+    void comparisonShowsViewsSideBySideWithLinkedZoom() {
+        MainWindow window;
+        window.setQuiet(true);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        QSignalSpy compared(&window, &MainWindow::comparisonUpdated);
+        QTest::keyClick(&window, Qt::Key_D, Qt::ControlModifier);  // raw, last layer, mean
+        QVERIFY(compared.wait(20000));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_R); }));  // rollout
+        compared.clear();
+        QTest::keyClick(&window, Qt::Key_D, Qt::ControlModifier);
+        QVERIFY(compared.wait(20000));
+        QCOMPARE(window.currentView(), QString("compare"));
+        const ComparePainter& comparison = window.compareView()->comparison();
+        QCOMPARE(int(comparison.panels().size()), 2);
+        const auto mean = [](float a, float b, float c) { return (a + b + c) / 3.0f; };
+        QVERIFY(difference(comparison.panels()[0].heatmap(), referenceMap(2, mean)) < 1e-3);
+        QVERIFY(difference(comparison.panels()[1].heatmap(), referenceRollout(0)) < 1e-3);
+        // Shared colour scale (the default): both panels use the union of their ranges.
+        const ValueRange a = comparison.panels()[0].range(), b = comparison.panels()[1].range();
+        QCOMPARE(a.low, b.low);
+        QCOMPARE(a.high, b.high);
+        double low = 0, high = 0;
+        cv::minMaxLoc(comparison.panels()[1].heatmap(), &low, &high);
+        QVERIFY(a.low <= low && a.high >= high);
+        // Linked zoom: zooming one panel zooms the other.
+        HeatmapView* first = window.compareView()->views()[0];
+        HeatmapView* second = window.compareView()->views()[1];
+        first->setZoom(2.0, first->rect().center());
+        QCOMPARE(second->zoom(), 2.0);
+        QCOMPARE(second->pan(), first->pan());
+        // Separate scales on request.
+        compared.clear();
+        window.setComparisonSharedRange(false);
+        QVERIFY(compared.wait(20000));
+        QVERIFY(window.compareView()->comparison().panels()[0].range().high != window.compareView()->comparison().panels()[1].range().high);
+
+        QTemporaryDir dir;
+        window.exportFigure(dir.filePath("compare.pdf"));
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        QFile pdf(dir.filePath("compare.pdf"));
+        QVERIFY(pdf.open(QIODevice::ReadOnly));
+        QVERIFY(pdf.read(5) == "%PDF-");
     }
 
     void exportsEveryFormat() {

@@ -1,5 +1,6 @@
 #include "widgets/main_window.h"
 
+#include "core/explain/attention_maps.h"
 #include "core/image/colormap.h"
 #include "core/model/model.h"
 #include "core/model/registry.h"
@@ -9,6 +10,7 @@
 #include "core/util/system.h"
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
+#include "widgets/volume_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
@@ -35,6 +37,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QSaveFile>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -85,6 +88,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     m_tabs->addTab(m_atlas, tr("Layer x head atlas"));
     m_compare = new CompareView(m_tabs);
     m_tabs->addTab(m_compare, tr("Compare"));
+    m_volume = new VolumeView(m_tabs);
+    m_tabs->addTab(m_volume, tr("3D"));
     setCentralWidget(m_tabs);
     connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
         m_state.view.method = "raw";
@@ -354,6 +359,7 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Heatmap"), QKeySequence(tr("Ctrl+1")), QStyle::SP_FileDialogContentsView, [this] { setCurrentView("heatmap"); });
     add(viewMenu, tr("Layer x Head Atlas"), QKeySequence(tr("Ctrl+2")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("atlas"); });
     add(viewMenu, tr("Comparison"), QKeySequence(tr("Ctrl+3")), QStyle::SP_FileDialogListView, [this] { setCurrentView("compare"); });
+    add(viewMenu, tr("3D Attention Volume"), QKeySequence(tr("Ctrl+4")), QStyle::SP_DesktopIcon, [this] { setCurrentView("3d"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
     m_sharedRangeAction = viewMenu->addAction(tr("Shared Colour Scale in Comparison"));
@@ -618,6 +624,7 @@ QString MainWindow::figureTitle() const {
 QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_atlas) return "atlas";
     if (m_tabs->currentWidget() == m_compare) return "compare";
+    if (m_tabs->currentWidget() == m_volume) return "3d";
     return "heatmap";
 }
 
@@ -625,6 +632,7 @@ void MainWindow::setCurrentView(const QString& name) {
     QWidget* page = m_view;
     if (name == "atlas") page = m_atlas;
     if (name == "compare") page = m_compare;
+    if (name == "3d") page = m_volume;
     m_tabs->setCurrentWidget(page);
 }
 
@@ -693,9 +701,32 @@ void MainWindow::updateAtlas() {
         });
 }
 
+void MainWindow::updateVolume() {
+    if (!m_outputs) return;
+    const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
+    const ViewSettings view = m_state.view;
+    m_jobs->start(
+        "volume", tr("Building the attention volume"),
+        [outputs, view](Progress&) {
+            int query = view.query;
+            if (query < 0) query = std::max(0, outputs->attention.tokens.firstOf(TokenKind::Cls));
+            const HeadSelection heads = HeadSelection::parse(view.heads);
+            std::vector<cv::Mat> layers;
+            for (const AttentionLayer& layer : outputs->attention.layers) {
+                layers.push_back(rawAttentionMap(outputs->attention, layer.layer, heads, query));
+            }
+            return std::any(layers);
+        },
+        [this, view](std::any result) {
+            m_volume->setVolume(std::any_cast<std::vector<cv::Mat>>(result), view.figure.colormap);
+            Q_EMIT volumeUpdated();
+        });
+}
+
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
     updateAtlas();
+    updateVolume();
     if (!m_state.comparison.empty()) updateComparison();
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
@@ -778,7 +809,19 @@ bool MainWindow::saveSession(const QString& path) {
 
 void MainWindow::exportFigure(const QString& path, int dpi) {
     try {
-        if (currentView() == "compare") {
+        if (currentView() == "3d") {
+            if (!path.endsWith(".png", Qt::CaseInsensitive)) {
+                throw Error(path.toStdString(), "the 3D view exports PNG only (it is a rendered picture)");
+            }
+            if (!m_volume->available()) {
+                throw Error(path.toStdString(), "3D view unavailable: " + m_volume->unavailableReason().toStdString());
+            }
+            const QImage image = m_volume->grabImage();
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit()) {
+                throw Error(path.toStdString(), "cannot write: " + file.errorString().toStdString());
+            }
+        } else if (currentView() == "compare") {
             const ComparePainter& comparison = m_compare->comparison();
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");
             exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },

@@ -29,6 +29,7 @@ namespace fovea {
 
 class AtlasView;
 class CompareView;
+class VolumeView;
 class HeatmapView;
 class JobRunner;
 class Model;
@@ -55,11 +56,12 @@ public:
     HeatmapView* heatmapView() const { return m_view; }
     AtlasView* atlasView() const { return m_atlas; }
     CompareView* compareView() const { return m_compare; }
+    VolumeView* volumeView() const { return m_volume; }
     // The comparison: up to four snapshots of view settings shown side by side.
     void addToComparison();
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas" or "compare": what the central area shows (and File > Export writes).
+    // "heatmap", "atlas", "compare" or "3d": what the central area shows (and File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -74,6 +76,7 @@ Q_SIGNALS:
     // Emitted whenever a new atlas is on screen.
     void atlasUpdated();
     void comparisonUpdated();
+    void volumeUpdated();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -90,6 +93,7 @@ private:
     void updateMap();
     void updateAtlas();
     void updateComparison();
+    void updateVolume();
     void showError(const QString& message);
     void stepLayer(int delta);
     void stepHead(int delta);
@@ -113,6 +117,7 @@ private:
     HeatmapView* m_view = nullptr;
     AtlasView* m_atlas = nullptr;
     CompareView* m_compare = nullptr;
+    VolumeView* m_volume = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

@@ -76,7 +76,9 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare") throw UsageError{"--view must be heatmap, atlas or compare"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d") {
+        throw UsageError{"--view must be heatmap, atlas, compare or 3d"};
+    }
     window.setCurrentView(QString::fromStdString(view));
     window.show();
     if (!screenshot) return app.exec();

@@ -8,9 +8,12 @@
 namespace fovea::cli {
 
 int runBenchCommand(const Arguments& arguments) {
+#ifdef FOVEA_HAS_GUI
+    if (!arguments.empty() && arguments[0] == "gui") return runGuiBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
+#endif
     const Args args(arguments, joinNames({"arch", "runs", "warmup"}, runtimeOptionNames()), {"no-capture"});
-    const std::string what = args.positional(0, "what to benchmark (forward)");
-    if (what != "forward") throw UsageError{"unknown benchmark '" + what + "' (available: forward)"};
+    const std::string what = args.positional(0, "what to benchmark (forward, gui)");
+    if (what != "forward") throw UsageError{"unknown benchmark '" + what + "' (available: forward, gui)"};
     ForwardBenchOptions options;
     options.architecture = args.value("arch", options.architecture);
     options.runs = std::max(1, args.intValue("runs", options.runs));

@@ -18,6 +18,7 @@ int runBenchCommand(const Arguments& arguments);
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);
+int runGuiBenchCommand(const Arguments& arguments);  // fovea bench gui
 #endif
 
 // Where the shipped demo model lives (source tree when run from a build, or the install).

@@ -3,19 +3,31 @@
 #include "app/cli_args.h"
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "core/data/shapes_scene.h"
+#include "core/io/image_io.h"
+#include "core/model/model.h"
 #include "core/model/registry.h"
+#include "core/train/train_demo.h"
 #include "core/session/session.h"
 #include "core/util/error.h"
 #include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
+#include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 
 #include <QApplication>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QPainter>
+#include <QTemporaryDir>
 #include <QTimer>
+
+#include <algorithm>
+#include <cmath>
 
 #include <cstdio>
 #include <cstdlib>
@@ -164,6 +176,118 @@ int runExportCommand(const Arguments& arguments) {
         exportFigure(figure, QString::fromStdString(out), size, dpi);
     }
     std::printf("wrote %s\n", out.c_str());
+    return 0;
+}
+
+}  // namespace fovea::cli
+
+namespace fovea::cli {
+namespace {
+
+double percentileMs(std::vector<double> values, double p) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    const std::size_t rank = std::size_t(std::max(1.0, std::ceil(p / 100.0 * double(values.size()))));
+    return values[rank - 1];
+}
+
+}  // namespace
+
+// fovea bench gui: how fast the window answers a layer or head switch on a 1024x1024 image, and
+// how long a new image takes to its first heatmap. The reference, measured in the same run, is
+// a bare QPainter drawing the same image into the same rectangle.
+int runGuiBenchCommand(const Arguments& arguments) {
+    const Args args(arguments, {"model", "switches"}, {});
+    const int switches = std::max(4, args.intValue("switches", 40));
+    if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "fovea";
+    static char* argv[] = {name, nullptr};
+    QApplication app(argc, argv);
+    setApplicationNames();
+    const std::string modelPath = args.has("model") ? args.value("model") : findDemoModel();
+
+    QTemporaryDir dir;
+    SceneOptions big;
+    big.size = 1024;
+    big.targetMinSize = 288;
+    big.targetMaxSize = 416;
+    big.distractorMinSize = 96;
+    big.distractorMaxSize = 160;
+    const QString imagePath = dir.filePath("scene1024.png");
+    writeImage(imagePath.toStdString(), generateScene(kHeldOutSeedOffset + 11, big).image);
+
+    MainWindow window;
+    window.setQuiet(true);
+    window.resize(1280, 800);
+    window.show();
+    QEventLoop loop;
+    auto waitFor = [&](auto* sender, auto signal) {
+        QTimer timeout;
+        timeout.setSingleShot(true);
+        QObject::connect(&timeout, &QTimer::timeout, &loop, &QEventLoop::quit);
+        const QMetaObject::Connection done = QObject::connect(sender, signal, &loop, &QEventLoop::quit);
+        timeout.start(120000);
+        loop.exec();
+        QObject::disconnect(done);
+        if (!timeout.isActive()) throw Error("fovea bench gui", "timed out waiting for the window");
+    };
+    auto waitIdle = [&] {
+        if (window.jobs()->busy()) waitFor(window.jobs(), &JobRunner::idle);
+    };
+    window.openModel(QString::fromStdString(modelPath));
+    waitIdle();
+    if (!window.model()) throw Error(modelPath, window.lastError().toStdString());
+
+    QElapsedTimer clock;
+    clock.start();
+    window.addInputs({imagePath});
+    waitFor(&window, &MainWindow::figureUpdated);
+    window.heatmapView()->repaint();
+    const double firstHeatmap = double(clock.nsecsElapsed()) / 1e6;
+    waitIdle();
+
+    HeatmapView* view = window.heatmapView();
+    const int layers = window.model()->spec().depth, heads = window.model()->spec().numHeads;
+    std::vector<double> switchMs, paintMs, referenceMs;
+    const QImage reference = window.figure().image();
+    for (int i = 0; i < switches; ++i) {
+        ViewSettings settings = window.state().view;
+        if (i % 2 == 0) {
+            settings.layer = (i / 2) % layers;
+        } else {
+            settings.heads = (i / 2) % (heads + 1) == heads ? "mean" : std::to_string((i / 2) % (heads + 1));
+        }
+        clock.restart();
+        window.setView(settings);
+        waitFor(&window, &MainWindow::figureUpdated);
+        QElapsedTimer paint;
+        paint.start();
+        view->repaint();
+        paintMs.push_back(double(paint.nsecsElapsed()) / 1e6);
+        switchMs.push_back(double(clock.nsecsElapsed()) / 1e6);
+        waitIdle();
+        // Reference: the same image drawn into the same rectangle by a bare QPainter.
+        QImage canvas(view->size(), QImage::Format_RGB32);
+        QElapsedTimer bare;
+        bare.start();
+        {
+            QPainter painter(&canvas);
+            painter.drawImage(view->figure().imageRect(view->figureRect()), reference);
+        }
+        referenceMs.push_back(double(bare.nsecsElapsed()) / 1e6);
+    }
+    std::printf("fovea bench gui: %s, 1024x1024 image, %d switches (platform %s)\n", modelPath.c_str(), switches,
+                qPrintable(QGuiApplication::platformName()));
+    std::printf("  image dropped -> first heatmap on screen: %.1f ms\n", firstHeatmap);
+    std::printf("  layer/head switch -> new map painted:     p50 %.2f ms  p95 %.2f ms  (target p95 <= 16 ms)\n",
+                percentileMs(switchMs, 50), percentileMs(switchMs, 95));
+    std::printf("  repaint alone:                            p50 %.2f ms  p95 %.2f ms\n", percentileMs(paintMs, 50),
+                percentileMs(paintMs, 95));
+    std::printf("  reference, bare QPainter drawImage:       p50 %.2f ms  p95 %.2f ms\n", percentileMs(referenceMs, 50),
+                percentileMs(referenceMs, 95));
+    std::printf("  ratio repaint / reference (p50):          %.2fx\n",
+                percentileMs(paintMs, 50) / std::max(1e-6, percentileMs(referenceMs, 50)));
     return 0;
 }
 

@@ -118,6 +118,8 @@ void AtlasPainter::paint(QPainter& painter, const QRectF& target) const {
             const double w = box.width() / m.cols, h = box.height() / m.rows;
             const int alpha = m_showImage ? int(std::lround(255 * m_options.opacity)) : 255;
             painter.setPen(Qt::NoPen);
+            // Axis-aligned cells without antialiasing: no hairline seams between neighbours.
+            painter.setRenderHint(QPainter::Antialiasing, false);
             for (int y = 0; y < m.rows; ++y) {
                 const float* value = m.ptr<float>(y);
                 for (int x = 0; x < m.cols; ++x) {
@@ -127,6 +129,7 @@ void AtlasPainter::paint(QPainter& painter, const QRectF& target) const {
                     painter.fillRect(QRectF(box.left() + x * w, box.top() + y * h, w, h), colour);
                 }
             }
+            painter.setRenderHint(QPainter::Antialiasing, true);
             const auto frame = m_frames.find({m_layers[std::size_t(row)], column == m_heads ? -1 : column});
             const bool focused = m_focus && m_focus->layer == m_layers[std::size_t(row)] &&
                                  m_focus->head == (column == m_heads ? -1 : column);

@@ -133,6 +133,8 @@ void HeatmapPainter::paint(QPainter& painter, const QRectF& target) const {
             painter.drawImage(image, overlay);
         } else {
             painter.setPen(Qt::NoPen);
+            // Axis-aligned cells without antialiasing: no hairline seams between neighbours.
+            painter.setRenderHint(QPainter::Antialiasing, false);
             const double cellWidth = image.width() / m_heatmap.cols, cellHeight = image.height() / m_heatmap.rows;
             for (int row = 0; row < m_heatmap.rows; ++row) {
                 const float* value = m_heatmap.ptr<float>(row);
@@ -145,6 +147,7 @@ void HeatmapPainter::paint(QPainter& painter, const QRectF& target) const {
                 }
             }
         }
+        painter.setRenderHint(QPainter::Antialiasing, true);
         const QRectF bar = colorbarRect(target);
         if (!bar.isEmpty()) {
             QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());

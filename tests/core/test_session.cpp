@@ -135,7 +135,9 @@ TEST_F(Session, SaveIsAtomic) {
         threw = true;
     }
     fs::permissions(m_dir, fs::perms::owner_all);
-    if (threw) EXPECT_EQ(readFileContents(path), before);  // root may write anyway
+    if (threw) {
+        EXPECT_EQ(readFileContents(path), before);  // root may write anyway
+    }
     // No temporary files are left behind either way.
     int files = 0;
     for (const auto& entry : fs::directory_iterator(m_dir)) files += entry.is_regular_file() ? 1 : 0;

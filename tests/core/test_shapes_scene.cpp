@@ -64,9 +64,13 @@ TEST(ShapesScene, GroundTruthMatchesTheObjects) {
             const cv::Mat1b& mask = scene.objects[i].mask;
             const cv::Mat1b fromLabels = scene.labelMask == std::uint16_t(i + 1);
             EXPECT_EQ(cv::countNonZero(mask != fromLabels), 0) << "seed " << seed << " object " << i;
-            if (cv::countNonZero(mask) > 0) EXPECT_EQ(scene.objects[i].box, cv::boundingRect(mask));
+            if (cv::countNonZero(mask) > 0) {
+                EXPECT_EQ(scene.objects[i].box, cv::boundingRect(mask));
+            }
             // Each distractor is much smaller than the target.
-            if (i > 0) EXPECT_LT(cv::countNonZero(mask), targetPixels) << "seed " << seed;
+            if (i > 0) {
+                EXPECT_LT(cv::countNonZero(mask), targetPixels) << "seed " << seed;
+            }
         }
         // The target's pixels carry its colour.
         const cv::Vec3b colour = scene.objects[0].color;

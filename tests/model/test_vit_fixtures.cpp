@@ -70,8 +70,8 @@ INSTANTIATE_TEST_SUITE_P(Layouts, VitFixture,
                                            FixtureCase{"timm-vit-tiny", "input.png"},
                                            FixtureCase{"hf-vit-tiny", "input_tensor.npy"},
                                            FixtureCase{"hf-vit-tiny", "input.png"}),
-                         [](const auto& info) {
-                             std::string name = info.param.folder + "_" + info.param.input;
+                         [](const auto& testCase) {
+                             std::string name = testCase.param.folder + "_" + testCase.param.input;
                              for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                              return name;
                          });

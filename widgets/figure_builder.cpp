@@ -30,6 +30,7 @@ HeatmapPainter buildHeatmapFigure(const ImageInput& input, const ModelOutputs& o
     painter.setImage(toQImage(input.view));
     painter.setHeatmap(thresholdedMap(map, view, figure));
     painter.setOptions(figure);
+    painter.setContourLevels(view.contours);
     return painter;
 }
 

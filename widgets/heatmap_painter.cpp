@@ -6,6 +6,7 @@
 
 #include <QFontMetricsF>
 #include <QLinearGradient>
+#include <QPainterPath>
 
 #include <opencv2/imgproc.hpp>
 
@@ -49,7 +50,7 @@ double HeatmapPainter::titleHeight(const QRectF& target) const {
 }
 
 double HeatmapPainter::colorbarBand(const QRectF& target) const {
-    return m_options.colorbar && !m_heatmap.empty() ? std::clamp(0.18 * target.width(), 40.0, 140.0) : 0.0;
+    return m_options.colorbar && !m_heatmap.empty() ? std::clamp(0.22 * target.width(), 48.0, 150.0) : 0.0;
 }
 
 QRectF HeatmapPainter::imageRect(const QRectF& target) const {
@@ -82,6 +83,45 @@ std::optional<cv::Point> HeatmapPainter::cellAt(const QRectF& target, const QPoi
     const int col = std::min(m_heatmap.cols - 1, int((point.x() - image.left()) / image.width() * m_heatmap.cols));
     const int row = std::min(m_heatmap.rows - 1, int((point.y() - image.top()) / image.height() * m_heatmap.rows));
     return cv::Point(col, row);
+}
+
+void HeatmapPainter::paintContours(QPainter& painter, const QRectF& image, const ValueRange& values) const {
+    if (!(values.low < values.high)) return;
+    // Upsample 8x per cell so the lines follow the smooth surface, then trace each level.
+    constexpr int kScale = 8;
+    cv::Mat filled = m_heatmap.clone();
+    for (int y = 0; y < filled.rows; ++y) {
+        for (int x = 0; x < filled.cols; ++x) {
+            if (std::isnan(filled.at<float>(y, x))) filled.at<float>(y, x) = values.low;
+        }
+    }
+    cv::Mat smooth;
+    cv::resize(filled, smooth, cv::Size(filled.cols * kScale, filled.rows * kScale), 0, 0, cv::INTER_LINEAR);
+    const double sx = image.width() / smooth.cols, sy = image.height() / smooth.rows;
+    painter.setBrush(Qt::NoBrush);
+    for (int level = 1; level <= m_contourLevels; ++level) {
+        const double value = values.low + (values.high - values.low) * level / (m_contourLevels + 1.0);
+        cv::Mat above = smooth > value;
+        std::vector<std::vector<cv::Point>> contours;
+        cv::findContours(above, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
+        // Light lines on the dark end of the colormap, dark ones on the bright end.
+        const double shade = double(level) / (m_contourLevels + 1.0);
+        painter.setPen(QPen(shade < 0.5 ? QColor(255, 255, 255, 220) : QColor(0, 0, 0, 200), 1.2));
+        for (const std::vector<cv::Point>& contour : contours) {
+            if (contour.size() < 3) continue;
+            QPainterPath path;
+            for (std::size_t i = 0; i < contour.size(); ++i) {
+                const QPointF point(image.left() + (contour[i].x + 0.5) * sx, image.top() + (contour[i].y + 0.5) * sy);
+                if (i == 0) {
+                    path.moveTo(point);
+                } else {
+                    path.lineTo(point);
+                }
+            }
+            path.closeSubpath();
+            painter.drawPath(path);
+        }
+    }
 }
 
 void HeatmapPainter::paint(QPainter& painter, const QRectF& target) const {
@@ -148,6 +188,7 @@ void HeatmapPainter::paint(QPainter& painter, const QRectF& target) const {
             }
         }
         painter.setRenderHint(QPainter::Antialiasing, true);
+        if (m_contourLevels > 0) paintContours(painter, image, values);
         const QRectF bar = colorbarRect(target);
         if (!bar.isEmpty()) {
             QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());

@@ -29,6 +29,10 @@ public:
     // A single-channel float map; throws fovea::Error otherwise.
     void setHeatmap(const cv::Mat& heatmap);
     void setOptions(const FigureOptions& options) { m_options = options; }
+    // Iso-lines of the (bilinearly upsampled) map at `levels` evenly spaced values inside the
+    // colour range, drawn as vector paths; 0 draws none.
+    void setContourLevels(int levels) { m_contourLevels = levels; }
+    int contourLevels() const { return m_contourLevels; }
     const QImage& image() const { return m_image; }
     const cv::Mat& heatmap() const { return m_heatmap; }
     const FigureOptions& options() const { return m_options; }
@@ -48,9 +52,12 @@ private:
     double titleHeight(const QRectF& target) const;
     double colorbarBand(const QRectF& target) const;
 
+    void paintContours(QPainter& painter, const QRectF& image, const ValueRange& values) const;
+
     QImage m_image;
     cv::Mat m_heatmap;
     FigureOptions m_options;
+    int m_contourLevels = 0;
 };
 
 }  // namespace fovea

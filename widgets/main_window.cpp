@@ -202,6 +202,10 @@ void MainWindow::buildDocks() {
     m_threshold->setRange(-0.01, 1.0);
     m_threshold->setSingleStep(0.05);
     m_threshold->setSpecialValueText(tr("off"));
+    m_contours = new QSpinBox(inspector);
+    m_contours->setRange(0, 20);
+    m_contours->setSpecialValueText(tr("none"));
+    m_contours->setToolTip(tr("Iso-lines over the map (vector lines in SVG and PDF)"));
     m_smooth = new QCheckBox(tr("Smooth upsampling"), inspector);
     m_hover = new QLabel(inspector);
     m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -217,6 +221,7 @@ void MainWindow::buildDocks() {
     form->addRow(tr("High"), m_high);
     form->addRow(tr("Percentile"), m_percentile);
     form->addRow(tr("Threshold"), m_threshold);
+    form->addRow(tr("Contours"), m_contours);
     form->addRow(QString(), m_smooth);
     form->addRow(tr("Under cursor"), m_hover);
     dock(tr("Inspector"), "inspector-dock", inspector, Qt::RightDockWidgetArea);
@@ -236,6 +241,7 @@ void MainWindow::buildDocks() {
         view.figure.high = float(m_high->value());
         view.percentile = float(m_percentile->value());
         view.threshold = m_threshold->value() < 0.0 ? -1.0f : float(m_threshold->value());
+        view.contours = m_contours->value();
         view.figure.smooth = m_smooth->isChecked();
         syncInspector();
         updateMap();
@@ -252,6 +258,7 @@ void MainWindow::buildDocks() {
     connect(m_percentile, &QDoubleSpinBox::valueChanged, this, changed);
     connect(m_threshold, &QDoubleSpinBox::valueChanged, this, changed);
     connect(m_smooth, &QCheckBox::toggled, this, changed);
+    connect(m_contours, &QSpinBox::valueChanged, this, changed);
     connect(resetQuery, &QToolButton::clicked, this, [this] {
         m_state.view.query = -1;
         syncInspector();
@@ -439,6 +446,7 @@ void MainWindow::syncInspector() {
     m_percentile->setEnabled(view.rangeMode == "percentile");
     m_threshold->setValue(view.threshold < 0 ? -0.01 : view.threshold);
     m_smooth->setChecked(view.figure.smooth);
+    m_contours->setValue(view.contours);
     m_syncing = false;
 }
 

@@ -133,6 +133,7 @@ private:
     QDoubleSpinBox* m_high = nullptr;
     QDoubleSpinBox* m_percentile = nullptr;
     QDoubleSpinBox* m_threshold = nullptr;
+    QSpinBox* m_contours = nullptr;
     QCheckBox* m_smooth = nullptr;
     QLabel* m_hover = nullptr;
     QLabel* m_message = nullptr;

@@ -47,6 +47,7 @@ nlohmann::json ViewSettings::toJson() const {
             {"range", rangeMode},
             {"percentile", percentile},
             {"threshold", threshold},
+            {"contours", contours},
             {"colormap", figure.colormap},
             {"opacity", figure.opacity},
             {"smooth", figure.smooth},
@@ -68,6 +69,8 @@ ViewSettings ViewSettings::fromJson(const nlohmann::json& json) {
     readField(json, "range", view.rangeMode, subject);
     readField(json, "percentile", view.percentile, subject);
     readField(json, "threshold", view.threshold, subject);
+    readField(json, "contours", view.contours, subject);
+    if (view.contours < 0 || view.contours > 20) throw Error(subject, "contours must be 0..20");
     readField(json, "colormap", view.figure.colormap, subject);
     readField(json, "opacity", view.figure.opacity, subject);
     readField(json, "smooth", view.figure.smooth, subject);

@@ -28,6 +28,7 @@ struct ViewSettings {
     std::string rangeMode = "auto"; // auto | fixed | percentile
     float percentile = 99.0f;       // percentile mode: the upper end of the range
     float threshold = -1.0f;        // cells below are masked (0..1 of the range); < 0: off
+    int contours = 0;               // iso-lines drawn over the map; 0: none
     FigureOptions figure;           // colormap, opacity, smooth, fixed low/high, title, colorbar
 
     nlohmann::json toJson() const;

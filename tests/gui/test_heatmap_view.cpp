@@ -14,7 +14,9 @@
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <limits>
 
 using namespace fovea;
@@ -66,6 +68,56 @@ private Q_SLOTS:
                  qPrintable(QString::number(cv::norm(painted, expected, cv::NORM_INF))));
         // The masked cell (row 0, col 3) shows the image untouched.
         QCOMPARE(cv::norm(painted(cv::Rect(48, 0, 16, 16)), image(cv::Rect(48, 0, 16, 16)), cv::NORM_INF), 0.0);
+    }
+
+    void contourLinesFollowTheIsoValue() {
+        // A cone: value 1 - r / 10 in cell units around the centre of a 16 x 16 grid.
+        cv::Mat1f cone(16, 16);
+        float low = 1e9f, high = -1e9f;
+        for (int r = 0; r < 16; ++r) {
+            for (int c = 0; c < 16; ++c) {
+                const float d = std::hypot(r + 0.5f - 8.0f, c + 0.5f - 8.0f);
+                cone(r, c) = 1.0f - d / 10.0f;
+                low = std::min(low, cone(r, c));
+                high = std::max(high, cone(r, c));
+            }
+        }
+        HeatmapPainter figure;
+        QImage grey(320, 320, QImage::Format_RGB32);
+        grey.fill(QColor(128, 128, 128));
+        figure.setImage(grey);
+        figure.setHeatmap(cone);
+        FigureOptions options;
+        options.colorbar = false;
+        options.opacity = 0.0f;  // only the lines show
+        options.colormap = "gray";
+        figure.setOptions(options);
+        QImage plain(320, 320, QImage::Format_RGB32), lined(320, 320, QImage::Format_RGB32);
+        plain.fill(Qt::gray);
+        lined.fill(Qt::gray);
+        {
+            QPainter p(&plain);
+            figure.paint(p, QRectF(0, 0, 320, 320));
+        }
+        figure.setContourLevels(1);
+        {
+            QPainter p(&lined);
+            figure.paint(p, QRectF(0, 0, 320, 320));
+        }
+        // The one level is the middle of the range; on the cone that is a circle of this radius.
+        const double level = (low + high) / 2.0;
+        const double radius = (1.0 - level) * 10.0 * 20.0;  // cells -> pixels (20 px per cell)
+        std::vector<double> distances;
+        for (int y = 0; y < 320; ++y) {
+            for (int x = 0; x < 320; ++x) {
+                if (plain.pixel(x, y) != lined.pixel(x, y)) distances.push_back(std::hypot(x + 0.5 - 160.0, y + 0.5 - 160.0));
+            }
+        }
+        QVERIFY2(distances.size() > 300, qPrintable(QString::number(distances.size())));
+        std::sort(distances.begin(), distances.end());
+        const double median = distances[distances.size() / 2];
+        QVERIFY2(std::abs(median - radius) < 0.05 * radius, qPrintable(QString("median %1, expected %2").arg(median).arg(radius)));
+        QVERIFY(distances.front() > 0.8 * radius && distances.back() < 1.2 * radius);
     }
 
     void exportsPngSvgAndPdf() {

@@ -45,6 +45,7 @@
 #include <QStyle>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 
@@ -109,12 +110,29 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
         m_hover->setText(tr("patch (%1, %2)%3: %4").arg(row).arg(col).arg(token).arg(double(value), 0, 'g', 4));
     });
     connect(m_view, &HeatmapView::cellClicked, this, &MainWindow::setQueryFromCell);
-    connect(m_jobs, &JobRunner::busyChanged, this, [this](bool busy) {
-        m_progress->setVisible(busy);
+    // Quick jobs (a layer or head switch) finish before anything flickers: the progress bar and
+    // the job's title appear only once a job has run for 300 ms.
+    auto* showProgress = new QTimer(this);
+    showProgress->setSingleShot(true);
+    showProgress->setInterval(300);
+    connect(showProgress, &QTimer::timeout, this, [this] {
+        if (!m_jobs->busy()) return;
+        m_progress->setVisible(true);
+        m_message->setText(m_jobTitle);
+    });
+    connect(m_jobs, &JobRunner::busyChanged, this, [this, showProgress](bool busy) {
         m_cancel->setEnabled(busy);
-        if (!busy) m_message->setText(m_lastError.isEmpty() ? tr("Ready") : m_lastError);
+        if (busy) {
+            showProgress->start();
+        } else {
+            showProgress->stop();
+            m_progress->setVisible(false);
+            m_message->setText(m_lastError.isEmpty() ? tr("Ready") : m_lastError);
+        }
     });
     connect(m_jobs, &JobRunner::progressChanged, this, [this](const QString& title, double fraction) {
+        m_jobTitle = title;
+        if (!m_progress->isVisible()) return;
         m_message->setText(title);
         if (fraction < 0) {
             m_progress->setRange(0, 0);
@@ -733,9 +751,6 @@ void MainWindow::updateVolume() {
 
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
-    updateAtlas();
-    updateVolume();
-    if (!m_state.comparison.empty()) updateComparison();
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
     ViewSettings view = m_state.view;
@@ -752,6 +767,10 @@ void MainWindow::updateMap() {
             m_view->setPlaceholder(message);
             showError(message);
         });
+    // The heatmap goes first (one worker runs jobs in order); the other views follow.
+    updateAtlas();
+    updateVolume();
+    if (!m_state.comparison.empty()) updateComparison();
 }
 
 bool MainWindow::openSession(const QString& path) {

@@ -112,6 +112,7 @@ private:
     bool m_quiet = false;
     bool m_syncing = false;
     QString m_lastError;
+    QString m_jobTitle;
 
     QTabWidget* m_tabs = nullptr;
     HeatmapView* m_view = nullptr;

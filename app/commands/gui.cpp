@@ -261,11 +261,14 @@ int runGuiBenchCommand(const Arguments& arguments) {
         clock.restart();
         window.setView(settings);
         waitFor(&window, &MainWindow::figureUpdated);
+        view->repaint();
+        switchMs.push_back(double(clock.nsecsElapsed()) / 1e6);
+        // The paint alone, into an image of the view's size (what paintEvent does).
+        QImage target(view->size(), QImage::Format_RGB32);
         QElapsedTimer paint;
         paint.start();
-        view->repaint();
+        view->render(&target);
         paintMs.push_back(double(paint.nsecsElapsed()) / 1e6);
-        switchMs.push_back(double(clock.nsecsElapsed()) / 1e6);
         waitIdle();
         // Reference: the same image drawn into the same rectangle by a bare QPainter.
         QImage canvas(view->size(), QImage::Format_RGB32);
@@ -273,6 +276,7 @@ int runGuiBenchCommand(const Arguments& arguments) {
         bare.start();
         {
             QPainter painter(&canvas);
+            painter.fillRect(canvas.rect(), Qt::white);
             painter.drawImage(view->figure().imageRect(view->figureRect()), reference);
         }
         referenceMs.push_back(double(bare.nsecsElapsed()) / 1e6);
@@ -282,11 +286,11 @@ int runGuiBenchCommand(const Arguments& arguments) {
     std::printf("  image dropped -> first heatmap on screen: %.1f ms\n", firstHeatmap);
     std::printf("  layer/head switch -> new map painted:     p50 %.2f ms  p95 %.2f ms  (target p95 <= 16 ms)\n",
                 percentileMs(switchMs, 50), percentileMs(switchMs, 95));
-    std::printf("  repaint alone:                            p50 %.2f ms  p95 %.2f ms\n", percentileMs(paintMs, 50),
+    std::printf("  paint alone (view rendered to an image):  p50 %.2f ms  p95 %.2f ms\n", percentileMs(paintMs, 50),
                 percentileMs(paintMs, 95));
     std::printf("  reference, bare QPainter drawImage:       p50 %.2f ms  p95 %.2f ms\n", percentileMs(referenceMs, 50),
                 percentileMs(referenceMs, 95));
-    std::printf("  ratio repaint / reference (p50):          %.2fx\n",
+    std::printf("  ratio paint / reference (p50):            %.2fx\n",
                 percentileMs(paintMs, 50) / std::max(1e-6, percentileMs(referenceMs, 50)));
     return 0;
 }

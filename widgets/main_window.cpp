@@ -495,6 +495,7 @@ void MainWindow::openModel(const QString& path) {
         [this](std::any result) {
             m_model = std::any_cast<std::shared_ptr<Model>>(result);
             m_outputs.reset();
+            m_otherInputs.clear();
             // Keep the view settings that still make sense for this model.
             if (m_state.view.layer >= m_model->spec().depth) m_state.view.layer = -1;
             if (m_state.view.heads != "mean" && m_state.view.heads != "max" && m_state.view.heads != "min" &&
@@ -668,12 +669,16 @@ void MainWindow::addToComparison() {
         return;
     }
     m_state.comparison.push_back(m_state.view);
+    m_state.comparisonInputs.resize(m_state.comparison.size() - 1);
+    m_state.comparisonInputs.push_back(m_state.currentInput >= 0 ? m_state.inputs[std::size_t(m_state.currentInput)] : std::string());
     setCurrentView("compare");
     updateComparison();
 }
 
 void MainWindow::clearComparison() {
     m_state.comparison.clear();
+    m_state.comparisonInputs.clear();
+    m_otherInputs.clear();
     updateComparison();
 }
 
@@ -688,23 +693,51 @@ void MainWindow::updateComparison() {
         m_compare->setComparison(ComparePainter{});
         return;
     }
-    const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
-    const std::shared_ptr<const ImageInput> input = m_input;
+    using Run = std::pair<std::shared_ptr<const ImageInput>, std::shared_ptr<const ModelOutputs>>;
+    const std::string current = m_state.currentInput >= 0 ? m_state.inputs[std::size_t(m_state.currentInput)] : std::string();
+    // Each panel shows its own input: the current one, one seen before, or one run in the job.
+    std::vector<std::string> panelInputs = m_state.comparisonInputs;
+    panelInputs.resize(m_state.comparison.size());
+    std::map<std::string, Run> known = m_otherInputs;
+    known[current] = {m_input, m_outputs};
+    known[std::string()] = {m_input, m_outputs};
+    std::shared_ptr<Model> model = m_model;
     std::vector<ViewSettings> panels = m_state.comparison;
-    for (ViewSettings& panel : panels) panel.figure.title = viewTitle(m_model->spec(), *m_outputs, panel).toStdString();
     const bool shared = m_state.comparisonSharedRange;
+    struct Result {
+        ComparePainter comparison;
+        std::map<std::string, Run> ran;
+    };
     m_jobs->start(
         "compare", tr("Drawing the comparison"),
-        [outputs, input, panels, shared](Progress&) {
+        [model, known, panelInputs, panels, shared](Progress& progress) mutable {
+            Result result;
             std::vector<HeatmapPainter> figures;
-            for (const ViewSettings& panel : panels) figures.push_back(buildHeatmapFigure(*input, *outputs, panel));
-            ComparePainter comparison;
-            comparison.setPanels(std::move(figures));
-            if (shared) comparison.shareRange();
-            return std::any(comparison);
+            for (std::size_t i = 0; i < panels.size(); ++i) {
+                auto found = known.find(panelInputs[i]);
+                if (found == known.end()) {
+                    auto input = std::make_shared<ImageInput>(loadImageInput(panelInputs[i], model->spec()));
+                    auto outputs = std::make_shared<ModelOutputs>(model->run(*input, CaptureRequest()));
+                    found = known.emplace(panelInputs[i], Run{input, outputs}).first;
+                    result.ran[panelInputs[i]] = found->second;
+                }
+                ViewSettings panel = panels[i];
+                const QString name = panelInputs[i].empty() ? QString()
+                                                             : QFileInfo(QString::fromStdString(panelInputs[i])).fileName() + ": ";
+                panel.figure.title = (name + viewTitle(model->spec(), *found->second.second, panel)).toStdString();
+                figures.push_back(buildHeatmapFigure(*found->second.first, *found->second.second, panel));
+                if (!progress.update(double(i + 1) / double(panels.size()), "comparison")) throw Cancelled();
+            }
+            result.comparison.setPanels(std::move(figures));
+            if (shared) result.comparison.shareRange();
+            return std::any(std::make_shared<Result>(std::move(result)));
         },
-        [this](std::any result) {
-            m_compare->setComparison(std::any_cast<ComparePainter>(result));
+        [this, model](std::any value) {
+            auto result = std::any_cast<std::shared_ptr<Result>>(value);
+            if (model == m_model) {
+                for (auto& [path, run] : result->ran) m_otherInputs[path] = run;
+            }
+            m_compare->setComparison(result->comparison);
             Q_EMIT comparisonUpdated();
         });
 }
@@ -787,6 +820,8 @@ bool MainWindow::openSession(const QString& path) {
     m_state = SessionState{};
     m_state.view = load.state.view;
     m_state.comparison = load.state.comparison;
+    m_state.comparisonInputs = load.state.comparisonInputs;
+    m_otherInputs.clear();
     setComparisonSharedRange(load.state.comparisonSharedRange);
     m_gallery->clear();
     m_input.reset();

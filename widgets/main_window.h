@@ -9,7 +9,10 @@
 #include <QMainWindow>
 #include <QStringList>
 
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
 
 class QAction;
 class QCheckBox;
@@ -108,6 +111,8 @@ private:
     std::shared_ptr<Model> m_model;
     std::shared_ptr<const ImageInput> m_input;
     std::shared_ptr<const ModelOutputs> m_outputs;
+    // Inputs and outputs of other images that comparison panels show, by path (same model).
+    std::map<std::string, std::pair<std::shared_ptr<const ImageInput>, std::shared_ptr<const ModelOutputs>>> m_otherInputs;
     JobRunner* m_jobs = nullptr;
     bool m_quiet = false;
     bool m_syncing = false;

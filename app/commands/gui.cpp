@@ -155,9 +155,19 @@ int runExportCommand(const Arguments& arguments) {
     if (view == "compare") {
         if (load.state.comparison.empty()) throw Error(sessionPath, "the session's comparison is empty");
         std::vector<HeatmapPainter> panels;
-        for (ViewSettings panel : load.state.comparison) {
-            panel.figure.title = viewTitle(model->spec(), outputs, panel).toStdString();
-            panels.push_back(buildHeatmapFigure(input, outputs, panel));
+        for (std::size_t i = 0; i < load.state.comparison.size(); ++i) {
+            ViewSettings panel = load.state.comparison[i];
+            const std::string other = i < load.state.comparisonInputs.size() ? load.state.comparisonInputs[i] : std::string();
+            if (other.empty() || other == load.state.inputs[std::size_t(load.state.currentInput)]) {
+                panel.figure.title = viewTitle(model->spec(), outputs, panel).toStdString();
+                panels.push_back(buildHeatmapFigure(input, outputs, panel));
+            } else {
+                const ImageInput otherInput = loadImageInput(other, model->spec());
+                const ModelOutputs otherOutputs = model->run(otherInput, CaptureRequest());
+                panel.figure.title = (QFileInfo(QString::fromStdString(other)).fileName() + ": " +
+                                      viewTitle(model->spec(), otherOutputs, panel)).toStdString();
+                panels.push_back(buildHeatmapFigure(otherInput, otherOutputs, panel));
+            }
         }
         comparison.setPanels(std::move(panels));
         if (load.state.comparisonSharedRange) comparison.shareRange();

@@ -96,7 +96,11 @@ nlohmann::json SessionState::toJson() const {
             {"view", view.toJson()},
             {"comparison", [this] {
                  nlohmann::json panels = nlohmann::json::array();
-                 for (const ViewSettings& panel : comparison) panels.push_back(panel.toJson());
+                 for (std::size_t i = 0; i < comparison.size(); ++i) {
+                     nlohmann::json panel = comparison[i].toJson();
+                     panel["input"] = i < comparisonInputs.size() ? comparisonInputs[i] : std::string();
+                     panels.push_back(panel);
+                 }
                  return panels;
              }()},
             {"comparison_shared_range", comparisonSharedRange}};
@@ -107,6 +111,7 @@ void saveSession(const std::string& path, const SessionState& state) {
     SessionState stored = state;
     stored.modelPath = storedPath(state.modelPath, base);
     for (std::string& input : stored.inputs) input = storedPath(input, base);
+    for (std::string& input : stored.comparisonInputs) input = storedPath(input, base);
     writeJsonFile(path, stored.toJson());
 }
 
@@ -130,7 +135,17 @@ SessionLoad loadSession(const std::string& path) {
             if (!json["comparison"].is_array() || json["comparison"].size() > 4) {
                 throw Error("field 'comparison' must be a list of at most 4 views");
             }
-            for (const nlohmann::json& panel : json["comparison"]) load.state.comparison.push_back(ViewSettings::fromJson(panel));
+            for (const nlohmann::json& panel : json["comparison"]) {
+                load.state.comparison.push_back(ViewSettings::fromJson(panel));
+                std::string input;
+                readField(panel, "input", input, path);
+                input = resolvedPath(input, base);
+                if (!input.empty() && !fs::exists(input)) {
+                    load.warnings.push_back("comparison input '" + input + "' is missing; the panel shows the current input");
+                    input.clear();
+                }
+                load.state.comparisonInputs.push_back(input);
+            }
         }
         readField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
         load.state.modelPath = resolvedPath(model, base);

@@ -42,6 +42,7 @@ struct SessionState {
     int currentInput = -1;
     ViewSettings view;
     std::vector<ViewSettings> comparison;  // 0..4 panels of the comparison view
+    std::vector<std::string> comparisonInputs;  // per panel: its input ("" = the current input)
     bool comparisonSharedRange = true;
 
     nlohmann::json toJson() const;

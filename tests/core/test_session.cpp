@@ -50,6 +50,7 @@ TEST_F(Session, RoundTripsEverySetting) {
     state.comparison = {state.view, ViewSettings{}};
     state.comparison[1].method = "rollout";
     state.comparisonSharedRange = false;
+    state.comparisonInputs = {(m_dir / "images/b.png").string(), ""};
     const std::string path = (m_dir / "study.fovea").string();
     saveSession(path, state);
     const SessionLoad load = loadSession(path);

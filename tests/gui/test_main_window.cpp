@@ -212,7 +212,28 @@ private Q_SLOTS:
         QVERIFY(compared.wait(20000));
         QVERIFY(window.compareView()->comparison().panels()[0].range().high != window.compareView()->comparison().panels()[1].range().high);
 
+        // A panel of another input keeps showing that input after going back to the first one.
         QTemporaryDir dir;
+        QImage other(32, 32, QImage::Format_RGB32);
+        for (int y = 0; y < 32; ++y)
+            for (int x = 0; x < 32; ++x) other.setPixel(x, y, qRgb(x * 8, y * 8, (x * y) % 256));
+        QVERIFY(other.save(dir.filePath("other.png")));
+        window.addInputs({dir.filePath("other.png")});
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_PageDown); }));
+        QCOMPARE(window.state().currentInput, 1);
+        const cv::Mat otherMap = window.figure().heatmap().clone();
+        QVERIFY(difference(otherMap, referenceRollout(0)) > 1e-4);  // a different picture, a different map
+        compared.clear();
+        QTest::keyClick(&window, Qt::Key_D, Qt::ControlModifier);
+        QVERIFY(compared.wait(20000));
+        QVERIFY(nextFigure(window, [&] { QTest::keyClick(&window, Qt::Key_PageUp); }));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.jobs()->busy(), 20000);
+        const auto& panels = window.compareView()->comparison().panels();
+        QCOMPARE(int(panels.size()), 3);
+        QCOMPARE(difference(panels[2].heatmap(), otherMap), 0.0);
+        QVERIFY(difference(panels[1].heatmap(), referenceRollout(0)) < 1e-3);
+        QVERIFY(QString::fromStdString(panels[2].options().title).startsWith("other.png"));
+
         window.exportFigure(dir.filePath("compare.pdf"));
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         QFile pdf(dir.filePath("compare.pdf"));

@@ -42,7 +42,16 @@ bool haveDisplay() {
     return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
 }
 
+// Qt's notices about the environment (no XDG_RUNTIME_DIR under CI, the offscreen plugin's
+// limits) are noise on a command line whose stderr should hold one line per problem.
+void quietQtNotices(QtMsgType type, const QMessageLogContext&, const QString& message) {
+    if (type == QtDebugMsg || type == QtInfoMsg) return;
+    if (message.startsWith("QStandardPaths: XDG_RUNTIME_DIR") || message.contains("propagateSizeHints")) return;
+    std::fprintf(stderr, "%s\n", qPrintable(message));
+}
+
 void setApplicationNames() {
+    qInstallMessageHandler(quietQtNotices);
     QCoreApplication::setOrganizationName("Fovea");
     QCoreApplication::setApplicationName("Fovea");
     QCoreApplication::setApplicationVersion(FOVEA_VERSION);

@@ -51,7 +51,6 @@ void quietQtNotices(QtMsgType type, const QMessageLogContext&, const QString& me
 }
 
 void setApplicationNames() {
-    qInstallMessageHandler(quietQtNotices);
     QCoreApplication::setOrganizationName("Fovea");
     QCoreApplication::setApplicationName("Fovea");
     QCoreApplication::setApplicationVersion(FOVEA_VERSION);
@@ -69,6 +68,7 @@ int runGuiCommand(const Arguments& arguments) {
         }
         qputenv("QT_QPA_PLATFORM", "offscreen");
     }
+    qInstallMessageHandler(quietQtNotices);
     static int argc = 1;
     static char name[] = "fovea";
     static char* argv[] = {name, nullptr};
@@ -147,6 +147,7 @@ int runExportCommand(const Arguments& arguments) {
     if (load.state.currentInput < 0) throw Error(sessionPath, "the session has no input that exists");
 
     if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    qInstallMessageHandler(quietQtNotices);
     static int argc = 1;
     static char name[] = "fovea";
     static char* argv[] = {name, nullptr};
@@ -219,6 +220,7 @@ int runGuiBenchCommand(const Arguments& arguments) {
     const Args args(arguments, {"model", "switches"}, {});
     const int switches = std::max(4, args.intValue("switches", 40));
     if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
+    qInstallMessageHandler(quietQtNotices);
     static int argc = 1;
     static char name[] = "fovea";
     static char* argv[] = {name, nullptr};

@@ -29,6 +29,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
                 value = argv[++i];
             }
             m_values[name] = value;
+            m_lists[name].push_back(value);
         } else {
             throw UsageError{"unknown option --" + name};
         }
@@ -38,6 +39,11 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
 std::string Args::positional(std::size_t index, const std::string& what) const {
     if (index >= m_positional.size()) throw UsageError{"missing " + what};
     return m_positional[index];
+}
+
+std::vector<std::string> Args::values(const std::string& name) const {
+    const auto it = m_lists.find(name);
+    return it == m_lists.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::value(const std::string& name, const std::string& fallback) const {

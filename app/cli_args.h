@@ -19,12 +19,15 @@ public:
     std::string positional(std::size_t index, const std::string& what) const;  // throws if missing
     bool has(const std::string& name) const { return m_values.count(name) > 0 || m_flags.count(name) > 0; }
     std::string value(const std::string& name, const std::string& fallback = {}) const;
+    // Every value of an option given more than once (--param a=1 --param b=2), in order.
+    std::vector<std::string> values(const std::string& name) const;
     int intValue(const std::string& name, int fallback) const;
     double doubleValue(const std::string& name, double fallback) const;
 
 private:
     std::vector<std::string> m_positional;
-    std::map<std::string, std::string> m_values;
+    std::map<std::string, std::string> m_values;  // the last value of each option
+    std::map<std::string, std::vector<std::string>> m_lists;
     std::set<std::string> m_flags;
 };
 

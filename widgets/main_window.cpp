@@ -1,6 +1,7 @@
 #include "widgets/main_window.h"
 
 #include "core/explain/attention_maps.h"
+#include "core/explain/explainer.h"
 #include "core/image/colormap.h"
 #include "core/model/model.h"
 #include "core/model/registry.h"
@@ -185,7 +186,11 @@ void MainWindow::buildDocks() {
     auto* inspector = new QWidget(this);
     auto* form = new QFormLayout(inspector);
     m_method = new QComboBox(inspector);
-    for (const std::string& method : attentionMapMethods()) m_method->addItem(QString::fromStdString(method));
+    for (const Explainer* method : explainers()) {
+        m_method->addItem(QString::fromStdString(method->name()));
+        m_method->setItemData(m_method->count() - 1, QString::fromStdString(method->title() + "\n" + method->citation()),
+                              Qt::ToolTipRole);
+    }
     m_layer = new QSpinBox(inspector);
     m_layer->setSpecialValueText(tr("last"));
     m_layer->setRange(-1, 0);
@@ -452,7 +457,12 @@ void MainWindow::syncInspector() {
                          : QString::fromStdString(m_outputs->attention.tokens[view.query].label()) +
                                tr(" (token %1)").arg(view.query));
     m_discard->setValue(view.discardRatio);
-    m_discard->setEnabled(view.method == "rollout");
+    bool hasDiscard = view.method == "rollout";
+    for (const Explainer* method : explainers()) {
+        if (method->name() != view.method) continue;
+        for (const ExplainerParam& p : method->parameters()) hasDiscard = hasDiscard || p.name == "discard";
+    }
+    m_discard->setEnabled(hasDiscard);
     m_colormap->setCurrentText(QString::fromStdString(view.figure.colormap));
     m_opacity->setValue(int(std::lround(view.figure.opacity * 100)));
     m_range->setCurrentText(QString::fromStdString(view.rangeMode));
@@ -784,6 +794,28 @@ void MainWindow::updateVolume() {
 
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
+    if (viewNeedsGradients(m_state.view) && !m_outputs->attention.hasGradients()) {
+        // Run the input once more, keeping d(top-1 logit)/d(attention) as well.
+        const std::shared_ptr<Model> model = m_model;
+        const std::shared_ptr<const ImageInput> input = m_input;
+        m_jobs->start(
+            "forward", tr("Computing attention gradients"),
+            [model, input](Progress&) {
+                CaptureRequest request;
+                request.gradients = true;
+                return std::any(std::make_shared<const ModelOutputs>(model->run(*input, request)));
+            },
+            [this, model, input](std::any result) {
+                if (model != m_model || input != m_input) return;
+                m_outputs = std::any_cast<std::shared_ptr<const ModelOutputs>>(result);
+                updateMap();
+            },
+            [this](const QString& message) {
+                m_view->setPlaceholder(message);
+                showError(message);
+            });
+        return;
+    }
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
     ViewSettings view = m_state.view;

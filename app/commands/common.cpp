@@ -68,4 +68,17 @@ std::set<std::string> joinNames(std::set<std::string> a, const std::set<std::str
     return a;
 }
 
+int parseTargetClass(const std::string& text, const ModelSpec& spec) {
+    if (text.empty()) return -1;
+    for (std::size_t i = 0; i < spec.labels.size(); ++i) {
+        if (spec.labels[i] == text) return int(i);
+    }
+    char* end = nullptr;
+    const long index = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || index < 0 || index >= spec.numClasses) {
+        throw Error("--target " + text, "is neither a class label nor an index below " + std::to_string(spec.numClasses));
+    }
+    return int(index);
+}
+
 }  // namespace fovea::cli

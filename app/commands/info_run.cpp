@@ -2,6 +2,7 @@
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "core/explain/attention_maps.h"
+#include "core/explain/explainer.h"
 #include "core/image/figure.h"
 #include "core/io/image_io.h"
 #include "core/io/npy.h"
@@ -46,7 +47,8 @@ int runInfoCommand(const Arguments& arguments) {
 
 int runRunCommand(const Arguments& arguments) {
     const Args args(arguments,
-                    joinNames({"method", "layer", "head", "query", "out", "discard", "colormap", "opacity"}, runtimeOptionNames()),
+                    joinNames({"method", "layer", "head", "query", "out", "discard", "colormap", "opacity", "param", "target"},
+                              runtimeOptionNames()),
                     {"smooth"});
     const std::string modelPath = args.positional(0, "MODEL");
     const std::string inputPath = args.positional(1, "INPUT (an image or a float32 [1,3,H,W] .npy)");
@@ -66,8 +68,44 @@ int runRunCommand(const Arguments& arguments) {
     const TokenLayout tokens = model->tokenLayout(input.height, input.width);
     options.query = parseQueryToken(args.value("query", tokens.firstOf(TokenKind::Cls) >= 0 ? "cls" : "0"), tokens);
 
-    const ModelOutputs out = model->run(input, captureForMap(options, spec.depth));
-    const cv::Mat map = attentionMap(out.attention, options);
+    ModelOutputs out;
+    cv::Mat map;
+    std::string description;
+    if ((options.method == "raw" || options.method == "rollout") && args.values("param").empty()) {
+        // Head fusions max/min and every query token, as before.
+        out = model->run(input, captureForMap(options, spec.depth));
+        map = attentionMap(out.attention, options);
+        const std::string layerText =
+            options.method == "raw" ? ", layer " + std::to_string(options.layer < 0 ? spec.depth - 1 : options.layer) : "";
+        description = options.method + layerText + ", heads " + options.heads.toString();
+    } else {
+        const Explainer& method = findExplainer(options.method);
+        ExplainParams given;
+        for (const std::string& text : args.values("param")) given.insert_or_assign(parseExplainerParam(text).first, parseExplainerParam(text).second);
+        const auto has = [&](const char* name) {
+            for (const ExplainerParam& p : method.parameters()) {
+                if (p.name == name) return true;
+            }
+            return false;
+        };
+        if (has("query")) given.emplace("query", options.query);
+        if (has("layer") && args.has("layer")) given.emplace("layer", options.layer);
+        if (has("discard") && args.has("discard")) given.emplace("discard", options.discardRatio);
+        if (has("head") && args.has("head")) {
+            if (options.heads.fusion == HeadFusion::Single) {
+                given.emplace("head", options.heads.head);
+            } else if (options.heads.fusion != HeadFusion::Mean) {
+                throw UsageError{"--method " + options.method + " fuses heads by their mean or takes one head"};
+            }
+        }
+        const ExplainParams params = method.resolve(given);
+        CaptureRequest request = method.capture(params);
+        request.gradientTarget = parseTargetClass(args.value("target", ""), spec);
+        out = model->run(input, request);
+        map = method.compute(out.attention, params);
+        description = method.title();
+        if (method.needsGradients()) description += ", class " + spec.labelOf(request.gradientTarget < 0 ? out.topClass() : request.gradientTarget);
+    }
     if (extension == ".npy") {
         writeNpy(outPath, NpyArray::fromFloats({map.rows, map.cols}, std::vector<float>(map.begin<float>(), map.end<float>())));
     } else {
@@ -75,9 +113,7 @@ int runRunCommand(const Arguments& arguments) {
         figure.colormap = args.value("colormap", "viridis");
         figure.opacity = float(args.doubleValue("opacity", 0.5));
         figure.smooth = args.has("smooth");
-        const std::string layerText = options.method == "raw" ? ", layer " + std::to_string(options.layer < 0 ? spec.depth - 1 : options.layer) : "";
-        figure.title = options.method + layerText + ", heads " + options.heads.toString() + ", query " +
-                       tokens[options.query].label();
+        figure.title = description + ", query " + tokens[options.query].label();
         if (spec.numClasses > 0) figure.title += "; top-1 " + spec.labelOf(out.topClass());
         writeImage(outPath, renderHeatmapFigure(input.view, map, figure));
     }

@@ -213,6 +213,9 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture) 
         const at::Tensor k = qkv.select(0, 1);
         const at::Tensor v = qkv.select(0, 2);
         at::Tensor attention = at::matmul(q * scale, k.transpose(-2, -1)).softmax(-1);
+        if (capture && l < capture->attentionOffset.size() && capture->attentionOffset[l].defined()) {
+            attention = attention + capture->attentionOffset[l];
+        }
         if (capture && l < capture->layers.size() && capture->layers[l]) {
             if (capture->retainGradients) attention.retain_grad();
             capture->attention[l] = attention;

@@ -55,6 +55,9 @@ struct ForwardCapture {
     std::vector<bool> layers;           // layers[l]: keep the attention of layer l
     std::vector<at::Tensor> attention;  // filled: [B, H, N, N] for kept layers, undefined otherwise
     bool retainGradients = false;       // call retain_grad() on kept attention
+    // Optional, for tests: added to the attention of layer l right after the softmax, before
+    // it is kept or used ([B, H, N, N]); lets finite differences check captured gradients.
+    std::vector<at::Tensor> attentionOffset;
 };
 
 class VitModel final : public Model {

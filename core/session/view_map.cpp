@@ -1,5 +1,6 @@
 #include "core/session/view_map.h"
 
+#include "core/explain/explainer.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -19,8 +20,26 @@ AttentionMapOptions mapOptions(const ViewSettings& view) {
     return options;
 }
 
+bool viewNeedsGradients(const ViewSettings& view) {
+    if (view.method == "raw" || view.method == "rollout") return false;
+    return findExplainer(view.method).needsGradients();
+}
+
 cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view) {
-    return attentionMap(stack, mapOptions(view));
+    if (view.method == "raw" || view.method == "rollout") return attentionMap(stack, mapOptions(view));
+    // Other methods through the registry, with the view's query, discard ratio and single head.
+    const Explainer& method = findExplainer(view.method);
+    ExplainParams given;
+    for (const ExplainerParam& p : method.parameters()) {
+        if (p.name == "query") given["query"] = view.query;
+        if (p.name == "discard") given["discard"] = view.discardRatio;
+        if (p.name == "layer") given["layer"] = view.layer;
+        if (p.name == "head") {
+            const HeadSelection heads = HeadSelection::parse(view.heads);
+            given["head"] = heads.fusion == HeadFusion::Single ? heads.head : -1;
+        }
+    }
+    return method.compute(stack, method.resolve(given));
 }
 
 float percentileOf(const cv::Mat& values, float p) {

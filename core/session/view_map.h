@@ -11,7 +11,11 @@ namespace fovea {
 
 AttentionMapOptions mapOptions(const ViewSettings& view);
 
-// The attention map of the view (CV_32F, patch grid), before range and threshold.
+// Whether the view's method needs attention gradients in the capture.
+bool viewNeedsGradients(const ViewSettings& view);
+
+// The map of the view (CV_32F, patch grid), before range and threshold: raw and rollout with
+// any head fusion, other methods from the explainer registry.
 cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view);
 
 // The figure options with the colour range resolved (auto, fixed, or [min, percentile]).

@@ -1,7 +1,9 @@
 // The workbench window driven like a user: open a model and an image, switch layer, head and
 // method with the keyboard, click a patch, export, save and reopen a session. Maps on screen
 // are checked against the reference fixture's attention (an independent PyTorch run).
+#include "core/explain/explainer.h"
 #include "core/io/npy.h"
+#include "core/model/registry.h"
 #include "core/model/model.h"
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
@@ -9,6 +11,7 @@
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QImage>
 #include <QSignalSpy>
@@ -239,6 +242,38 @@ private Q_SLOTS:
         QFile pdf(dir.filePath("compare.pdf"));
         QVERIFY(pdf.open(QIODevice::ReadOnly));
         QVERIFY(pdf.read(5) == "%PDF-");
+    }
+
+    void gradientMethodsFromTheRegistry() {
+        MainWindow window;
+        window.setQuiet(true);
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        // The method list is the registry's.
+        auto* method = window.findChild<QComboBox*>();
+        QVERIFY(method != nullptr);
+        QStringList names;
+        for (int i = 0; i < method->count(); ++i) names << method->itemText(i);
+        QVERIFY2(names.contains("chefer") && names.contains("gradient-rollout"), qPrintable(names.join(",")));
+        ViewSettings view = window.state().view;
+        view.method = "chefer";
+        QVERIFY(nextFigure(window, [&] { window.setView(view); }));
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        // Against the core on a float32 gradient run of the same input (top-1 class).
+        const std::unique_ptr<Model> model = openModel(kModel.toStdString());
+        CaptureRequest request;
+        request.gradients = true;
+        request.precision = AttentionPrecision::Float32;
+        const ModelOutputs out = model->run(loadImageInput(kImage.toStdString(), model->spec()), request);
+        const std::vector<float> chefer = cheferRelevanceMatrix(out.attention);
+        cv::Mat1f expected(4, 4);
+        for (int p = 0; p < 16; ++p) expected(p / 4, p % 4) = chefer[std::size_t(1 + p)];
+        const double scale = cv::norm(expected, cv::NORM_INF);
+        QVERIFY(scale > 0);
+        QVERIFY2(difference(window.figure().heatmap(), expected) < 2e-3 * scale + 1e-6,
+                 qPrintable(QString::number(difference(window.figure().heatmap(), expected))));
     }
 
     void exportsEveryFormat() {

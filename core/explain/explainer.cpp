@@ -1,0 +1,273 @@
+// Attention-based explanation methods and their registry.
+//   raw attention; attention rollout: Abnar & Zuidema, "Quantifying Attention Flow in
+//   Transformers", ACL 2020; gradient rollout: J. Gildenblat, vit-explain (2020);
+//   generic relevance: Chefer, Gur & Wolf, "Generic Attention-model Explainability for
+//   Interpreting Bi-Modal and Encoder-Decoder Transformers", ICCV 2021.
+#include "core/explain/explainer.h"
+
+#include "core/explain/attention_maps.h"
+#include "core/util/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace fovea {
+namespace {
+
+int queryOf(const AttentionStack& stack, const ExplainParams& params) {
+    const auto found = params.find("query");
+    int query = found == params.end() ? -1 : int(found->second);
+    if (query < 0) query = std::max(0, stack.tokens.firstOf(TokenKind::Cls));
+    if (query >= stack.tokens.size()) {
+        throw Error("query token " + std::to_string(query) + " does not exist: the input has " +
+                    std::to_string(stack.tokens.size()) + " tokens");
+    }
+    return query;
+}
+
+HeadSelection headsOf(const ExplainParams& params) {
+    const auto found = params.find("head");
+    if (found == params.end() || found->second < 0) return HeadSelection{};
+    HeadSelection single;
+    single.fusion = HeadFusion::Single;
+    single.head = int(found->second);
+    return single;
+}
+
+const ExplainerParam kQuery{"query", -1, -1, 1e6, true, "query token (sequence index); -1: CLS"};
+const ExplainerParam kHead{"head", -1, -1, 1024, true, "one head; -1: the mean of the heads"};
+const ExplainerParam kDiscard{"discard", 0.0, 0.0, 0.99, false, "fraction of the smallest weights dropped per layer"};
+
+// Â = rownorm(0.5 W + 0.5 I) with W optionally thinned, then R <- Â R. In double.
+void rolloutStep(std::vector<double>& rollout, std::vector<float> fused, int n, int cls, float discardRatio) {
+    if (discardRatio > 0.0f) {
+        std::vector<std::size_t> order;
+        for (std::size_t i = 0; i < fused.size(); ++i) {
+            if (cls < 0 || int(i % std::size_t(n)) != cls) order.push_back(i);
+        }
+        const std::size_t count = std::min(order.size(), std::size_t(double(fused.size()) * discardRatio));
+        std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(count), order.end(), [&](std::size_t a, std::size_t b) {
+            return fused[a] < fused[b] || (fused[a] == fused[b] && a < b);
+        });
+        for (std::size_t i = 0; i < count; ++i) fused[order[i]] = 0.0f;
+    }
+    std::vector<double> step(std::size_t(n) * n);
+    for (int row = 0; row < n; ++row) {
+        double sum = 0.0;
+        for (int col = 0; col < n; ++col) {
+            const double v = 0.5 * fused[std::size_t(row) * n + col] + (row == col ? 0.5 : 0.0);
+            step[std::size_t(row) * n + col] = v;
+            sum += v;
+        }
+        for (int col = 0; col < n; ++col) step[std::size_t(row) * n + col] /= sum;
+    }
+    std::vector<double> next(rollout.size(), 0.0);
+    for (int row = 0; row < n; ++row) {
+        for (int k = 0; k < n; ++k) {
+            const double a = step[std::size_t(row) * n + k];
+            if (a == 0.0) continue;
+            for (int col = 0; col < n; ++col) next[std::size_t(row) * n + col] += a * rollout[std::size_t(k) * n + col];
+        }
+    }
+    rollout.swap(next);
+}
+
+// mean over heads of A ⊙ ∂y/∂A, clamped at zero either per head (Chefer) or after the mean
+// (vit-explain's gradient rollout).
+std::vector<float> gradientWeighted(const AttentionLayer& layer, bool clampPerHead) {
+    if (layer.gradient.empty()) {
+        throw Error("layer " + std::to_string(layer.layer) + " was captured without gradients");
+    }
+    const std::size_t nn = std::size_t(layer.tokens) * layer.tokens;
+    const std::vector<float> values = layer.allValues();
+    std::vector<float> fused(nn, 0.0f);
+    const float heads = float(layer.heads.size());
+    for (std::size_t h = 0; h < layer.heads.size(); ++h) {
+        for (std::size_t i = 0; i < nn; ++i) {
+            const float v = values[h * nn + i] * layer.gradient[h * nn + i];
+            fused[i] += (clampPerHead ? std::max(v, 0.0f) : v) / heads;
+        }
+    }
+    if (!clampPerHead) {
+        for (float& v : fused) v = std::max(v, 0.0f);
+    }
+    return fused;
+}
+
+void requireAllLayers(const AttentionStack& stack, const std::string& method) {
+    if (int(stack.layers.size()) != stack.modelLayers) {
+        throw Error(method, "needs every layer captured (" + std::to_string(stack.modelLayers) + "), got " +
+                                std::to_string(stack.layers.size()));
+    }
+}
+
+class RawAttention final : public Explainer {
+public:
+    std::string name() const override { return "raw"; }
+    std::string title() const override { return "Raw attention"; }
+    std::string citation() const override { return "attention weights of one layer (softmax(QK^T / sqrt(d)))"; }
+    std::vector<ExplainerParam> parameters() const override {
+        return {{"layer", -1, -1, 1024, true, "layer; -1: the last"}, kHead, kQuery};
+    }
+    CaptureRequest capture(const ExplainParams& params) const override {
+        CaptureRequest request;
+        const int layer = int(params.at("layer"));
+        if (layer >= 0) request.layers = {layer};
+        return request;
+    }
+    cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
+        int layer = int(params.at("layer"));
+        if (layer < 0) layer = stack.modelLayers - 1;
+        return rawAttentionMap(stack, layer, headsOf(params), queryOf(stack, params));
+    }
+};
+
+class Rollout final : public Explainer {
+public:
+    std::string name() const override { return "rollout"; }
+    std::string title() const override { return "Attention rollout"; }
+    std::string citation() const override { return "Abnar & Zuidema, Quantifying Attention Flow in Transformers, ACL 2020"; }
+    std::vector<ExplainerParam> parameters() const override { return {kDiscard, kHead, kQuery}; }
+    cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
+        return rolloutMap(stack, headsOf(params), float(params.at("discard")), queryOf(stack, params));
+    }
+};
+
+class GradientRollout final : public Explainer {
+public:
+    std::string name() const override { return "gradient-rollout"; }
+    std::string title() const override { return "Gradient rollout"; }
+    std::string citation() const override { return "J. Gildenblat, vit-explain (2020): rollout of gradient-weighted attention"; }
+    std::vector<ExplainerParam> parameters() const override { return {kDiscard, kQuery}; }
+    bool needsGradients() const override { return true; }
+    cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
+        const std::vector<float> matrix = gradientRolloutMatrix(stack, float(params.at("discard")));
+        return patchGridFromRow(stack.tokens, matrix.data() + std::size_t(queryOf(stack, params)) * std::size_t(stack.tokens.size()));
+    }
+};
+
+class CheferRelevance final : public Explainer {
+public:
+    std::string name() const override { return "chefer"; }
+    std::string title() const override { return "Generic relevance (Chefer)"; }
+    std::string citation() const override {
+        return "Chefer, Gur & Wolf, Generic Attention-model Explainability for Interpreting Bi-Modal and "
+               "Encoder-Decoder Transformers, ICCV 2021";
+    }
+    std::vector<ExplainerParam> parameters() const override { return {kQuery}; }
+    bool needsGradients() const override { return true; }
+    cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
+        const std::vector<float> matrix = cheferRelevanceMatrix(stack);
+        return patchGridFromRow(stack.tokens, matrix.data() + std::size_t(queryOf(stack, params)) * std::size_t(stack.tokens.size()));
+    }
+};
+
+}  // namespace
+
+CaptureRequest Explainer::capture(const ExplainParams&) const {
+    CaptureRequest request;
+    request.gradients = needsGradients();
+    return request;
+}
+
+ExplainParams Explainer::defaults() const {
+    ExplainParams params;
+    for (const ExplainerParam& p : parameters()) params[p.name] = p.defaultValue;
+    return params;
+}
+
+ExplainParams Explainer::resolve(const ExplainParams& given) const {
+    ExplainParams params = defaults();
+    const std::vector<ExplainerParam> known = parameters();
+    for (const auto& [key, value] : given) {
+        const auto p = std::find_if(known.begin(), known.end(), [&](const ExplainerParam& k) { return k.name == key; });
+        if (p == known.end()) {
+            std::string names;
+            for (const ExplainerParam& k : known) names += (names.empty() ? "" : ", ") + k.name;
+            throw Error("method " + name(), "has no parameter '" + key + "' (it has: " + (names.empty() ? "none" : names) + ")");
+        }
+        if (!(value >= p->minimum && value <= p->maximum)) {
+            std::ostringstream range;
+            range << p->minimum << ".." << p->maximum;
+            throw Error("method " + name(), "parameter " + key + " must be in " + range.str());
+        }
+        if (p->integer && value != std::floor(value)) throw Error("method " + name(), "parameter " + key + " must be an integer");
+        params[key] = value;
+    }
+    return params;
+}
+
+const std::vector<const Explainer*>& explainers() {
+    static const RawAttention raw;
+    static const Rollout rollout;
+    static const GradientRollout gradientRollout;
+    static const CheferRelevance chefer;
+    static const std::vector<const Explainer*> all = {&raw, &rollout, &gradientRollout, &chefer};
+    return all;
+}
+
+std::vector<std::string> explainerNames() {
+    std::vector<std::string> names;
+    for (const Explainer* e : explainers()) names.push_back(e->name());
+    return names;
+}
+
+const Explainer& findExplainer(const std::string& name) {
+    for (const Explainer* e : explainers()) {
+        if (e->name() == name) return *e;
+    }
+    std::string names;
+    for (const std::string& n : explainerNames()) names += (names.empty() ? "" : ", ") + n;
+    throw Error("method '" + name + "' is not one of " + names);
+}
+
+std::pair<std::string, double> parseExplainerParam(const std::string& text) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0) throw Error("parameter '" + text + "' is not name=value");
+    const std::string key = text.substr(0, equals), value = text.substr(equals + 1);
+    std::size_t used = 0;
+    double number = 0.0;
+    try {
+        number = std::stod(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size()) throw Error("parameter '" + text + "': '" + value + "' is not a number");
+    return {key, number};
+}
+
+std::vector<float> gradientRolloutMatrix(const AttentionStack& stack, float discardRatio) {
+    requireAllLayers(stack, "gradient-rollout");
+    if (discardRatio < 0.0f || discardRatio >= 1.0f) throw Error("discard ratio must be in [0, 1)");
+    const int n = stack.tokens.size();
+    std::vector<double> rollout(std::size_t(n) * n, 0.0);
+    for (int i = 0; i < n; ++i) rollout[std::size_t(i) * n + i] = 1.0;
+    for (const AttentionLayer& layer : stack.layers) {
+        rolloutStep(rollout, gradientWeighted(layer, /*clampPerHead*/ false), n, stack.tokens.firstOf(TokenKind::Cls), discardRatio);
+    }
+    return std::vector<float>(rollout.begin(), rollout.end());
+}
+
+std::vector<float> cheferRelevanceMatrix(const AttentionStack& stack) {
+    requireAllLayers(stack, "chefer");
+    const int n = stack.tokens.size();
+    std::vector<double> relevance(std::size_t(n) * n, 0.0);
+    for (int i = 0; i < n; ++i) relevance[std::size_t(i) * n + i] = 1.0;
+    std::vector<double> update(relevance.size());
+    for (const AttentionLayer& layer : stack.layers) {
+        const std::vector<float> weights = gradientWeighted(layer, /*clampPerHead*/ true);
+        std::fill(update.begin(), update.end(), 0.0);
+        for (int row = 0; row < n; ++row) {
+            for (int k = 0; k < n; ++k) {
+                const double a = weights[std::size_t(row) * n + k];
+                if (a == 0.0) continue;
+                for (int col = 0; col < n; ++col) update[std::size_t(row) * n + col] += a * relevance[std::size_t(k) * n + col];
+            }
+        }
+        for (std::size_t i = 0; i < relevance.size(); ++i) relevance[i] += update[i];
+    }
+    return std::vector<float>(relevance.begin(), relevance.end());
+}
+
+}  // namespace fovea

@@ -28,7 +28,7 @@ const char* kUsage =
     "  dump MODEL INPUT --out FILE.npz [--layer L]  logits, attention_<l> [H,N,N] and tokens\n"
     "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
-    "  bench forward [--arch NAME] [--runs N] [--threads N]   forward time with full attention capture\n"
+    "  bench forward|explain [--arch NAME] [--runs N] [--threads N]   forward (full capture) / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
     "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare]\n"

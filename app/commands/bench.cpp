@@ -12,8 +12,8 @@ int runBenchCommand(const Arguments& arguments) {
     if (!arguments.empty() && arguments[0] == "gui") return runGuiBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
 #endif
     const Args args(arguments, joinNames({"arch", "runs", "warmup"}, runtimeOptionNames()), {"no-capture"});
-    const std::string what = args.positional(0, "what to benchmark (forward, gui)");
-    if (what != "forward") throw UsageError{"unknown benchmark '" + what + "' (available: forward, gui)"};
+    const std::string what = args.positional(0, "what to benchmark (forward, explain, gui)");
+    if (what != "forward" && what != "explain") throw UsageError{"unknown benchmark '" + what + "' (available: forward, explain, gui)"};
     ForwardBenchOptions options;
     options.architecture = args.value("arch", options.architecture);
     options.runs = std::max(1, args.intValue("runs", options.runs));
@@ -21,7 +21,7 @@ int runBenchCommand(const Arguments& arguments) {
     options.threads = args.intValue("threads", 0);
     options.device = args.value("device", "cpu");
     options.capture = !args.has("no-capture");
-    std::cout << benchForward(options).summary();
+    std::cout << (what == "explain" ? benchExplain(options).summary() : benchForward(options).summary());
     return 0;
 }
 

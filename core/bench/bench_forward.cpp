@@ -1,5 +1,7 @@
 #include "core/bench/bench_forward.h"
 
+#include "core/explain/explainer.h"
+
 #include "core/model/runtime.h"
 #include "core/model/vit.h"
 #include "core/util/error.h"
@@ -11,6 +13,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <iomanip>
+#include <sstream>
 
 namespace fovea {
 
@@ -112,6 +116,51 @@ std::string ForwardBenchResult::summary() const {
                   modelGemms.median, modelGemms.p10, modelGemms.p90, gflops(modelGemms.median),
                   forward.median / matmul.median, forward.median / modelGemms.median);
     return text;
+}
+
+ExplainBenchResult benchExplain(const ForwardBenchOptions& options) {
+    std::optional<ModelSpec> spec = specFromTimmName(options.architecture);
+    if (!spec) throw Error("bench: '" + options.architecture + "' is not a well-known timm ViT name (e.g. vit_base_patch16_224)");
+    RuntimeOptions runtime;
+    runtime.threads = options.threads;
+    runtime.device = options.device;
+    applyRuntimeOptions(runtime);
+    VitModel model(*spec, initializeVitWeights(*spec, 1), resolveDevice(options.device));
+    ImageInput input;
+    input.height = spec->imageHeight;
+    input.width = spec->imageWidth;
+    input.pixels.resize(std::size_t(3) * input.height * input.width);
+    const at::Tensor noise = at::randn({3, input.height, input.width});
+    std::copy(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel(), input.pixels.begin());
+
+    ExplainBenchResult result;
+    result.architecture = options.architecture;
+    result.threads = runtimeThreads();
+    result.forward = measure(options.warmupRuns, options.runs, [&] { model.run(input, CaptureRequest::nothing()); });
+    for (const Explainer* method : explainers()) {
+        const ExplainParams params = method->defaults();
+        ExplainBenchRow row;
+        row.method = method->name();
+        row.time = measure(options.warmupRuns, options.runs, [&] {
+            const ModelOutputs out = model.run(input, method->capture(params));
+            const cv::Mat map = method->compute(out.attention, params);
+            if (map.empty()) throw Error("bench: " + method->name() + " returned no map");
+        });
+        row.ratioToForward = row.time.median / result.forward.median;
+        result.rows.push_back(row);
+    }
+    return result;
+}
+
+std::string ExplainBenchResult::summary() const {
+    std::ostringstream out;
+    out << architecture << ": explanation methods, " << threads << " threads (median of runs)\n";
+    out << "  forward, nothing captured   " << std::fixed << std::setprecision(2) << std::setw(9) << forward.median << " ms\n";
+    for (const ExplainBenchRow& row : rows) {
+        out << "  " << std::left << std::setw(26) << row.method << std::right << std::setw(10) << row.time.median
+            << " ms (p10 " << row.time.p10 << ", p90 " << row.time.p90 << ")  " << row.ratioToForward << "x forward\n";
+    }
+    return out.str();
 }
 
 }  // namespace fovea

@@ -42,3 +42,26 @@ struct ForwardBenchResult {
 ForwardBenchResult benchForward(const ForwardBenchOptions& options);
 
 }  // namespace fovea
+
+namespace fovea {
+
+// `fovea bench explain`: each registered explanation method on a random-weight ViT (capture,
+// backward when it needs gradients, and the map), relative to one plain forward pass measured
+// in the same run.
+struct ExplainBenchRow {
+    std::string method;
+    Timing time;
+    double ratioToForward = 0.0;
+};
+
+struct ExplainBenchResult {
+    std::string architecture;
+    int threads = 0;
+    Timing forward;  // model.run with nothing captured
+    std::vector<ExplainBenchRow> rows;
+    std::string summary() const;
+};
+
+ExplainBenchResult benchExplain(const ForwardBenchOptions& options);
+
+}  // namespace fovea

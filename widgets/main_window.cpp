@@ -820,6 +820,27 @@ void MainWindow::updateMap() {
     const std::shared_ptr<const ImageInput> input = m_input;
     ViewSettings view = m_state.view;
     view.figure.title = figureTitle().toStdString();
+    // Small maps are cheaper than a trip through the worker: raw attention is O(tokens^2), the
+    // rollout-like methods O(layers x tokens^3). Under ~3 M multiply-adds (a few ms at most)
+    // the map is made right here; larger ones (ViT-B rollout: 92 M) go to the worker.
+    const double tokens = outputs->attention.tokens.size();
+    const double cost = view.method == "raw" ? tokens * tokens : double(outputs->attention.modelLayers) * tokens * tokens * tokens;
+    if (cost < 3e6) {
+        m_jobs->cancelLane("map");
+        try {
+            m_view->setFigure(buildHeatmapFigure(*input, *outputs, view));
+            m_lastError.clear();
+            Q_EMIT figureUpdated();
+        } catch (const std::exception& error) {
+            const QString message = QString::fromStdString(error.what()).section('\n', 0, 0);
+            m_view->setPlaceholder(message);
+            showError(message);
+        }
+        updateAtlas();
+        updateVolume();
+        if (!m_state.comparison.empty()) updateComparison();
+        return;
+    }
     m_jobs->start(
         "map", tr("Computing %1 map").arg(QString::fromStdString(view.method)),
         [outputs, input, view](Progress&) { return std::any(buildHeatmapFigure(*input, *outputs, view)); },

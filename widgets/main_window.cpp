@@ -145,9 +145,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     connect(m_jobs, &JobRunner::jobFailed, this, [this](const QString&, const QString& message) { showError(message); });
 
     QSettings settings;
-    restoreGeometry(settings.value("window/geometry").toByteArray());
-    restoreState(settings.value("window/state").toByteArray());
-    if (!settings.contains("window/geometry")) resize(1280, 800);
+    if (settings.contains("window/geometry")) {
+        restoreGeometry(settings.value("window/geometry").toByteArray());
+        restoreState(settings.value("window/state").toByteArray());
+    } else {
+        resize(1280, 800);
+        resetLayout();
+    }
 }
 
 MainWindow::~MainWindow() {
@@ -156,6 +160,18 @@ MainWindow::~MainWindow() {
 }
 
 const HeatmapPainter& MainWindow::figure() const { return m_view->figure(); }
+
+void MainWindow::resetLayout() {
+    QList<QDockWidget*> left, right;
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+        dock->show();
+        (dockWidgetArea(dock) == Qt::RightDockWidgetArea ? right : left) << dock;
+    }
+    QList<QDockWidget*> all = left + right;
+    QList<int> widths;
+    for (QDockWidget* dock : all) widths << (left.contains(dock) ? 250 : 270);
+    resizeDocks(all, widths, Qt::Horizontal);
+}
 
 void MainWindow::buildDocks() {
     auto dock = [this](const QString& title, const QString& name, QWidget* widget, Qt::DockWidgetArea area) {
@@ -401,6 +417,7 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Reset Zoom"), QKeySequence(tr("Ctrl+0")), QStyle::SP_TitleBarNormalButton, [this] { m_view->resetView(); });
     viewMenu->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) viewMenu->addAction(dock->toggleViewAction());
+    add(viewMenu, tr("Reset Layout"), QKeySequence(), QStyle::SP_DialogResetButton, [this] { resetLayout(); });
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&About Fovea"), QKeySequence(), QStyle::SP_MessageBoxInformation, [this] {

@@ -72,6 +72,8 @@ public:
     const Model* model() const { return m_model.get(); }
     QString lastError() const { return m_lastError; }
     void setQuiet(bool quiet) { m_quiet = quiet; }
+    // The default arrangement of the docks (also View > Reset Layout).
+    void resetLayout();
 
 Q_SIGNALS:
     // Emitted whenever a new map is on screen.

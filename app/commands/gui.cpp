@@ -82,7 +82,10 @@ int runGuiCommand(const Arguments& arguments) {
         if (parts.size() != 2 || parts[0].toInt() <= 0 || parts[1].toInt() <= 0) throw UsageError{"--size must be WIDTHxHEIGHT"};
         window.resize(parts[0].toInt(), parts[1].toInt());
     }
-    if (screenshot) window.setQuiet(true);
+    if (screenshot) {
+        window.setQuiet(true);
+        window.resetLayout();  // screenshots do not depend on how the user left the docks
+    }
     if (args.has("session") && !window.openSession(QString::fromStdString(args.value("session")))) {
         throw Error(args.value("session"), window.lastError().toStdString());
     }

@@ -27,6 +27,7 @@ const char* kUsage =
     "      [--discard RATIO] [--colormap NAME] [--opacity A] [--smooth]\n"
     "  dump MODEL INPUT --out FILE.npz [--layer L]  logits, attention_<l> [H,N,N] and tokens\n"
     "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
+    "  eval [MODEL] [--methods a,b] [--scenes N] [--step PIXELS] [--out DIR]   leaderboard of methods\n"
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
     "  bench forward|explain [--arch NAME] [--runs N] [--threads N]   forward (full capture) / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
@@ -49,7 +50,7 @@ const char* kUsage =
 static void restartWithPassiveOpenMp(const std::vector<std::string>& args, char** argv) {
     if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("FOVEA_NO_RESTART") != nullptr) return;
     const std::string command = args.empty() ? "gui" : args[0];
-    if (command != "gui" && command != "bench" && command != "train-demo" && command != "export") return;
+    if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval") return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("FOVEA_NO_RESTART", "1", 1);
     execv("/proc/self/exe", argv);
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(const Arguments&)>> commands = {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
+        {"eval", runEvalCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

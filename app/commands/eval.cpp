@@ -1,0 +1,81 @@
+// fovea eval: explanation methods scored on held-out shapes-in-clutter scenes; writes a
+// leaderboard (CSV and Markdown) row by row, so Ctrl-C keeps every finished method.
+#include "app/commands/commands.h"
+#include "app/commands/common.h"
+#include "app/console_progress.h"
+#include "core/explain/evaluate.h"
+#include "core/explain/explainer.h"
+#include "core/io/json_file.h"
+#include "core/model/registry.h"
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+namespace fovea::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+// Stops at the next scene when Ctrl-C arrives; the rows written so far stay.
+class InterruptibleProgress final : public Progress {
+public:
+    bool update(double fraction, std::string_view message) override {
+        m_console.update(fraction, message);
+        return !g_interrupted.load();
+    }
+
+private:
+    ConsoleProgress m_console;
+};
+
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        if (!item.empty()) items.push_back(item);
+    }
+    return items;
+}
+
+}  // namespace
+
+int runEvalCommand(const Arguments& arguments) {
+    const Args args(arguments, joinNames({"methods", "scenes", "step", "out"}, runtimeOptionNames()), {});
+    const std::string modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
+    EvalOptions options;
+    if (args.has("methods")) options.methods = splitList(args.value("methods"));
+    for (const std::string& name : options.methods) findExplainer(name);  // fail before any work
+    options.scenes = args.intValue("scenes", options.scenes);
+    options.pixelsPerStep = args.intValue("step", options.pixelsPerStep);
+    if (options.scenes <= 0 || options.pixelsPerStep <= 0) throw UsageError{"--scenes and --step must be positive"};
+    const std::string outDir = args.value("out", "fovea-eval");
+
+    const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+    std::filesystem::create_directories(outDir);
+    const std::string name = std::filesystem::path(modelPath).filename().string();
+    std::vector<EvalRow> written;
+    auto writeRows = [&](const EvalRow& row) {
+        written.push_back(row);
+        writeFileAtomically(outDir + "/leaderboard.csv", [&](std::ostream& out) { out << leaderboardCsv(written); });
+        writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) { out << leaderboardMarkdown(written, name, options); });
+    };
+    g_interrupted = false;
+    std::signal(SIGINT, [](int) { g_interrupted = true; });
+    InterruptibleProgress progress;
+    try {
+        evaluateMethods(*model, options, progress, writeRows);
+    } catch (const Cancelled&) {
+        std::signal(SIGINT, SIG_DFL);
+        std::cerr << "fovea eval: interrupted; " << written.size() << " complete method(s) in " << outDir << "/leaderboard.csv\n";
+        return 130;
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::cout << leaderboardMarkdown(written, name, options) << "wrote " << outDir << "/leaderboard.csv and leaderboard.md\n";
+    return 0;
+}
+
+}  // namespace fovea::cli

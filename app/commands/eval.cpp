@@ -5,6 +5,7 @@
 #include "app/console_progress.h"
 #include "core/explain/evaluate.h"
 #include "core/explain/explainer.h"
+#include "core/io/image_io.h"
 #include "core/io/json_file.h"
 #include "core/model/registry.h"
 
@@ -62,6 +63,8 @@ int runEvalCommand(const Arguments& arguments) {
         written.push_back(row);
         writeFileAtomically(outDir + "/leaderboard.csv", [&](std::ostream& out) { out << leaderboardCsv(written); });
         writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) { out << leaderboardMarkdown(written, name, options); });
+        writeFileAtomically(outDir + "/leaderboard.svg", [&](std::ostream& out) { out << leaderboardSvg(written); });
+        writeImage(outDir + "/leaderboard.png", leaderboardPlot(written));
     };
     g_interrupted = false;
     std::signal(SIGINT, [](int) { g_interrupted = true; });
@@ -74,7 +77,7 @@ int runEvalCommand(const Arguments& arguments) {
         return 130;
     }
     std::signal(SIGINT, SIG_DFL);
-    std::cout << leaderboardMarkdown(written, name, options) << "wrote " << outDir << "/leaderboard.csv and leaderboard.md\n";
+    std::cout << leaderboardMarkdown(written, name, options) << "wrote " << outDir << "/leaderboard.{csv,md,svg,png}\n";
     return 0;
 }
 

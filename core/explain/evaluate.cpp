@@ -7,6 +7,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -149,6 +150,135 @@ std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::str
         << " pixels a step and score the predicted class's probability (RISE). Agreement between methods is not "
            "correctness: these scores measure localisation and faithfulness on scenes whose ground truth is known.\n";
     return out.str();
+}
+
+namespace {
+
+struct Bar {
+    double x, y, width, height;  // in plot pixels, y grows downwards
+    double ciTop, ciBottom;
+    int method;
+};
+
+struct PlotLayout {
+    int width = 720, height = 360;
+    double left = 50, right = 160, top = 20, bottom = 50;
+    std::vector<std::string> metrics = {"pointing (strict)", "energy pointing", "deletion AUC", "insertion AUC"};
+    std::vector<Bar> bars;
+};
+
+PlotLayout layoutFor(const std::vector<EvalRow>& rows) {
+    PlotLayout layout;
+    const double plotWidth = layout.width - layout.left - layout.right;
+    const double plotHeight = layout.height - layout.top - layout.bottom;
+    const double groupWidth = plotWidth / double(layout.metrics.size());
+    const double barWidth = groupWidth * 0.8 / double(std::max<std::size_t>(1, rows.size()));
+    for (std::size_t m = 0; m < layout.metrics.size(); ++m) {
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            const MeanCI& value = m == 0 ? rows[r].pointingStrict : m == 1 ? rows[r].energy : m == 2 ? rows[r].deletion : rows[r].insertion;
+            const double y = layout.top + plotHeight * (1.0 - std::clamp(value.mean, 0.0, 1.0));
+            Bar bar;
+            bar.x = layout.left + groupWidth * double(m) + groupWidth * 0.1 + barWidth * double(r);
+            bar.width = barWidth * 0.9;
+            bar.y = y;
+            bar.height = layout.top + plotHeight - y;
+            bar.ciTop = layout.top + plotHeight * (1.0 - std::clamp(value.mean + value.halfWidth, 0.0, 1.0));
+            bar.ciBottom = layout.top + plotHeight * (1.0 - std::clamp(value.mean - value.halfWidth, 0.0, 1.0));
+            bar.method = int(r);
+            layout.bars.push_back(bar);
+        }
+    }
+    return layout;
+}
+
+// Okabe-Ito colours, distinguishable with colour-vision deficiencies.
+const int kColours[][3] = {{0, 114, 178}, {230, 159, 0}, {0, 158, 115}, {204, 121, 167}, {86, 180, 233}, {213, 94, 0}, {240, 228, 66}, {0, 0, 0}};
+
+std::string escapeXml(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '&') out += "&amp;";
+        else out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string leaderboardSvg(const std::vector<EvalRow>& rows) {
+    const PlotLayout layout = layoutFor(rows);
+    std::ostringstream svg;
+    svg << std::fixed << std::setprecision(1);
+    svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << layout.width
+        << "\" height=\"" << layout.height << "\" viewBox=\"0 0 " << layout.width << ' ' << layout.height
+        << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    const double plotBottom = layout.height - layout.bottom;
+    for (int tick = 0; tick <= 4; ++tick) {
+        const double y = layout.top + (plotBottom - layout.top) * (1.0 - tick / 4.0);
+        svg << "<line x1=\"" << layout.left << "\" y1=\"" << y << "\" x2=\"" << layout.width - layout.right << "\" y2=\"" << y
+            << "\" stroke=\"#dddddd\"/>\n<text x=\"" << layout.left - 6 << "\" y=\"" << y + 4 << "\" text-anchor=\"end\">"
+            << tick / 4.0 << "</text>\n";
+    }
+    for (const Bar& bar : layout.bars) {
+        const int* c = kColours[bar.method % 8];
+        svg << "<rect class=\"bar\" x=\"" << bar.x << "\" y=\"" << bar.y << "\" width=\"" << bar.width << "\" height=\"" << bar.height
+            << "\" fill=\"rgb(" << c[0] << ',' << c[1] << ',' << c[2] << ")\"/>\n";
+        const double mid = bar.x + bar.width / 2;
+        svg << "<line x1=\"" << mid << "\" y1=\"" << bar.ciTop << "\" x2=\"" << mid << "\" y2=\"" << bar.ciBottom
+            << "\" stroke=\"black\"/>\n";
+    }
+    const double groupWidth = (layout.width - layout.left - layout.right) / double(layout.metrics.size());
+    for (std::size_t m = 0; m < layout.metrics.size(); ++m) {
+        svg << "<text x=\"" << layout.left + groupWidth * (double(m) + 0.5) << "\" y=\"" << plotBottom + 18
+            << "\" text-anchor=\"middle\">" << escapeXml(layout.metrics[m]) << "</text>\n";
+    }
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const int* c = kColours[r % 8];
+        const double y = layout.top + 10 + 18 * double(r);
+        svg << "<rect x=\"" << layout.width - layout.right + 14 << "\" y=\"" << y - 9 << "\" width=\"12\" height=\"12\" fill=\"rgb("
+            << c[0] << ',' << c[1] << ',' << c[2] << ")\"/>\n<text x=\"" << layout.width - layout.right + 32 << "\" y=\"" << y + 1
+            << "\">" << escapeXml(rows[r].method) << "</text>\n";
+    }
+    svg << "</svg>\n";
+    return svg.str();
+}
+
+cv::Mat leaderboardPlot(const std::vector<EvalRow>& rows) {
+    const PlotLayout layout = layoutFor(rows);
+    cv::Mat image(layout.height, layout.width, CV_8UC3, cv::Scalar(255, 255, 255));
+    const int plotBottom = int(layout.height - layout.bottom);
+    for (int tick = 0; tick <= 4; ++tick) {
+        const int y = int(std::lround(layout.top + (plotBottom - layout.top) * (1.0 - tick / 4.0)));
+        cv::line(image, {int(layout.left), y}, {int(layout.width - layout.right), y}, cv::Scalar(221, 221, 221));
+        std::ostringstream label;
+        label << tick / 4.0;
+        cv::putText(image, label.str(), {4, y + 4}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    }
+    for (const Bar& bar : layout.bars) {
+        const int* c = kColours[bar.method % 8];
+        cv::rectangle(image, cv::Rect(int(std::lround(bar.x)), int(std::lround(bar.y)), std::max(1, int(std::lround(bar.width))),
+                                      std::max(0, int(std::lround(bar.height)))),
+                      cv::Scalar(c[2], c[1], c[0]), cv::FILLED);
+        const int mid = int(std::lround(bar.x + bar.width / 2));
+        cv::line(image, {mid, int(std::lround(bar.ciTop))}, {mid, int(std::lround(bar.ciBottom))}, cv::Scalar(0, 0, 0));
+    }
+    const double groupWidth = (layout.width - layout.left - layout.right) / double(layout.metrics.size());
+    for (std::size_t m = 0; m < layout.metrics.size(); ++m) {
+        int baseline = 0;
+        const cv::Size size = cv::getTextSize(layout.metrics[m], cv::FONT_HERSHEY_SIMPLEX, 0.4, 1, &baseline);
+        cv::putText(image, layout.metrics[m], {int(layout.left + groupWidth * (double(m) + 0.5)) - size.width / 2, plotBottom + 18},
+                    cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    }
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const int* c = kColours[r % 8];
+        const int y = int(layout.top + 10 + 18 * double(r));
+        cv::rectangle(image, cv::Rect(int(layout.width - layout.right + 14), y - 9, 12, 12), cv::Scalar(c[2], c[1], c[0]), cv::FILLED);
+        cv::putText(image, rows[r].method, {int(layout.width - layout.right + 32), y + 1}, cv::FONT_HERSHEY_SIMPLEX, 0.4,
+                    cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    }
+    return image;
 }
 
 }  // namespace fovea

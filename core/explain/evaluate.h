@@ -8,6 +8,8 @@
 #include "core/util/progress.h"
 
 #include <cstdint>
+
+#include <opencv2/core/mat.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,6 +42,10 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, P
                                      const std::function<void(const EvalRow&)>& rowDone = {});
 
 std::string leaderboardCsv(const std::vector<EvalRow>& rows);
+// A grouped bar chart (one group per metric, one bar per method, 95% CI whiskers), as SVG text
+// and as a PNG image drawn from the same layout.
+std::string leaderboardSvg(const std::vector<EvalRow>& rows);
+cv::Mat leaderboardPlot(const std::vector<EvalRow>& rows);
 std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName, const EvalOptions& options);
 
 }  // namespace fovea

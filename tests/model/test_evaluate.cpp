@@ -50,6 +50,15 @@ TEST(Evaluate, SmallRunOnTheFixtureModel) {
     EXPECT_NE(csv.find("chefer,3,"), std::string::npos);
     const std::string markdown = leaderboardMarkdown(rows, "timm-vit-tiny", options);
     EXPECT_NE(markdown.find("| raw |"), std::string::npos);
+    // The plot: one bar per method and metric.
+    const std::string svg = leaderboardSvg(rows);
+    std::size_t bars = 0;
+    for (std::size_t at = svg.find("class=\"bar\""); at != std::string::npos; at = svg.find("class=\"bar\"", at + 1)) ++bars;
+    EXPECT_EQ(bars, 2u * 4u);
+    EXPECT_NE(svg.find("chefer"), std::string::npos);
+    const cv::Mat png = leaderboardPlot(rows);
+    EXPECT_EQ(png.type(), CV_8UC3);
+    EXPECT_GT(cv::countNonZero(png.reshape(1) != 255), 1000);
     options.methods = {"nonsense"};
     EXPECT_THROW(evaluateMethods(*model, options, progress), Error);
 }

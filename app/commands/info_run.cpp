@@ -81,7 +81,10 @@ int runRunCommand(const Arguments& arguments) {
     } else {
         const Explainer& method = findExplainer(options.method);
         ExplainParams given;
-        for (const std::string& text : args.values("param")) given.insert_or_assign(parseExplainerParam(text).first, parseExplainerParam(text).second);
+        for (const std::string& text : args.values("param")) {
+            const auto [name, value] = parseExplainerParam(text);
+            given[name] = value;
+        }
         const auto has = [&](const char* name) {
             for (const ExplainerParam& p : method.parameters()) {
                 if (p.name == name) return true;

@@ -3,6 +3,7 @@
 #include "core/util/error.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <numeric>
 
@@ -98,7 +99,8 @@ cv::Mat rawAttentionMap(const AttentionStack& stack, int layer, const HeadSelect
     return patchGridFromRow(stack.tokens, fused.data() + std::size_t(query) * std::size_t(stack.tokens.size()));
 }
 
-std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelection& selection, float discardRatio) {
+std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<std::vector<float>(const AttentionLayer&)>& fuse,
+                             float discardRatio) {
     if (discardRatio < 0.0f || discardRatio >= 1.0f) {
         throw Error("discard ratio " + std::to_string(discardRatio) + " must be in [0, 1)");
     }
@@ -109,7 +111,7 @@ std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelectio
     std::vector<double> next(rollout.size());
     std::vector<double> step(rollout.size());
     for (int layer = 0; layer < stack.modelLayers; ++layer) {
-        std::vector<float> fused = fuseHeads(stack.layer(layer), selection);
+        std::vector<float> fused = fuse(stack.layer(layer));
         if (discardRatio > 0.0f) {
             // Zero the smallest weights (ties broken by position), sparing the CLS column.
             std::vector<std::size_t> order;
@@ -148,6 +150,10 @@ std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelectio
         rollout.swap(next);
     }
     return std::vector<float>(rollout.begin(), rollout.end());
+}
+
+std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelection& selection, float discardRatio) {
+    return rolloutOf(stack, [&selection](const AttentionLayer& layer) { return fuseHeads(layer, selection); }, discardRatio);
 }
 
 cv::Mat rolloutMap(const AttentionStack& stack, const HeadSelection& selection, float discardRatio, int query) {

@@ -12,6 +12,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ cv::Mat rawAttentionMap(const AttentionStack& stack, int layer, const HeadSelect
 // column, before adding the identity. Needs every layer captured. Returns tokens x tokens.
 std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelection& selection,
                                  float discardRatio = 0.0f);
+// The rollout recursion with any per-layer fusion (tokens x tokens, row-major, float32); gradient
+// rollout passes gradient-weighted attention. Same discard rule as rolloutMatrix.
+std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<std::vector<float>(const AttentionLayer&)>& fuse,
+                             float discardRatio);
 // Row `query` of the rollout matrix over the patch grid.
 cv::Mat rolloutMap(const AttentionStack& stack, const HeadSelection& selection, float discardRatio,
                    int query);

@@ -39,40 +39,6 @@ const ExplainerParam kQuery{"query", -1, -1, 1e6, true, "query token (sequence i
 const ExplainerParam kHead{"head", -1, -1, 1024, true, "one head; -1: the mean of the heads"};
 const ExplainerParam kDiscard{"discard", 0.0, 0.0, 0.99, false, "fraction of the smallest weights dropped per layer"};
 
-// Â = rownorm(0.5 W + 0.5 I) with W optionally thinned, then R <- Â R. In double.
-void rolloutStep(std::vector<double>& rollout, std::vector<float> fused, int n, int cls, float discardRatio) {
-    if (discardRatio > 0.0f) {
-        std::vector<std::size_t> order;
-        for (std::size_t i = 0; i < fused.size(); ++i) {
-            if (cls < 0 || int(i % std::size_t(n)) != cls) order.push_back(i);
-        }
-        const std::size_t count = std::min(order.size(), std::size_t(double(fused.size()) * discardRatio));
-        std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(count), order.end(), [&](std::size_t a, std::size_t b) {
-            return fused[a] < fused[b] || (fused[a] == fused[b] && a < b);
-        });
-        for (std::size_t i = 0; i < count; ++i) fused[order[i]] = 0.0f;
-    }
-    std::vector<double> step(std::size_t(n) * n);
-    for (int row = 0; row < n; ++row) {
-        double sum = 0.0;
-        for (int col = 0; col < n; ++col) {
-            const double v = 0.5 * fused[std::size_t(row) * n + col] + (row == col ? 0.5 : 0.0);
-            step[std::size_t(row) * n + col] = v;
-            sum += v;
-        }
-        for (int col = 0; col < n; ++col) step[std::size_t(row) * n + col] /= sum;
-    }
-    std::vector<double> next(rollout.size(), 0.0);
-    for (int row = 0; row < n; ++row) {
-        for (int k = 0; k < n; ++k) {
-            const double a = step[std::size_t(row) * n + k];
-            if (a == 0.0) continue;
-            for (int col = 0; col < n; ++col) next[std::size_t(row) * n + col] += a * rollout[std::size_t(k) * n + col];
-        }
-    }
-    rollout.swap(next);
-}
-
 // mean over heads of A ⊙ ∂y/∂A, clamped at zero either per head (Chefer) or after the mean
 // (vit-explain's gradient rollout).
 std::vector<float> gradientWeighted(const AttentionLayer& layer, bool clampPerHead) {
@@ -239,14 +205,8 @@ std::pair<std::string, double> parseExplainerParam(const std::string& text) {
 
 std::vector<float> gradientRolloutMatrix(const AttentionStack& stack, float discardRatio) {
     requireAllLayers(stack, "gradient-rollout");
-    if (discardRatio < 0.0f || discardRatio >= 1.0f) throw Error("discard ratio must be in [0, 1)");
-    const int n = stack.tokens.size();
-    std::vector<double> rollout(std::size_t(n) * n, 0.0);
-    for (int i = 0; i < n; ++i) rollout[std::size_t(i) * n + i] = 1.0;
-    for (const AttentionLayer& layer : stack.layers) {
-        rolloutStep(rollout, gradientWeighted(layer, /*clampPerHead*/ false), n, stack.tokens.firstOf(TokenKind::Cls), discardRatio);
-    }
-    return std::vector<float>(rollout.begin(), rollout.end());
+    return rolloutOf(stack, [](const AttentionLayer& layer) { return gradientWeighted(layer, /*clampPerHead*/ false); },
+                     discardRatio);
 }
 
 std::vector<float> cheferRelevanceMatrix(const AttentionStack& stack) {

@@ -25,7 +25,6 @@
 #include <QPainter>
 #include <QTemporaryDir>
 #include <QTimer>
-#include <QWindow>
 
 #include <algorithm>
 #include <functional>
@@ -52,6 +51,20 @@ void quietQtNotices(QtMsgType type, const QMessageLogContext&, const QString& me
     std::fprintf(stderr, "%s\n", qPrintable(message));
 }
 
+void setApplicationNames();
+
+// What a Qt application object needs: an argc/argv that outlive it (declare this first), the
+// notice filter and the names QSettings uses, all set before the application is constructed.
+struct QtArguments {
+    QtArguments() {
+        qInstallMessageHandler(quietQtNotices);
+        setApplicationNames();
+    }
+    int argc = 1;
+    char name[6] = "fovea";
+    char* argv[2] = {name, nullptr};
+};
+
 void setApplicationNames() {
     QCoreApplication::setOrganizationName("Fovea");
     QCoreApplication::setApplicationName("Fovea");
@@ -70,12 +83,8 @@ int runGuiCommand(const Arguments& arguments) {
         }
         qputenv("QT_QPA_PLATFORM", "offscreen");
     }
-    qInstallMessageHandler(quietQtNotices);
-    static int argc = 1;
-    static char name[] = "fovea";
-    static char* argv[] = {name, nullptr};
-    QApplication app(argc, argv);
-    setApplicationNames();
+    QtArguments qt;
+    QApplication app(qt.argc, qt.argv);
     MainWindow window;
     if (args.has("size")) {
         const QStringList parts = QString::fromStdString(args.value("size")).split('x');
@@ -152,12 +161,8 @@ int runExportCommand(const Arguments& arguments) {
     if (load.state.currentInput < 0) throw Error(sessionPath, "the session has no input that exists");
 
     if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
-    qInstallMessageHandler(quietQtNotices);
-    static int argc = 1;
-    static char name[] = "fovea";
-    static char* argv[] = {name, nullptr};
-    QGuiApplication app(argc, argv);
-    setApplicationNames();
+    QtArguments qt;
+    QGuiApplication app(qt.argc, qt.argv);
 
     const std::unique_ptr<Model> model = openModel(load.state.modelPath, runtimeFromArgs(args));
     const ImageInput input = loadImageInput(load.state.inputs[std::size_t(load.state.currentInput)], model->spec());
@@ -225,12 +230,8 @@ int runGuiBenchCommand(const Arguments& arguments) {
     const Args args(arguments, {"model", "switches"}, {});
     const int switches = std::max(4, args.intValue("switches", 40));
     if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
-    qInstallMessageHandler(quietQtNotices);
-    static int argc = 1;
-    static char name[] = "fovea";
-    static char* argv[] = {name, nullptr};
-    QApplication app(argc, argv);
-    setApplicationNames();
+    QtArguments qt;
+    QApplication app(qt.argc, qt.argv);
     const std::string modelPath = args.has("model") ? args.value("model") : findDemoModel();
 
     QTemporaryDir dir;
@@ -247,12 +248,6 @@ int runGuiBenchCommand(const Arguments& arguments) {
     window.setQuiet(true);
     window.resize(1280, 800);
     window.show();
-    // repaint() paints only into an exposed window: wait for the window system to show it.
-    QElapsedTimer exposing;
-    exposing.start();
-    while (!(window.windowHandle() && window.windowHandle()->isExposed()) && exposing.elapsed() < 10000) {
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    }
     QEventLoop loop;
     // Runs `action` and returns once `signal` has fired (during the action or after it).
     auto runAndWait = [&](auto* sender, auto signal, const std::function<void()>& action) {
@@ -283,7 +278,10 @@ int runGuiBenchCommand(const Arguments& arguments) {
     QElapsedTimer clock;
     clock.start();
     runAndWait(&window, &MainWindow::figureUpdated, [&] { window.addInputs({imagePath}); });
-    window.heatmapView()->repaint();
+    {
+        QImage target(window.heatmapView()->size(), QImage::Format_RGB32);
+        window.heatmapView()->render(&target);  // painted, as for the switches below
+    }
     const double firstHeatmap = double(clock.nsecsElapsed()) / 1e6;
     waitIdle();
 

@@ -42,24 +42,36 @@ double forwardFlops(const ModelSpec& spec) {
            2 * d * std::max(spec.numClasses, 0);
 }
 
-}  // namespace
+// A random-weight model of the named architecture on the chosen device, and a random input.
+struct BenchModel {
+    VitModel model;
+    ImageInput input;
+};
 
-ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
-    std::optional<ModelSpec> spec = specFromTimmName(options.architecture);
+BenchModel makeBenchModel(const ForwardBenchOptions& options) {
+    const std::optional<ModelSpec> spec = specFromTimmName(options.architecture);
     if (!spec) throw Error("bench: '" + options.architecture + "' is not a well-known timm ViT name (e.g. vit_base_patch16_224)");
     RuntimeOptions runtime;
     runtime.threads = options.threads;
     runtime.device = options.device;
     applyRuntimeOptions(runtime);
-    const std::string device = resolveDevice(options.device);
-    VitModel model(*spec, initializeVitWeights(*spec, 1), device);
-
     ImageInput input;
     input.height = spec->imageHeight;
     input.width = spec->imageWidth;
     input.pixels.resize(std::size_t(3) * input.height * input.width);
     const at::Tensor noise = at::randn({3, input.height, input.width});
     std::copy(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel(), input.pixels.begin());
+    return {VitModel(*spec, initializeVitWeights(*spec, 1), resolveDevice(options.device)), std::move(input)};
+}
+
+}  // namespace
+
+ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
+    const std::string device = resolveDevice(options.device);
+    BenchModel bench = makeBenchModel(options);
+    const ModelSpec* spec = &bench.model.spec();
+    VitModel& model = bench.model;
+    const ImageInput& input = bench.input;
 
     ForwardBenchResult result;
     result.architecture = options.architecture;
@@ -119,19 +131,9 @@ std::string ForwardBenchResult::summary() const {
 }
 
 ExplainBenchResult benchExplain(const ForwardBenchOptions& options) {
-    std::optional<ModelSpec> spec = specFromTimmName(options.architecture);
-    if (!spec) throw Error("bench: '" + options.architecture + "' is not a well-known timm ViT name (e.g. vit_base_patch16_224)");
-    RuntimeOptions runtime;
-    runtime.threads = options.threads;
-    runtime.device = options.device;
-    applyRuntimeOptions(runtime);
-    VitModel model(*spec, initializeVitWeights(*spec, 1), resolveDevice(options.device));
-    ImageInput input;
-    input.height = spec->imageHeight;
-    input.width = spec->imageWidth;
-    input.pixels.resize(std::size_t(3) * input.height * input.width);
-    const at::Tensor noise = at::randn({3, input.height, input.width});
-    std::copy(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel(), input.pixels.begin());
+    BenchModel bench = makeBenchModel(options);
+    VitModel& model = bench.model;
+    const ImageInput& input = bench.input;
 
     ExplainBenchResult result;
     result.architecture = options.architecture;

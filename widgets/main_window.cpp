@@ -15,6 +15,7 @@
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/inspector_panel.h"
 #include "widgets/job_runner.h"
 #include "widgets/qt_convert.h"
 
@@ -108,7 +109,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     connect(m_view, &HeatmapView::cellHovered, this, [this](int row, int col, float value) {
         QString token;
         if (m_outputs) token = tr(", token %1").arg(m_outputs->attention.tokens.patchIndex(row, col));
-        m_hover->setText(tr("patch (%1, %2)%3: %4").arg(row).arg(col).arg(token).arg(double(value), 0, 'g', 4));
+        m_inspector->setHoverText(tr("patch (%1, %2)%3: %4").arg(row).arg(col).arg(token).arg(double(value), 0, 'g', 4));
     });
     connect(m_view, &HeatmapView::cellClicked, this, &MainWindow::setQueryFromCell);
     // Quick jobs (a layer or head switch) finish before anything flickers: the progress bar and
@@ -199,106 +200,14 @@ void MainWindow::buildDocks() {
     });
     dock(tr("Inputs"), "inputs-dock", m_gallery, Qt::LeftDockWidgetArea);
 
-    auto* inspector = new QWidget(this);
-    auto* form = new QFormLayout(inspector);
-    m_method = new QComboBox(inspector);
-    for (const Explainer* method : explainers()) {
-        m_method->addItem(QString::fromStdString(method->name()));
-        m_method->setItemData(m_method->count() - 1, QString::fromStdString(method->title() + "\n" + method->citation()),
-                              Qt::ToolTipRole);
-    }
-    m_layer = new QSpinBox(inspector);
-    m_layer->setSpecialValueText(tr("last"));
-    m_layer->setRange(-1, 0);
-    m_heads = new QComboBox(inspector);
-    m_query = new QLabel(tr("CLS"), inspector);
-    auto* resetQuery = new QToolButton(inspector);
-    resetQuery->setText(tr("CLS"));
-    resetQuery->setToolTip(tr("Query the CLS token again (Esc)"));
-    auto* queryRow = new QHBoxLayout;
-    queryRow->addWidget(m_query, 1);
-    queryRow->addWidget(resetQuery);
-    m_discard = new QDoubleSpinBox(inspector);
-    m_discard->setRange(0.0, 0.99);
-    m_discard->setSingleStep(0.05);
-    m_colormap = new QComboBox(inspector);
-    for (const std::string& name : colormapNames()) m_colormap->addItem(QString::fromStdString(name));
-    m_opacity = new QSlider(Qt::Horizontal, inspector);
-    m_opacity->setRange(0, 100);
-    m_range = new QComboBox(inspector);
-    m_range->addItems({"auto", "fixed", "percentile"});
-    m_low = new QDoubleSpinBox(inspector);
-    m_high = new QDoubleSpinBox(inspector);
-    for (QDoubleSpinBox* box : {m_low, m_high}) {
-        box->setDecimals(4);
-        box->setRange(-1e6, 1e6);
-        box->setSingleStep(0.01);
-    }
-    m_percentile = new QDoubleSpinBox(inspector);
-    m_percentile->setRange(1.0, 100.0);
-    m_percentile->setSuffix(" %");
-    m_threshold = new QDoubleSpinBox(inspector);
-    m_threshold->setRange(-0.01, 1.0);
-    m_threshold->setSingleStep(0.05);
-    m_threshold->setSpecialValueText(tr("off"));
-    m_contours = new QSpinBox(inspector);
-    m_contours->setRange(0, 20);
-    m_contours->setSpecialValueText(tr("none"));
-    m_contours->setToolTip(tr("Iso-lines over the map (vector lines in SVG and PDF)"));
-    m_smooth = new QCheckBox(tr("Smooth upsampling"), inspector);
-    m_hover = new QLabel(inspector);
-    m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("Method"), m_method);
-    form->addRow(tr("Layer"), m_layer);
-    form->addRow(tr("Heads"), m_heads);
-    form->addRow(tr("Query"), queryRow);
-    form->addRow(tr("Discard ratio"), m_discard);
-    form->addRow(tr("Colormap"), m_colormap);
-    form->addRow(tr("Opacity"), m_opacity);
-    form->addRow(tr("Range"), m_range);
-    form->addRow(tr("Low"), m_low);
-    form->addRow(tr("High"), m_high);
-    form->addRow(tr("Percentile"), m_percentile);
-    form->addRow(tr("Threshold"), m_threshold);
-    form->addRow(tr("Contours"), m_contours);
-    form->addRow(QString(), m_smooth);
-    form->addRow(tr("Under cursor"), m_hover);
-    dock(tr("Inspector"), "inspector-dock", inspector, Qt::RightDockWidgetArea);
-
-    // Every control writes into the view settings and asks for a new map.
-    auto changed = [this] {
-        if (m_syncing) return;
-        ViewSettings& view = m_state.view;
-        view.method = m_method->currentText().toStdString();
-        view.layer = m_layer->value();
-        view.heads = m_heads->currentData().toString().toStdString();
-        view.discardRatio = float(m_discard->value());
-        view.figure.colormap = m_colormap->currentText().toStdString();
-        view.figure.opacity = float(m_opacity->value()) / 100.0f;
-        view.rangeMode = m_range->currentText().toStdString();
-        view.figure.low = float(m_low->value());
-        view.figure.high = float(m_high->value());
-        view.percentile = float(m_percentile->value());
-        view.threshold = m_threshold->value() < 0.0 ? -1.0f : float(m_threshold->value());
-        view.contours = m_contours->value();
-        view.figure.smooth = m_smooth->isChecked();
+    m_inspector = new InspectorPanel(this);
+    dock(tr("Inspector"), "inspector-dock", m_inspector, Qt::RightDockWidgetArea);
+    connect(m_inspector, &InspectorPanel::viewEdited, this, [this](const ViewSettings& view) {
+        m_state.view = view;
         syncInspector();
         updateMap();
-    };
-    connect(m_method, &QComboBox::currentIndexChanged, this, changed);
-    connect(m_layer, &QSpinBox::valueChanged, this, changed);
-    connect(m_heads, &QComboBox::currentIndexChanged, this, changed);
-    connect(m_discard, &QDoubleSpinBox::valueChanged, this, changed);
-    connect(m_colormap, &QComboBox::currentIndexChanged, this, changed);
-    connect(m_opacity, &QSlider::valueChanged, this, changed);
-    connect(m_range, &QComboBox::currentIndexChanged, this, changed);
-    connect(m_low, &QDoubleSpinBox::valueChanged, this, changed);
-    connect(m_high, &QDoubleSpinBox::valueChanged, this, changed);
-    connect(m_percentile, &QDoubleSpinBox::valueChanged, this, changed);
-    connect(m_threshold, &QDoubleSpinBox::valueChanged, this, changed);
-    connect(m_smooth, &QCheckBox::toggled, this, changed);
-    connect(m_contours, &QSpinBox::valueChanged, this, changed);
-    connect(resetQuery, &QToolButton::clicked, this, [this] {
+    });
+    connect(m_inspector, &InspectorPanel::queryResetRequested, this, [this] {
         m_state.view.query = -1;
         syncInspector();
         updateMap();
@@ -395,7 +304,9 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Next Head"), QKeySequence(Qt::Key_Period), QStyle::SP_ArrowForward, [this] { stepHead(1); });
     add(viewMenu, tr("Previous Head"), QKeySequence(Qt::Key_Comma), QStyle::SP_ArrowBack, [this] { stepHead(-1); });
     add(viewMenu, tr("Toggle Raw / Rollout"), QKeySequence(Qt::Key_R), QStyle::SP_BrowserReload, [this] {
-        m_method->setCurrentIndex((m_method->currentIndex() + 1) % m_method->count());
+        m_state.view.method = m_inspector->nextMethod();
+        syncInspector();
+        updateMap();
     });
     add(viewMenu, tr("Query CLS"), QKeySequence(Qt::Key_Escape), QStyle::SP_DialogResetButton, [this] {
         m_state.view.query = -1;
@@ -453,46 +364,12 @@ void MainWindow::addRecentSession(const QString& path) {
 }
 
 void MainWindow::syncInspector() {
-    m_syncing = true;
     const ViewSettings& view = m_state.view;
-    m_method->setCurrentText(QString::fromStdString(view.method));
-    const int layers = m_model ? m_model->spec().depth : 0;
-    m_layer->setRange(-1, std::max(0, layers - 1));
-    m_layer->setValue(view.layer);
-    m_layer->setEnabled(view.method == "raw");
-    const int heads = m_model ? m_model->spec().numHeads : 0;
-    if (m_heads->count() != heads + 3) {
-        m_heads->clear();
-        m_heads->addItem(tr("mean of heads"), "mean");
-        m_heads->addItem(tr("max of heads"), "max");
-        m_heads->addItem(tr("min of heads"), "min");
-        for (int h = 0; h < heads; ++h) m_heads->addItem(tr("head %1").arg(h), QString::number(h));
-    }
-    m_heads->setCurrentIndex(std::max(0, m_heads->findData(QString::fromStdString(view.heads))));
-    m_query->setText(view.query < 0 || !m_outputs
-                         ? tr("CLS")
-                         : QString::fromStdString(m_outputs->attention.tokens[view.query].label()) +
-                               tr(" (token %1)").arg(view.query));
-    m_discard->setValue(view.discardRatio);
-    bool hasDiscard = view.method == "rollout";
-    for (const Explainer* method : explainers()) {
-        if (method->name() != view.method) continue;
-        for (const ExplainerParam& p : method->parameters()) hasDiscard = hasDiscard || p.name == "discard";
-    }
-    m_discard->setEnabled(hasDiscard);
-    m_colormap->setCurrentText(QString::fromStdString(view.figure.colormap));
-    m_opacity->setValue(int(std::lround(view.figure.opacity * 100)));
-    m_range->setCurrentText(QString::fromStdString(view.rangeMode));
-    m_low->setValue(view.figure.low);
-    m_high->setValue(view.figure.high);
-    m_low->setEnabled(view.rangeMode == "fixed");
-    m_high->setEnabled(view.rangeMode == "fixed");
-    m_percentile->setValue(view.percentile);
-    m_percentile->setEnabled(view.rangeMode == "percentile");
-    m_threshold->setValue(view.threshold < 0 ? -0.01 : view.threshold);
-    m_smooth->setChecked(view.figure.smooth);
-    m_contours->setValue(view.contours);
-    m_syncing = false;
+    const QString query = view.query < 0 || !m_outputs
+                              ? tr("CLS")
+                              : QString::fromStdString(m_outputs->attention.tokens[view.query].label()) +
+                                    tr(" (token %1)").arg(view.query);
+    m_inspector->setView(view, m_model ? m_model->spec().depth : 0, m_model ? m_model->spec().numHeads : 0, query);
 }
 
 void MainWindow::setView(const ViewSettings& view) {
@@ -627,7 +504,11 @@ void MainWindow::stepLayer(int delta) {
 }
 
 void MainWindow::stepHead(int delta) {
-    m_heads->setCurrentIndex(std::clamp(m_heads->currentIndex() + delta, 0, m_heads->count() - 1));
+    const std::string heads = m_inspector->headsAfter(delta);
+    if (heads == m_state.view.heads) return;
+    m_state.view.heads = heads;
+    syncInspector();
+    updateMap();
 }
 
 void MainWindow::setQueryFromCell(int row, int col) {

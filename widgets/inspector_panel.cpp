@@ -1,0 +1,169 @@
+#include "widgets/inspector_panel.h"
+
+#include "core/explain/explainer.h"
+#include "core/image/colormap.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
+#include <QSpinBox>
+#include <QToolButton>
+
+#include <algorithm>
+#include <cmath>
+
+namespace fovea {
+
+InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
+    auto* form = new QFormLayout(this);
+    m_method = new QComboBox(this);
+    for (const Explainer* method : explainers()) {
+        m_method->addItem(QString::fromStdString(method->name()));
+        m_method->setItemData(m_method->count() - 1, QString::fromStdString(method->title() + "\n" + method->citation()),
+                              Qt::ToolTipRole);
+    }
+    m_layer = new QSpinBox(this);
+    m_layer->setSpecialValueText(tr("last"));
+    m_layer->setRange(-1, 0);
+    m_heads = new QComboBox(this);
+    m_query = new QLabel(tr("CLS"), this);
+    auto* resetQuery = new QToolButton(this);
+    resetQuery->setText(tr("CLS"));
+    resetQuery->setToolTip(tr("Query the CLS token again (Esc)"));
+    auto* queryRow = new QHBoxLayout;
+    queryRow->addWidget(m_query, 1);
+    queryRow->addWidget(resetQuery);
+    m_discard = new QDoubleSpinBox(this);
+    m_discard->setRange(0.0, 0.99);
+    m_discard->setSingleStep(0.05);
+    m_colormap = new QComboBox(this);
+    for (const std::string& name : colormapNames()) m_colormap->addItem(QString::fromStdString(name));
+    m_opacity = new QSlider(Qt::Horizontal, this);
+    m_opacity->setRange(0, 100);
+    m_range = new QComboBox(this);
+    m_range->addItems({"auto", "fixed", "percentile"});
+    m_low = new QDoubleSpinBox(this);
+    m_high = new QDoubleSpinBox(this);
+    for (QDoubleSpinBox* box : {m_low, m_high}) {
+        box->setDecimals(4);
+        box->setRange(-1e6, 1e6);
+        box->setSingleStep(0.01);
+    }
+    m_percentile = new QDoubleSpinBox(this);
+    m_percentile->setRange(1.0, 100.0);
+    m_percentile->setSuffix(" %");
+    m_threshold = new QDoubleSpinBox(this);
+    m_threshold->setRange(-0.01, 1.0);
+    m_threshold->setSingleStep(0.05);
+    m_threshold->setSpecialValueText(tr("off"));
+    m_contours = new QSpinBox(this);
+    m_contours->setRange(0, 20);
+    m_contours->setSpecialValueText(tr("none"));
+    m_contours->setToolTip(tr("Iso-lines over the map (vector lines in SVG and PDF)"));
+    m_smooth = new QCheckBox(tr("Smooth upsampling"), this);
+    m_hover = new QLabel(this);
+    m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Method"), m_method);
+    form->addRow(tr("Layer"), m_layer);
+    form->addRow(tr("Heads"), m_heads);
+    form->addRow(tr("Query"), queryRow);
+    form->addRow(tr("Discard ratio"), m_discard);
+    form->addRow(tr("Colormap"), m_colormap);
+    form->addRow(tr("Opacity"), m_opacity);
+    form->addRow(tr("Range"), m_range);
+    form->addRow(tr("Low"), m_low);
+    form->addRow(tr("High"), m_high);
+    form->addRow(tr("Percentile"), m_percentile);
+    form->addRow(tr("Threshold"), m_threshold);
+    form->addRow(tr("Contours"), m_contours);
+    form->addRow(QString(), m_smooth);
+    form->addRow(tr("Under cursor"), m_hover);
+    // Every control writes into the view settings and asks for a new map.
+    auto changed = [this] {
+        if (m_syncing) return;
+        ViewSettings view = m_view;
+        view.method = m_method->currentText().toStdString();
+        view.layer = m_layer->value();
+        view.heads = m_heads->currentData().toString().toStdString();
+        view.discardRatio = float(m_discard->value());
+        view.figure.colormap = m_colormap->currentText().toStdString();
+        view.figure.opacity = float(m_opacity->value()) / 100.0f;
+        view.rangeMode = m_range->currentText().toStdString();
+        view.figure.low = float(m_low->value());
+        view.figure.high = float(m_high->value());
+        view.percentile = float(m_percentile->value());
+        view.threshold = m_threshold->value() < 0.0 ? -1.0f : float(m_threshold->value());
+        view.contours = m_contours->value();
+        view.figure.smooth = m_smooth->isChecked();
+        Q_EMIT viewEdited(view);
+    };
+    connect(m_method, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_layer, &QSpinBox::valueChanged, this, changed);
+    connect(m_heads, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_discard, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_colormap, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_opacity, &QSlider::valueChanged, this, changed);
+    connect(m_range, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_low, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_high, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_percentile, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_threshold, &QDoubleSpinBox::valueChanged, this, changed);
+    connect(m_smooth, &QCheckBox::toggled, this, changed);
+    connect(m_contours, &QSpinBox::valueChanged, this, changed);
+    connect(resetQuery, &QToolButton::clicked, this, &InspectorPanel::queryResetRequested);
+}
+
+void InspectorPanel::setView(const ViewSettings& view, int layers, int heads, const QString& queryLabel) {
+    m_view = view;
+    m_syncing = true;
+    m_method->setCurrentText(QString::fromStdString(view.method));
+    m_layer->setRange(-1, std::max(0, layers - 1));
+    m_layer->setValue(view.layer);
+    m_layer->setEnabled(view.method == "raw");
+    if (m_heads->count() != heads + 3) {
+        m_heads->clear();
+        m_heads->addItem(tr("mean of heads"), "mean");
+        m_heads->addItem(tr("max of heads"), "max");
+        m_heads->addItem(tr("min of heads"), "min");
+        for (int h = 0; h < heads; ++h) m_heads->addItem(tr("head %1").arg(h), QString::number(h));
+    }
+    m_heads->setCurrentIndex(std::max(0, m_heads->findData(QString::fromStdString(view.heads))));
+    m_query->setText(queryLabel);
+    m_discard->setValue(view.discardRatio);
+    bool hasDiscard = view.method == "rollout";
+    for (const Explainer* method : explainers()) {
+        if (method->name() != view.method) continue;
+        for (const ExplainerParam& p : method->parameters()) hasDiscard = hasDiscard || p.name == "discard";
+    }
+    m_discard->setEnabled(hasDiscard);
+    m_colormap->setCurrentText(QString::fromStdString(view.figure.colormap));
+    m_opacity->setValue(int(std::lround(view.figure.opacity * 100)));
+    m_range->setCurrentText(QString::fromStdString(view.rangeMode));
+    m_low->setValue(view.figure.low);
+    m_high->setValue(view.figure.high);
+    m_low->setEnabled(view.rangeMode == "fixed");
+    m_high->setEnabled(view.rangeMode == "fixed");
+    m_percentile->setValue(view.percentile);
+    m_percentile->setEnabled(view.rangeMode == "percentile");
+    m_threshold->setValue(view.threshold < 0 ? -0.01 : view.threshold);
+    m_smooth->setChecked(view.figure.smooth);
+    m_contours->setValue(view.contours);
+    m_syncing = false;
+}
+
+void InspectorPanel::setHoverText(const QString& text) { m_hover->setText(text); }
+
+std::string InspectorPanel::headsAfter(int delta) const {
+    const int index = std::clamp(m_heads->currentIndex() + delta, 0, m_heads->count() - 1);
+    return m_heads->itemData(index).toString().toStdString();
+}
+
+std::string InspectorPanel::nextMethod() const {
+    return m_method->itemText((m_method->currentIndex() + 1) % m_method->count()).toStdString();
+}
+
+}  // namespace fovea

@@ -21,6 +21,8 @@
 
 namespace fovea {
 
+class DifferentiableModel;  // core/model/differentiable.h (internal to core)
+
 // A model input: normalised float32 CHW pixels and the picture the model saw (for overlays).
 struct ImageInput {
     std::vector<float> pixels;  // [3, height, width], already normalised
@@ -57,6 +59,8 @@ public:
     // before anything runs).
     virtual ModelOutputs run(const ImageInput& input, const CaptureRequest& request) = 0;
     virtual std::string deviceName() const = 0;
+    // The torch-level view the model-level explainers use; nullptr when a family has none.
+    virtual DifferentiableModel* differentiable() { return nullptr; }
 };
 
 }  // namespace fovea

@@ -196,7 +196,14 @@ at::Tensor VitModel::head(const at::Tensor& tokens) {
     return logits;
 }
 
-at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture) {
+c10::Device VitModel::device() const { return c10::Device(m_device); }
+
+std::string VitModel::featureLayerName(int layer) const {
+    return m_spec.layout == "huggingface" ? "vit.encoder.layer." + std::to_string(layer) + ".layernorm_before (input)"
+                                          : "blocks." + std::to_string(layer) + ".norm1 (input)";
+}
+
+at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, FeatureTap* tap) {
     const int64_t d = m_spec.embedDim;
     const int64_t heads = m_spec.numHeads;
     const int64_t headDim = d / heads;
@@ -205,8 +212,23 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture) 
     const int64_t batch = x.size(0);
     const int64_t tokens = x.size(1);
     if (capture) capture->attention.assign(m_weights.blocks.size(), at::Tensor());
+    if (tap && tap->layer >= int(m_weights.blocks.size())) {
+        throw Error("feature layer " + std::to_string(tap->layer) + " does not exist: the model has " +
+                    std::to_string(m_weights.blocks.size()) + " blocks");
+    }
     for (std::size_t l = 0; l < m_weights.blocks.size(); ++l) {
         const VitBlockWeights& b = m_weights.blocks[l];
+        if (tap && tap->layer == int(l)) {
+            // Expose the patch tokens as a grid that is itself a node of the graph, then rebuild
+            // the sequence from it so gradients and replacements flow through the grid.
+            const int64_t prefix = m_spec.prefixTokens();
+            const int64_t rows = pixels.size(2) / m_spec.patchSize, cols = pixels.size(3) / m_spec.patchSize;
+            at::Tensor grid = x.narrow(1, prefix, tokens - prefix).transpose(1, 2).reshape({batch, d, rows, cols});
+            if (tap->replace) grid = tap->replace(grid);
+            tap->features = grid;
+            const at::Tensor patches = grid.flatten(2).transpose(1, 2);
+            x = prefix > 0 ? at::cat({x.narrow(1, 0, prefix), patches}, 1) : patches;
+        }
         at::Tensor h = at::layer_norm(x, {d}, b.norm1Weight, b.norm1Bias, m_spec.layerNormEps);
         at::Tensor qkv = at::linear(h, b.qkvWeight, b.qkvBias).reshape({batch, tokens, 3, heads, headDim}).permute({2, 0, 3, 1, 4});
         const at::Tensor q = qkv.select(0, 0);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/io/safetensors.h"
+#include "core/model/differentiable.h"
 #include "core/model/model.h"
 
 #include <ATen/core/Tensor.h>
@@ -60,7 +61,7 @@ struct ForwardCapture {
     std::vector<at::Tensor> attentionOffset;
 };
 
-class VitModel final : public Model {
+class VitModel final : public Model, public DifferentiableModel {
 public:
     VitModel(ModelSpec spec, VitWeights weights, const std::string& device);
 
@@ -70,7 +71,15 @@ public:
     std::string deviceName() const override { return m_device; }
 
     // pixels [B, C, H, W] on the model's device -> logits [B, classes]. Differentiable.
-    at::Tensor forward(const at::Tensor& pixels, ForwardCapture* capture = nullptr);
+    at::Tensor forward(const at::Tensor& pixels, ForwardCapture* capture = nullptr, FeatureTap* tap = nullptr);
+    DifferentiableModel* differentiable() override { return this; }
+    // DifferentiableModel: feature layer l is the token sequence entering block l (the input of
+    // its norm1), patch tokens on the patch grid.
+    c10::Device device() const override;
+    at::Tensor logits(const at::Tensor& pixels, FeatureTap* tap = nullptr) override { return forward(pixels, nullptr, tap); }
+    int featureLayerCount() const override { return m_spec.depth; }
+    int defaultFeatureLayer() const override { return m_spec.depth - 1; }
+    std::string featureLayerName(int layer) const override;
     VitWeights& weights() { return m_weights; }
     // Position embeddings for a gh x gw patch grid (bicubic resampling when it differs from the
     // training grid, the way the checkpoint's own library does it).

@@ -1,7 +1,9 @@
 // fovea bench forward: forward-pass speed against a matmul of the same FLOP count.
+// fovea bench explain [--method NAME ...]: each explanation method against one forward pass.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "core/bench/bench_forward.h"
+#include "core/explain/explainer.h"
 
 #include <iostream>
 
@@ -11,7 +13,7 @@ int runBenchCommand(const Arguments& arguments) {
 #ifdef FOVEA_HAS_GUI
     if (!arguments.empty() && arguments[0] == "gui") return runGuiBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
 #endif
-    const Args args(arguments, joinNames({"arch", "runs", "warmup"}, runtimeOptionNames()), {"no-capture"});
+    const Args args(arguments, joinNames({"arch", "runs", "warmup", "method"}, runtimeOptionNames()), {"no-capture"});
     const std::string what = args.positional(0, "what to benchmark (forward, explain, gui)");
     if (what != "forward" && what != "explain") throw UsageError{"unknown benchmark '" + what + "' (available: forward, explain, gui)"};
     ForwardBenchOptions options;
@@ -21,7 +23,9 @@ int runBenchCommand(const Arguments& arguments) {
     options.threads = args.intValue("threads", 0);
     options.device = args.value("device", "cpu");
     options.capture = !args.has("no-capture");
-    std::cout << (what == "explain" ? benchExplain(options).summary() : benchForward(options).summary());
+    std::vector<std::string> methods;
+    for (const std::string& name : args.values("method")) methods.push_back(findExplainer(name).name());
+    std::cout << (what == "explain" ? benchExplain(options, methods).summary() : benchForward(options).summary());
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // fovea info / run / dump: inspect a model, write one attention map, dump everything.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "app/console_progress.h"
 #include "core/explain/attention_maps.h"
 #include "core/explain/explainer.h"
 #include "core/image/figure.h"
@@ -66,13 +67,17 @@ int runRunCommand(const Arguments& arguments) {
     options.heads = HeadSelection::parse(args.value("head", "mean"));
     options.discardRatio = float(args.doubleValue("discard", 0.0));
     const TokenLayout tokens = model->tokenLayout(input.height, input.width);
-    options.query = parseQueryToken(args.value("query", tokens.firstOf(TokenKind::Cls) >= 0 ? "cls" : "0"), tokens);
+    if (tokens.size() > 0) {
+        options.query = parseQueryToken(args.value("query", tokens.firstOf(TokenKind::Cls) >= 0 ? "cls" : "0"), tokens);
+    }
+    bool attentionMethod = true;
 
     ModelOutputs out;
     cv::Mat map;
     std::string description;
     if ((options.method == "raw" || options.method == "rollout") && args.values("param").empty()) {
         // Head fusions max/min and every query token, as before.
+        if (tokens.size() == 0) throw Error(modelPath, "has no attention to map; choose a method that works on it, e.g. --method gradcam");
         out = model->run(input, captureForMap(options, spec.depth));
         map = attentionMap(out.attention, options);
         const std::string layerText =
@@ -91,6 +96,7 @@ int runRunCommand(const Arguments& arguments) {
             }
             return false;
         };
+        attentionMethod = method.usesAttention();
         if (has("query")) given.emplace("query", options.query);
         if (has("layer") && args.has("layer")) given.emplace("layer", options.layer);
         if (has("discard") && args.has("discard")) given.emplace("discard", options.discardRatio);
@@ -102,12 +108,13 @@ int runRunCommand(const Arguments& arguments) {
             }
         }
         const ExplainParams params = method.resolve(given);
-        CaptureRequest request = method.capture(params);
-        request.gradientTarget = parseTargetClass(args.value("target", ""), spec);
-        out = model->run(input, request);
-        map = method.compute(out.attention, params);
+        ConsoleProgress progress;
+        ExplainContext context(*model, input, parseTargetClass(args.value("target", ""), spec), &progress);
+        map = method.explain(context, params);
+        out.logits = context.logits();
         description = method.title();
-        if (method.needsGradients()) description += ", class " + spec.labelOf(request.gradientTarget < 0 ? out.topClass() : request.gradientTarget);
+        if (method.needsGradients() || !method.usesAttention()) description += ", class " + spec.labelOf(context.target());
+        for (const auto& [key, value] : context.notes()) std::cout << key << ": " << value << '\n';
     }
     if (extension == ".npy") {
         writeNpy(outPath, NpyArray::fromFloats({map.rows, map.cols}, std::vector<float>(map.begin<float>(), map.end<float>())));
@@ -116,7 +123,8 @@ int runRunCommand(const Arguments& arguments) {
         figure.colormap = args.value("colormap", "viridis");
         figure.opacity = float(args.doubleValue("opacity", 0.5));
         figure.smooth = args.has("smooth");
-        figure.title = description + ", query " + tokens[options.query].label();
+        figure.title = description;
+        if (attentionMethod && options.query >= 0) figure.title += ", query " + tokens[options.query].label();
         if (spec.numClasses > 0) figure.title += "; top-1 " + spec.labelOf(out.topClass());
         writeImage(outPath, renderHeatmapFigure(input.view, map, figure));
     }

@@ -130,7 +130,7 @@ std::string ForwardBenchResult::summary() const {
     return text;
 }
 
-ExplainBenchResult benchExplain(const ForwardBenchOptions& options) {
+ExplainBenchResult benchExplain(const ForwardBenchOptions& options, const std::vector<std::string>& methods) {
     BenchModel bench = makeBenchModel(options);
     VitModel& model = bench.model;
     const ImageInput& input = bench.input;
@@ -140,15 +140,27 @@ ExplainBenchResult benchExplain(const ForwardBenchOptions& options) {
     result.threads = runtimeThreads();
     result.forward = measure(options.warmupRuns, options.runs, [&] { model.run(input, CaptureRequest::nothing()); });
     for (const Explainer* method : explainers()) {
+        if (!methods.empty() && std::find(methods.begin(), methods.end(), method->name()) == methods.end()) continue;
         const ExplainParams params = method->defaults();
         ExplainBenchRow row;
         row.method = method->name();
-        row.time = measure(options.warmupRuns, options.runs, [&] {
-            const ModelOutputs out = model.run(input, method->capture(params));
-            const cv::Mat map = method->compute(out.attention, params);
+        const int warmup = method->expensive() ? 0 : options.warmupRuns;
+        const int runs = method->expensive() ? 1 : options.runs;
+        double images = 0.0;
+        row.time = measure(warmup, runs, [&] {
+            ExplainContext context(model, input);
+            const cv::Mat map = method->explain(context, params);
             if (map.empty()) throw Error("bench: " + method->name() + " returned no map");
+            row.batch = context.batchSize;
+            for (const auto& [key, value] : context.notes()) {
+                if (key == "forward_images") images = value;
+            }
         });
         row.ratioToForward = row.time.median / result.forward.median;
+        if (images > 0.0) {
+            row.forwardImages = images;
+            row.imagesPerSecond = images / (row.time.median / 1000.0);
+        }
         result.rows.push_back(row);
     }
     return result;
@@ -160,7 +172,12 @@ std::string ExplainBenchResult::summary() const {
     out << "  forward, nothing captured   " << std::fixed << std::setprecision(2) << std::setw(9) << forward.median << " ms\n";
     for (const ExplainBenchRow& row : rows) {
         out << "  " << std::left << std::setw(26) << row.method << std::right << std::setw(10) << row.time.median
-            << " ms (p10 " << row.time.p10 << ", p90 " << row.time.p90 << ")  " << row.ratioToForward << "x forward\n";
+            << " ms (p10 " << row.time.p10 << ", p90 " << row.time.p90 << ")  " << row.ratioToForward << "x forward";
+        if (row.forwardImages > 0.0) {
+            out << "  [" << std::setprecision(0) << row.forwardImages << " images in batches of " << row.batch << ", "
+                << std::setprecision(1) << row.imagesPerSecond << " images/s]" << std::setprecision(2);
+        }
+        out << '\n';
     }
     return out.str();
 }

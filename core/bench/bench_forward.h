@@ -48,10 +48,15 @@ namespace fovea {
 // `fovea bench explain`: each registered explanation method on a random-weight ViT (capture,
 // backward when it needs gradients, and the map), relative to one plain forward pass measured
 // in the same run.
+// Perturbation methods (Score-CAM, occlusion, RISE) run once, batched, and report how many
+// images per second they push through the model.
 struct ExplainBenchRow {
     std::string method;
     Timing time;
     double ratioToForward = 0.0;
+    double forwardImages = 0.0;    // images the method ran (perturbation methods)
+    double imagesPerSecond = 0.0;  // forwardImages / median time
+    int batch = 0;
 };
 
 struct ExplainBenchResult {
@@ -62,6 +67,7 @@ struct ExplainBenchResult {
     std::string summary() const;
 };
 
-ExplainBenchResult benchExplain(const ForwardBenchOptions& options);
+// methods: names to run (empty: every registered method).
+ExplainBenchResult benchExplain(const ForwardBenchOptions& options, const std::vector<std::string>& methods = {});
 
 }  // namespace fovea

@@ -89,14 +89,14 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, P
             const Scene scene = generateScene(options.firstSeed + std::uint64_t(i), sceneOptions);
             const ImageInput input = makeImageInput(scene.image, model.spec(), "scene");
             const auto start = std::chrono::steady_clock::now();
-            const ModelOutputs out = model.run(input, method.capture(params));
-            const cv::Mat map = method.compute(out.attention, params);
+            ExplainContext context(model, input);
+            const cv::Mat map = method.explain(context, params);
             seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             strict.push_back(pointingHit(map, scene.targetMask, 0.0) ? 1.0 : 0.0);
             within15.push_back(pointingHit(map, scene.targetMask, 15.0) ? 1.0 : 0.0);
             energy.push_back(energyPointingGame(map, scene.targetMask));
             // Deletion / insertion on the normalised input, scoring the originally predicted class.
-            const int predicted = out.topClass();
+            const int predicted = context.target();
             const ImageScorer score = [&](const cv::Mat& image) {
                 return double(model.run(fromNormalised(image, input), CaptureRequest::nothing()).probabilities()[std::size_t(predicted)]);
             };

@@ -6,6 +6,7 @@
 #include "core/explain/explainer.h"
 
 #include "core/explain/attention_maps.h"
+#include "core/explain/model_methods.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -131,6 +132,67 @@ public:
 
 }  // namespace
 
+ExplainContext::ExplainContext(Model& model, const ImageInput& input, int targetClass, Progress* progress)
+    : m_model(model), m_input(input), m_target(targetClass), m_progress(progress) {
+    const int classes = model.spec().numClasses;
+    if (targetClass >= 0 && classes > 0 && targetClass >= classes) {
+        throw Error("target class " + std::to_string(targetClass) + " does not exist: the model has " +
+                    std::to_string(classes) + " classes");
+    }
+}
+
+const std::vector<float>& ExplainContext::logits() {
+    if (m_logits.empty()) {
+        if (m_haveRun) {
+            m_logits = m_lastOutputs.logits;
+        } else {
+            m_logits = m_model.run(m_input, CaptureRequest::nothing()).logits;
+        }
+    }
+    return m_logits;
+}
+
+int ExplainContext::target() {
+    if (m_target < 0) {
+        const std::vector<float>& values = logits();
+        m_target = int(std::max_element(values.begin(), values.end()) - values.begin());
+    }
+    return m_target;
+}
+
+const ModelOutputs& ExplainContext::run(CaptureRequest request) {
+    if (request.gradients) request.gradientTarget = m_target;  // -1: the run picks the top-1 class
+    const auto same = [](const CaptureRequest& a, const CaptureRequest& b) {
+        return a.layers == b.layers && a.heads == b.heads && a.attention == b.attention && a.gradients == b.gradients &&
+               a.gradientTarget == b.gradientTarget && a.precision == b.precision;
+    };
+    if (!m_haveRun || !same(request, m_lastRequest)) {
+        m_lastOutputs = m_model.run(m_input, request);
+        m_lastRequest = request;
+        m_haveRun = true;
+        if (m_logits.empty()) m_logits = m_lastOutputs.logits;
+        if (m_target < 0 && request.gradients) m_target = m_lastOutputs.topClass();
+    }
+    return m_lastOutputs;
+}
+
+void ExplainContext::report(double fraction, std::string_view what) const {
+    if (m_progress && !m_progress->update(fraction, what)) throw Cancelled();
+}
+
+cv::Mat Explainer::compute(const AttentionStack&, const ExplainParams&) const {
+    throw Error("method " + name(), "works on the model, not on captured attention alone");
+}
+
+cv::Mat Explainer::explain(ExplainContext& context, const ExplainParams& params) const {
+    if (!usesAttention()) throw Error("method " + name(), "has no model-level implementation");
+    if (context.model().spec().depth <= 0) {
+        throw Error("method " + name(), "needs attention, and " + context.model().spec().architecture + " has none");
+    }
+    const ModelOutputs& out = context.run(capture(params));
+    return compute(out.attention, params);
+}
+
 CaptureRequest Explainer::capture(const ExplainParams&) const {
     CaptureRequest request;
     request.gradients = needsGradients();
@@ -169,7 +231,12 @@ const std::vector<const Explainer*>& explainers() {
     static const Rollout rollout;
     static const GradientRollout gradientRollout;
     static const CheferRelevance chefer;
-    static const std::vector<const Explainer*> all = {&raw, &rollout, &gradientRollout, &chefer};
+    static const std::vector<const Explainer*> all = [&] {
+        std::vector<const Explainer*> list = {&raw, &rollout, &gradientRollout, &chefer};
+        for (const Explainer* e : camExplainers()) list.push_back(e);
+        for (const Explainer* e : attributionExplainers()) list.push_back(e);
+        return list;
+    }();
     return all;
 }
 

@@ -1,19 +1,25 @@
 // Explanation methods behind one interface, found by name in a registry: the CLI
-// (`fovea run --method NAME --param k=v`), the GUI's method list and evaluation all use it.
+// (`fovea run --method NAME --param k=v`), the GUI's method list, `fovea eval` and the
+// benchmarks all use it.
 //
-//     const Explainer& method = findExplainer("chefer");
-//     ExplainParams params = method.defaults();          // then override from --param k=v
-//     CaptureRequest request = method.capture(params);    // what the forward pass must keep
-//     request.gradientTarget = targetClass;               // -1: top-1
-//     ModelOutputs out = model.run(input, request);
-//     cv::Mat map = method.compute(out.attention, params); // CV_32F over the patch grid
+//     const Explainer& method = findExplainer("gradcam");
+//     ExplainParams params = method.resolve({{"layer", 10}});   // defaults, then --param k=v
+//     ExplainContext context(model, input, /*target class*/ -1); // -1: top-1
+//     cv::Mat map = method.explain(context, params);            // CV_32F, grid or pixels
 //
-// The methods here work on captured attention (and its gradient); methods that need hidden
-// states (the CAM family) or many forward passes (perturbation methods) will join the same
-// registry with a model-level compute.
+// Attention methods (usesAttention()) also work from an AttentionStack the caller already has,
+// which is how the GUI switches between them without running the model again:
+//
+//     CaptureRequest request = method.capture(params);          // what the forward must keep
+//     cv::Mat map = method.compute(outputs.attention, params);  // over the patch grid
+//
+// Maps come back at the method's natural resolution (the patch grid, a CNN's feature grid, or
+// the input's pixels); consumers resize to the image.
 #pragma once
 
 #include "core/model/attention_stack.h"
+#include "core/model/model.h"
+#include "core/util/progress.h"
 
 #include <opencv2/core/mat.hpp>
 
@@ -34,6 +40,45 @@ struct ExplainerParam {
 
 using ExplainParams = std::map<std::string, double>;
 
+// One input on one model, with the class to explain; caches the forward passes methods share
+// and collects what a method has to say beside its map (e.g. the completeness gap of
+// integrated gradients).
+class ExplainContext {
+public:
+    ExplainContext(Model& model, const ImageInput& input, int targetClass = -1, Progress* progress = nullptr);
+    Model& model() const { return m_model; }
+    const ImageInput& input() const { return m_input; }
+    // The class explained: the one given, or the top-1 class of a plain forward pass.
+    int target();
+    // The class asked for (-1: top-1, not yet known); a method that learns the top-1 class from
+    // its own forward pass settles it with resolveTarget().
+    int requestedTarget() const { return m_target; }
+    void resolveTarget(int classIndex) {
+        if (m_target < 0) m_target = classIndex;
+    }
+    // Logits of the plain forward pass (run once).
+    const std::vector<float>& logits();
+    // A forward pass with this capture (gradients taken for target()); the last one is cached.
+    const ModelOutputs& run(CaptureRequest request);
+    // Reports how far a long method is; throws Cancelled when the user cancelled.
+    void report(double fraction, std::string_view what) const;
+    // Findings beside the map ("completeness_gap" -> 0.004), in the order they were noted.
+    void note(const std::string& key, double value) { m_notes.emplace_back(key, value); }
+    const std::vector<std::pair<std::string, double>>& notes() const { return m_notes; }
+    int batchSize = 16;  // images per forward pass for perturbation methods
+
+private:
+    Model& m_model;
+    const ImageInput& m_input;
+    int m_target;
+    Progress* m_progress;
+    std::vector<float> m_logits;
+    bool m_haveRun = false;
+    CaptureRequest m_lastRequest;
+    ModelOutputs m_lastOutputs;
+    std::vector<std::pair<std::string, double>> m_notes;
+};
+
 class Explainer {
 public:
     virtual ~Explainer() = default;
@@ -41,11 +86,22 @@ public:
     virtual std::string title() const = 0;     // for menus: "Chefer generic relevance"
     virtual std::string citation() const = 0;  // the paper
     virtual std::vector<ExplainerParam> parameters() const { return {}; }
+    // "attention", "gradient", "cam" or "perturbation": how the GUI groups the method list.
+    virtual std::string family() const { return "attention"; }
     virtual bool needsGradients() const { return false; }
+    // True when compute(stack) works: the method needs nothing but captured attention (and, with
+    // needsGradients(), its gradient for the target class).
+    virtual bool usesAttention() const { return true; }
+    // Cost hint: forward passes per image beyond the first (perturbation methods: many).
+    virtual bool expensive() const { return false; }
     // Which layers/heads the forward pass must keep for these parameters.
     virtual CaptureRequest capture(const ExplainParams& params) const;
-    // The map over the patch grid for the query token the parameters name (default: CLS).
-    virtual cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const = 0;
+    // Attention methods: the map over the patch grid for the query token the parameters name
+    // (default: CLS). Others throw.
+    virtual cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const;
+    // Any method on one input. The default runs capture(params) through the context and calls
+    // compute(); model-level methods override it.
+    virtual cv::Mat explain(ExplainContext& context, const ExplainParams& params) const;
 
     ExplainParams defaults() const;
     // Defaults overridden by `given`; throws fovea::Error naming the method for an unknown

@@ -99,6 +99,25 @@ cv::Mat rawAttentionMap(const AttentionStack& stack, int layer, const HeadSelect
     return patchGridFromRow(stack.tokens, fused.data() + std::size_t(query) * std::size_t(stack.tokens.size()));
 }
 
+std::vector<double> residualAttention(const std::vector<float>& fused, int tokens) {
+    const std::size_t n = std::size_t(tokens);
+    if (fused.size() != n * n) {
+        throw Error("attention matrix has " + std::to_string(fused.size()) + " values, expected " +
+                    std::to_string(n * n));
+    }
+    std::vector<double> step(n * n);
+    for (std::size_t row = 0; row < n; ++row) {
+        double sum = 0.0;
+        for (std::size_t col = 0; col < n; ++col) {
+            const double v = 0.5 * double(fused[row * n + col]) + (row == col ? 0.5 : 0.0);
+            step[row * n + col] = v;
+            sum += v;
+        }
+        for (std::size_t col = 0; col < n; ++col) step[row * n + col] /= sum;
+    }
+    return step;
+}
+
 std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<std::vector<float>(const AttentionLayer&)>& fuse,
                              float discardRatio) {
     if (discardRatio < 0.0f || discardRatio >= 1.0f) {
@@ -109,7 +128,6 @@ std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<st
     std::vector<double> rollout(std::size_t(n) * n, 0.0);
     for (int i = 0; i < n; ++i) rollout[std::size_t(i) * n + i] = 1.0;
     std::vector<double> next(rollout.size());
-    std::vector<double> step(rollout.size());
     for (int layer = 0; layer < stack.modelLayers; ++layer) {
         std::vector<float> fused = fuse(stack.layer(layer));
         if (discardRatio > 0.0f) {
@@ -127,15 +145,7 @@ std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<st
                               });
             for (std::size_t i = 0; i < count; ++i) fused[order[i]] = 0.0f;
         }
-        for (int row = 0; row < n; ++row) {
-            double sum = 0.0;
-            for (int col = 0; col < n; ++col) {
-                double v = 0.5 * fused[std::size_t(row) * n + col] + (row == col ? 0.5 : 0.0);
-                step[std::size_t(row) * n + col] = v;
-                sum += v;
-            }
-            for (int col = 0; col < n; ++col) step[std::size_t(row) * n + col] /= sum;
-        }
+        const std::vector<double> step = residualAttention(fused, n);
         // rollout <- step * rollout (later layers multiply from the left).
         std::fill(next.begin(), next.end(), 0.0);
         for (int row = 0; row < n; ++row) {

@@ -44,6 +44,9 @@ std::vector<float> rolloutMatrix(const AttentionStack& stack, const HeadSelectio
 // rollout passes gradient-weighted attention. Same discard rule as rolloutMatrix.
 std::vector<float> rolloutOf(const AttentionStack& stack, const std::function<std::vector<float>(const AttentionLayer&)>& fuse,
                              float discardRatio);
+// Â = rownorm(0.5 A + 0.5 I) for a fused tokens x tokens matrix: the residual connection as
+// rollout and attention flow model it. Row-major, double.
+std::vector<double> residualAttention(const std::vector<float>& fused, int tokens);
 // Row `query` of the rollout matrix over the patch grid.
 cv::Mat rolloutMap(const AttentionStack& stack, const HeadSelection& selection, float discardRatio,
                    int query);

@@ -22,19 +22,21 @@ const char* kUsage =
     "commands:\n"
     "  info MODEL [--json]                     what a model is: family, layers, heads, tokens, preprocessing\n"
     "X\n"
-    "      [--method raw|rollout|gradient-rollout|chefer] [--layer L] [--head H|mean|max|min]\n"
+    "      [--method NAME (see `fovea methods`)] [--layer L] [--head H|mean|max|min]\n"
     "      [--query cls|dist|regK|ROW,COL|N] [--target CLASS] [--param NAME=VALUE ...]\n"
     "      [--discard RATIO] [--colormap NAME] [--opacity A] [--smooth]\n"
     "  dump MODEL INPUT --out FILE.npz [--layer L]  logits, attention_<l> [H,N,N] and tokens\n"
     "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
     "  eval [MODEL] [--methods a,b] [--scenes N] [--step PIXELS] [--out DIR]   leaderboard of methods\n"
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
-    "  bench forward|explain [--arch NAME] [--runs N] [--threads N]   forward (full capture) / methods vs forward\n"
+    "  methods                                 the explanation methods, their parameters and papers\n"
+    "  bench forward|explain [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
-    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare]\n"
+    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare|all-methods|3d] [--method M]\n"
     "                                          the workbench window (also: fovea with no command)\n"
-    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare] [--dpi N]   a session's figure, headless\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods] [--dpi N]\n"
+    "                                          a session's figure (or every method as a grid), headless\n"
 #endif
     "\n"
     "MODEL is a folder with model.safetensors (+ config.json) or a .safetensors file (timm or\n"
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(const Arguments&)>> commands = {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
-        {"eval", runEvalCommand},
+        {"eval", runEvalCommand},   {"methods", runMethodsCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

@@ -6,6 +6,7 @@
 #include <QLabel>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace fovea {
@@ -25,6 +26,16 @@ void ComparePainter::shareRange() {
         options.high = shared.high;
         panel.setOptions(options);
     }
+}
+
+int ComparePainter::gridColumns(int panels) {
+    if (panels <= 3) return std::max(1, panels);
+    return int(std::ceil(std::sqrt(double(panels))));
+}
+
+int ComparePainter::rows() const {
+    const int n = std::max(1, int(m_panels.size()));
+    return (n + columns() - 1) / columns();
 }
 
 QRectF ComparePainter::panelRect(const QRectF& target, int index) const {
@@ -48,38 +59,39 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
     auto* grid = new QGridLayout(this);
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(2);
-    for (int i = 0; i < 4; ++i) {
-        auto* view = new HeatmapView(this);
-        view->setPlaceholder(i == 0 ? tr("Add views to compare: View > Add to Comparison (Ctrl+D)") : QString());
-        view->setVisible(i == 0);
-        m_views.push_back(view);
-        grid->addWidget(view, i / 2, i % 2);
-    }
+    addView()->setPlaceholder(tr("Add views to compare: View > Add to Comparison (Ctrl+D), or every method: Ctrl+Shift+M"));
+}
+
+HeatmapView* CompareView::addView() {
+    auto* view = new HeatmapView(this);
+    m_views.push_back(view);
     // Linked zoom and pan: whatever one view does, the others follow.
-    for (HeatmapView* source : m_views) {
-        connect(source, &HeatmapView::transformChanged, this, [this, source](double zoom, QPointF pan) {
-            for (HeatmapView* other : m_views) {
-                if (other != source) other->setTransform(zoom, pan);
-            }
-        });
-    }
+    connect(view, &HeatmapView::transformChanged, this, [this, view](double zoom, QPointF pan) {
+        for (HeatmapView* other : m_views) {
+            if (other != view) other->setTransform(zoom, pan);
+        }
+    });
+    return view;
 }
 
 void CompareView::setComparison(const ComparePainter& comparison) {
     m_comparison = comparison;
     const auto& panels = comparison.panels();
+    while (m_views.size() < panels.size()) addView();
     auto* grid = static_cast<QGridLayout*>(layout());
-    const int columns = panels.size() == 4 ? 2 : std::max<int>(1, int(panels.size()));
-    for (int i = 0; i < 4; ++i) {
-        HeatmapView* view = m_views[std::size_t(i)];
+    const int columns = ComparePainter::gridColumns(int(panels.size()));
+    for (std::size_t i = 0; i < m_views.size(); ++i) {
+        HeatmapView* view = m_views[i];
         grid->removeWidget(view);
-        grid->addWidget(view, i / columns, i % columns);
-        const bool used = i < int(panels.size());
+        const bool used = i < panels.size();
         view->setVisible(used || (i == 0 && panels.empty()));
-        if (used) view->setFigure(panels[std::size_t(i)]);
+        if (used || i == 0) grid->addWidget(view, int(i) / columns, int(i) % columns);
+        if (used) view->setFigure(panels[i]);
     }
-    if (panels.empty()) m_views.front()->setFigure(HeatmapPainter{});
-    if (panels.empty()) m_views.front()->setPlaceholder(tr("Add views to compare: View > Add to Comparison (Ctrl+D)"));
+    if (panels.empty()) {
+        m_views.front()->setFigure(HeatmapPainter{});
+        m_views.front()->setPlaceholder(tr("Add views to compare: View > Add to Comparison (Ctrl+D), or every method: Ctrl+Shift+M"));
+    }
 }
 
 }  // namespace fovea

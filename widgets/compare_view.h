@@ -1,4 +1,5 @@
-// Two to four heatmaps side by side (different methods, layers or heads of the same input),
+// Heatmaps side by side (different methods, layers or heads of the same input, or every method
+// as a grid),
 // with linked zoom and pan and a shared or separate colour scale. ComparePainter draws the same
 // picture for exports.
 #pragma once
@@ -19,14 +20,15 @@ public:
     const std::vector<HeatmapPainter>& panels() const { return m_panels; }
     // Gives every panel the union of their ranges (call after setPanels).
     void shareRange();
-    // 1 x n for up to three panels, 2 x 2 for four.
+    // 1 x n for up to three panels, 2 x 2 for four, then a near-square grid filled row by row.
     QRectF panelRect(const QRectF& target, int index) const;
+    int columns() const { return gridColumns(int(m_panels.size())); }
+    int rows() const;
+    static int gridColumns(int panels);
     QSizeF preferredSize(double panelSide = 300.0) const;
     void paint(QPainter& painter, const QRectF& target) const;
 
 private:
-    int columns() const { return m_panels.size() == 4 ? 2 : std::max<int>(1, int(m_panels.size())); }
-    int rows() const { return m_panels.size() == 4 ? 2 : 1; }
     std::vector<HeatmapPainter> m_panels;
 };
 
@@ -39,6 +41,7 @@ public:
     const std::vector<HeatmapView*>& views() const { return m_views; }
 
 private:
+    HeatmapView* addView();
     ComparePainter m_comparison;
     std::vector<HeatmapView*> m_views;
 };

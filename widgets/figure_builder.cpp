@@ -9,6 +9,15 @@ namespace fovea {
 
 QString viewTitle(const ModelSpec& spec, const ModelOutputs& outputs, const ViewSettings& view) {
     const auto tr = [](const char* text) { return QCoreApplication::translate("fovea::Figure", text); };
+    if (!viewUsesAttention(view)) {
+        // Model-level methods explain the top-1 class; layer only where the method has one.
+        const Explainer& method = findExplainer(view.method);
+        QString what = QString::fromStdString(method.title());
+        for (const ExplainerParam& p : method.parameters()) {
+            if (p.name == "layer" && view.layer >= 0) what += tr(", feature layer %1").arg(view.layer);
+        }
+        return tr("%1; predicted %2").arg(what, QString::fromStdString(spec.labelOf(outputs.topClass())));
+    }
     const QString what = view.method == "raw"
                              ? tr("layer %1").arg(view.layer < 0 ? spec.depth - 1 : view.layer)
                              : QString::fromStdString(view.method);
@@ -24,7 +33,10 @@ QString viewTitle(const ModelSpec& spec, const ModelOutputs& outputs, const View
 }
 
 HeatmapPainter buildHeatmapFigure(const ImageInput& input, const ModelOutputs& outputs, const ViewSettings& view) {
-    const cv::Mat map = computeViewMap(outputs.attention, view);
+    return buildHeatmapFigure(input, computeViewMap(outputs.attention, view), view);
+}
+
+HeatmapPainter buildHeatmapFigure(const ImageInput& input, const cv::Mat& map, const ViewSettings& view) {
     const FigureOptions figure = resolvedFigure(map, view);
     HeatmapPainter painter;
     painter.setImage(toQImage(input.view));

@@ -16,6 +16,8 @@ QString viewTitle(const ModelSpec& spec, const ModelOutputs& outputs, const View
 // The map of `view` over the image the model saw; the title is view.figure.title as given.
 // Throws fovea::Error for settings the capture cannot serve (layer, head or query out of range).
 HeatmapPainter buildHeatmapFigure(const ImageInput& input, const ModelOutputs& outputs, const ViewSettings& view);
+// The same from a map already computed (model-level methods: see computeViewMap in view_map.h).
+HeatmapPainter buildHeatmapFigure(const ImageInput& input, const cv::Mat& map, const ViewSettings& view);
 
 // Every head of every layer for the view's query, coloured with the view's colormap.
 AtlasPainter buildAtlasFigure(const ImageInput& input, const ModelOutputs& outputs, const ViewSettings& view,

@@ -65,6 +65,15 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     m_contours->setSpecialValueText(tr("none"));
     m_contours->setToolTip(tr("Iso-lines over the map (vector lines in SVG and PDF)"));
     m_smooth = new QCheckBox(tr("Smooth upsampling"), this);
+    m_parameters = new QWidget(this);
+    m_parameterForm = new QFormLayout(m_parameters);
+    m_parameterForm->setContentsMargins(0, 0, 0, 0);
+    m_methodNote = new QLabel(this);
+    m_methodNote->setWordWrap(true);
+    m_methodNote->setStyleSheet(QStringLiteral("color: palette(mid)"));
+    m_findings = new QLabel(this);
+    m_findings->setWordWrap(true);
+    m_findings->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_hover = new QLabel(this);
     m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(tr("Method"), m_method);
@@ -72,6 +81,9 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Heads"), m_heads);
     form->addRow(tr("Query"), queryRow);
     form->addRow(tr("Discard ratio"), m_discard);
+    form->addRow(m_parameters);
+    form->addRow(m_methodNote);
+    form->addRow(m_findings);
     form->addRow(tr("Colormap"), m_colormap);
     form->addRow(tr("Opacity"), m_opacity);
     form->addRow(tr("Range"), m_range);
@@ -123,7 +135,24 @@ void InspectorPanel::setView(const ViewSettings& view, int layers, int heads, co
     m_method->setCurrentText(QString::fromStdString(view.method));
     m_layer->setRange(-1, std::max(0, layers - 1));
     m_layer->setValue(view.layer);
-    m_layer->setEnabled(view.method == "raw");
+    bool hasLayer = view.method == "raw";
+    bool hasHeads = view.method == "raw" || view.method == "rollout";
+    for (const Explainer* method : explainers()) {
+        if (method->name() != view.method) continue;
+        for (const ExplainerParam& p : method->parameters()) {
+            hasLayer = hasLayer || p.name == "layer";
+            hasHeads = hasHeads || p.name == "head";
+        }
+        m_methodNote->setText(QString::fromStdString(method->citation()));
+        m_layer->setToolTip(method->usesAttention() ? tr("Attention layer") : tr("Feature layer: ViT tokens entering block N, or a CNN stage"));
+    }
+    m_layer->setEnabled(hasLayer);
+    m_heads->setEnabled(hasHeads);
+    if (m_editorsMethod != view.method) {
+        rebuildParameterEditors(view.method);
+        setMethodFindings({});
+    }
+    syncParameterEditors();
     if (m_heads->count() != heads + 3) {
         m_heads->clear();
         m_heads->addItem(tr("mean of heads"), "mean");
@@ -155,7 +184,73 @@ void InspectorPanel::setView(const ViewSettings& view, int layers, int heads, co
     m_syncing = false;
 }
 
+void InspectorPanel::rebuildParameterEditors(const std::string& name) {
+    while (m_parameterForm->rowCount() > 0) m_parameterForm->removeRow(0);
+    m_editorsMethod = name;
+    const Explainer* method = nullptr;
+    for (const Explainer* e : explainers()) {
+        if (e->name() == name) method = e;
+    }
+    if (!method) return;
+    for (const ExplainerParam& p : method->parameters()) {
+        if (p.name == "layer" || p.name == "head" || p.name == "query" || p.name == "discard") continue;  // fixed controls
+        QWidget* editor = nullptr;
+        const QString key = QString::fromStdString(p.name);
+        const auto edited = [this, name = p.name](double value) {
+            if (m_syncing) return;
+            ViewSettings view = m_view;
+            view.params[name] = value;
+            Q_EMIT viewEdited(view);
+        };
+        if (p.integer && !p.choices.empty()) {
+            auto* box = new QComboBox(m_parameters);
+            for (std::size_t i = 0; i < p.choices.size(); ++i) box->addItem(QString::fromStdString(p.choices[i]), p.minimum + double(i));
+            connect(box, &QComboBox::currentIndexChanged, this, [edited, box](int) { edited(box->currentData().toDouble()); });
+            editor = box;
+        } else if (p.integer) {
+            auto* box = new QSpinBox(m_parameters);
+            box->setRange(int(std::max(p.minimum, -1e9)), int(std::min(p.maximum, 1e9)));
+            connect(box, &QSpinBox::valueChanged, this, [edited](int value) { edited(value); });
+            editor = box;
+        } else {
+            auto* box = new QDoubleSpinBox(m_parameters);
+            box->setDecimals(3);
+            box->setRange(p.minimum, p.maximum);
+            box->setSingleStep((p.maximum - p.minimum) / 20.0);
+            connect(box, &QDoubleSpinBox::valueChanged, this, edited);
+            editor = box;
+        }
+        editor->setObjectName(QStringLiteral("param-") + key);
+        editor->setToolTip(QString::fromStdString(p.help));
+        auto* label = new QLabel(key.left(1).toUpper() + key.mid(1), m_parameters);
+        label->setToolTip(QString::fromStdString(p.help));
+        m_parameterForm->addRow(label, editor);
+    }
+    m_parameters->setVisible(m_parameterForm->rowCount() > 0);
+}
+
+void InspectorPanel::syncParameterEditors() {
+    const Explainer* method = nullptr;
+    for (const Explainer* e : explainers()) {
+        if (e->name() == m_editorsMethod) method = e;
+    }
+    if (!method) return;
+    for (const ExplainerParam& p : method->parameters()) {
+        const auto given = m_view.params.find(p.name);
+        const double value = given != m_view.params.end() ? given->second : p.defaultValue;
+        const QString key = QStringLiteral("param-") + QString::fromStdString(p.name);
+        if (auto* box = m_parameters->findChild<QSpinBox*>(key)) box->setValue(int(value));
+        if (auto* box = m_parameters->findChild<QDoubleSpinBox*>(key)) box->setValue(value);
+        if (auto* box = m_parameters->findChild<QComboBox*>(key)) box->setCurrentIndex(std::max(0, box->findData(value)));
+    }
+}
+
 void InspectorPanel::setHoverText(const QString& text) { m_hover->setText(text); }
+
+void InspectorPanel::setMethodFindings(const QString& text) {
+    m_findings->setText(text);
+    m_findings->setVisible(!text.isEmpty());
+}
 
 std::string InspectorPanel::headsAfter(int delta) const {
     const int index = std::clamp(m_heads->currentIndex() + delta, 0, m_heads->count() - 1);

@@ -12,6 +12,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QLabel;
 class QSlider;
 class QSpinBox;
@@ -26,6 +27,8 @@ public:
     // Shows `view` for a model of `layers` x `heads` (0 when none is open); emits nothing.
     void setView(const ViewSettings& view, int layers, int heads, const QString& queryLabel);
     void setHoverText(const QString& text);
+    // What the method reported beside its map (e.g. the completeness gap of integrated gradients).
+    void setMethodFindings(const QString& text);
     // The head selection `delta` entries away in the list (mean, max, min, 0, 1, ...), clamped.
     std::string headsAfter(int delta) const;
     // The method after the current one in the registry's order, wrapping around.
@@ -37,7 +40,17 @@ Q_SIGNALS:
     void queryResetRequested();
 
 private:
+    // Editors for the method's own parameters (those without a fixed control), built from its
+    // parameter list whenever the method changes.
+    void rebuildParameterEditors(const std::string& method);
+    void syncParameterEditors();
+
     ViewSettings m_view;
+    std::string m_editorsMethod;
+    QWidget* m_parameters = nullptr;
+    QFormLayout* m_parameterForm = nullptr;
+    QLabel* m_methodNote = nullptr;
+    QLabel* m_findings = nullptr;
     bool m_syncing = false;
     QComboBox* m_method = nullptr;
     QSpinBox* m_layer = nullptr;

@@ -319,6 +319,8 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("3D Attention Volume"), QKeySequence(tr("Ctrl+4")), QStyle::SP_DesktopIcon, [this] { setCurrentView("3d"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
+    add(viewMenu, tr("Compare All Methods"), QKeySequence(tr("Ctrl+Shift+M")), QStyle::SP_FileDialogContentsView,
+        [this] { compareAllMethods(); });
     m_sharedRangeAction = viewMenu->addAction(tr("Shared Colour Scale in Comparison"));
     m_sharedRangeAction->setCheckable(true);
     m_sharedRangeAction->setChecked(m_state.comparisonSharedRange);
@@ -407,6 +409,8 @@ void MainWindow::openModel(const QString& path) {
                 m_state.view.heads = "mean";
             }
             if (m_state.view.query >= m_model->spec().tokenCount()) m_state.view.query = -1;
+            if (m_model->spec().depth <= 0 && viewUsesAttention(m_state.view)) m_state.view.method = "gradcam";  // a CNN
+            m_modelLevelMap = {};
             updateModelPanel();
             syncInspector();
             runCurrentInput();
@@ -571,9 +575,31 @@ void MainWindow::setCurrentView(const QString& name) {
     m_tabs->setCurrentWidget(page);
 }
 
+void MainWindow::setMethod(const std::string& name) {
+    m_state.view.method = name;
+    syncInspector();
+    updateMap();
+}
+
+void MainWindow::compareAllMethods() {
+    if (!m_model) {
+        showError(tr("Open a model first"));
+        return;
+    }
+    m_state.comparison = allMethodViews(m_state.view, m_model->spec());
+    m_state.comparisonInputs.assign(m_state.comparison.size(), std::string());
+    setCurrentView("compare");
+    // Methods measure in different units: one colour scale per panel.
+    if (m_state.comparisonSharedRange) {
+        setComparisonSharedRange(false);  // redraws
+    } else {
+        updateComparison();
+    }
+}
+
 void MainWindow::addToComparison() {
-    if (m_state.comparison.size() >= 4) {
-        showError(tr("The comparison holds at most 4 views; clear it first (View > Clear Comparison)"));
+    if (int(m_state.comparison.size()) >= kMaxComparison) {
+        showError(tr("The comparison holds at most %1 views; clear it first (View > Clear Comparison)").arg(kMaxComparison));
         return;
     }
     m_state.comparison.push_back(m_state.view);
@@ -633,7 +659,9 @@ void MainWindow::updateComparison() {
                 const QString name = panelInputs[i].empty() ? QString()
                                                              : QFileInfo(QString::fromStdString(panelInputs[i])).fileName() + ": ";
                 panel.figure.title = (name + viewTitle(model->spec(), *found->second.second, panel)).toStdString();
-                figures.push_back(buildHeatmapFigure(*found->second.first, *found->second.second, panel));
+                SliceProgress part(progress, double(i) / double(panels.size()), double(i + 1) / double(panels.size()));
+                const ViewMap map = computeViewMap(*model, *found->second.first, found->second.second.get(), panel, -1, &part);
+                figures.push_back(buildHeatmapFigure(*found->second.first, map.map, panel));
                 if (!progress.update(double(i + 1) / double(panels.size()), "comparison")) throw Cancelled();
             }
             result.comparison.setPanels(std::move(figures));
@@ -690,8 +718,60 @@ void MainWindow::updateVolume() {
         });
 }
 
+void MainWindow::updateModelLevelMap() {
+    ViewSettings view = m_state.view;
+    view.figure.title = figureTitle().toStdString();
+    std::ostringstream key;
+    key << static_cast<const void*>(m_model.get()) << '|' << static_cast<const void*>(m_input.get()) << '|' << view.method << '|' << view.layer;
+    for (const auto& [name, value] : viewParams(findExplainer(view.method), view)) key << '|' << name << '=' << value;
+    const auto show = [this](const cv::Mat& map, const ViewSettings& settings) {
+        try {
+            m_view->setFigure(buildHeatmapFigure(*m_input, map, settings));
+            m_lastError.clear();
+            Q_EMIT figureUpdated();
+        } catch (const std::exception& error) {
+            const QString message = QString::fromStdString(error.what()).section('\n', 0, 0);
+            m_view->setPlaceholder(message);
+            showError(message);
+        }
+    };
+    if (m_modelLevelMap.key == key.str() && !m_modelLevelMap.map.empty()) {
+        m_jobs->cancelLane("map");
+        show(m_modelLevelMap.map, view);
+        return;
+    }
+    const std::shared_ptr<Model> model = m_model;
+    const std::shared_ptr<const ImageInput> input = m_input;
+    const std::string cacheKey = key.str();
+    m_jobs->start(
+        "map", tr("Computing %1").arg(QString::fromStdString(findExplainer(view.method).title())),
+        [model, input, view](Progress& progress) { return std::any(computeViewMap(*model, *input, nullptr, view, -1, &progress)); },
+        [this, model, input, view, cacheKey, show](std::any result) {
+            if (model != m_model || input != m_input) return;
+            const ViewMap computed = std::any_cast<ViewMap>(result);
+            m_modelLevelMap = {cacheKey, computed.map};
+            show(computed.map, view);
+            QStringList notes;
+            for (const auto& [name, value] : computed.notes) {
+                notes << QStringLiteral("%1: %2").arg(QString::fromStdString(name).replace('_', ' ')).arg(value, 0, 'g', 4);
+            }
+            m_inspector->setMethodFindings(notes.join('\n'));
+        },
+        [this](const QString& message) {
+            m_view->setPlaceholder(message);
+            showError(message);
+        });
+}
+
 void MainWindow::updateMap() {
     if (!m_outputs || !m_input) return;
+    if (!viewUsesAttention(m_state.view)) {
+        updateModelLevelMap();
+        updateAtlas();
+        updateVolume();
+        if (!m_state.comparison.empty()) updateComparison();
+        return;
+    }
     if (viewNeedsGradients(m_state.view) && !m_outputs->attention.hasGradients()) {
         // Run the input once more, keeping d(top-1 logit)/d(attention) as well.
         const std::shared_ptr<Model> model = m_model;

@@ -61,8 +61,13 @@ public:
     AtlasView* atlasView() const { return m_atlas; }
     CompareView* compareView() const { return m_compare; }
     VolumeView* volumeView() const { return m_volume; }
-    // The comparison: up to four snapshots of view settings shown side by side.
+    // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
+    static constexpr int kMaxComparison = 24;
     void addToComparison();
+    // Every registered method that works on the model, for the current input, as the comparison.
+    void compareAllMethods();
+    // Shows the map of another explanation method (a registry name).
+    void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
     // "heatmap", "atlas", "compare" or "3d": what the central area shows (and File > Export writes).
@@ -97,6 +102,7 @@ private:
     void updateModelPanel();
     void runCurrentInput();
     void updateMap();
+    void updateModelLevelMap();
     void updateAtlas();
     void updateComparison();
     void updateVolume();
@@ -116,6 +122,13 @@ private:
     std::shared_ptr<const ModelOutputs> m_outputs;
     // Inputs and outputs of other images that comparison panels show, by path (same model).
     std::map<std::string, std::pair<std::shared_ptr<const ImageInput>, std::shared_ptr<const ModelOutputs>>> m_otherInputs;
+    // The last map a model-level method computed (Score-CAM, IG, ...), so display changes
+    // (colormap, opacity, range) do not run the model again.
+    struct ModelLevelMap {
+        std::string key;
+        cv::Mat map;
+    };
+    ModelLevelMap m_modelLevelMap;
     JobRunner* m_jobs = nullptr;
     bool m_quiet = false;
     bool m_syncing = false;  // the gallery is being filled by code

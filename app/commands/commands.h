@@ -16,6 +16,7 @@ int runDemoCommand(const Arguments& arguments);
 int runTrainDemoCommand(const Arguments& arguments);
 int runBenchCommand(const Arguments& arguments);
 int runEvalCommand(const Arguments& arguments);   // commands/eval.cpp
+int runMethodsCommand(const Arguments& arguments);  // commands/eval.cpp
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

@@ -81,4 +81,25 @@ int runEvalCommand(const Arguments& arguments) {
     return 0;
 }
 
+int runMethodsCommand(const Arguments& arguments) {
+    const Args args(arguments, {}, {});
+    std::string family;
+    for (const Explainer* method : explainers()) {
+        if (method->family() != family) {
+            family = method->family();
+            std::cout << (family == "attention" ? "Attention" : family == "cam" ? "Class activation maps" : family == "gradient" ? "Gradients" : "Perturbation")
+                      << " methods\n";
+        }
+        std::cout << "  " << method->name() << ": " << method->title();
+        if (method->needsGradients()) std::cout << " (one backward pass)";
+        if (method->expensive()) std::cout << " (many forward passes, batched)";
+        std::cout << "\n    " << method->citation() << "\n";
+        for (const ExplainerParam& p : method->parameters()) {
+            std::cout << "    --param " << p.name << "=" << p.defaultValue << "  [" << p.minimum << ".." << p.maximum << (p.integer ? ", integer" : "")
+                      << "] " << p.help << "\n";
+        }
+    }
+    return 0;
+}
+
 }  // namespace fovea::cli

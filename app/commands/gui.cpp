@@ -3,12 +3,15 @@
 #include "app/cli_args.h"
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "app/console_progress.h"
 #include "core/data/shapes_scene.h"
+#include "core/explain/explainer.h"
 #include "core/io/image_io.h"
 #include "core/model/model.h"
 #include "core/model/registry.h"
 #include "core/train/train_demo.h"
 #include "core/session/session.h"
+#include "core/session/view_map.h"
 #include "core/util/error.h"
 #include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
@@ -74,7 +77,7 @@ void setApplicationNames() {
 }  // namespace
 
 int runGuiCommand(const Arguments& arguments) {
-    const Args args(arguments, {"session", "screenshot", "size", "model", "view"}, {});
+    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method"}, {});
     const bool screenshot = args.has("screenshot");
     if (!haveDisplay()) {
         if (!screenshot) {
@@ -111,10 +114,13 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d") {
-        throw UsageError{"--view must be heatmap, atlas, compare or 3d"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods or 3d"};
     }
-    window.setCurrentView(QString::fromStdString(view));
+    if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
+    // All methods need the model open first: asked for once the first jobs are done.
+    bool pendingAllMethods = view == "all-methods";
+    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view));
     window.show();
     if (!screenshot) return app.exec();
 
@@ -124,6 +130,11 @@ int runGuiCommand(const Arguments& arguments) {
     auto grab = [&] {
         QTimer::singleShot(100, &window, [&] {
             if (window.jobs()->busy()) return;
+            if (pendingAllMethods) {
+                pendingAllMethods = false;
+                window.compareAllMethods();
+                if (window.jobs()->busy()) return;  // grabbed when the grid is drawn
+            }
             if (!window.grab().save(out)) {
                 std::fprintf(stderr, "fovea: %s: cannot write the screenshot\n", qPrintable(out));
                 status = 1;
@@ -152,8 +163,8 @@ int runExportCommand(const Arguments& arguments) {
     const std::string out = args.value("out");
     if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare") {
-        throw UsageError{"--view must be heatmap, atlas or compare, not '" + view + "'"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "all-methods") {
+        throw UsageError{"--view must be heatmap, atlas, compare or all-methods, not '" + view + "'"};
     }
     const SessionLoad load = loadSession(sessionPath);
     for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
@@ -167,38 +178,49 @@ int runExportCommand(const Arguments& arguments) {
     const std::unique_ptr<Model> model = openModel(load.state.modelPath, runtimeFromArgs(args));
     const ImageInput input = loadImageInput(load.state.inputs[std::size_t(load.state.currentInput)], model->spec());
     const ModelOutputs outputs = model->run(input, CaptureRequest());
-    ViewSettings settings = load.state.view;
-    settings.figure.title = viewTitle(model->spec(), outputs, settings).toStdString();
-    const HeatmapPainter figure = buildHeatmapFigure(input, outputs, settings);
-    const AtlasPainter atlas = buildAtlasFigure(input, outputs, settings);
+    ConsoleProgress progress;
+    // Any method: attention methods from `outputs`, the others (and gradient methods) run the model.
+    const auto figureOf = [&](const ImageInput& in, const ModelOutputs& ran, ViewSettings settings, const QString& prefix,
+                              Progress& part) {
+        settings.figure.title = (prefix + viewTitle(model->spec(), ran, settings)).toStdString();
+        return buildHeatmapFigure(in, computeViewMap(*model, in, &ran, settings, -1, &part).map, settings);
+    };
+    HeatmapPainter figure;
+    AtlasPainter atlas;
+    if (view == "heatmap") figure = figureOf(input, outputs, load.state.view, QString(), progress);
+    if (view == "atlas") atlas = buildAtlasFigure(input, outputs, load.state.view);
     ComparePainter comparison;
-    if (view == "compare") {
-        if (load.state.comparison.empty()) throw Error(sessionPath, "the session's comparison is empty");
+    if (view == "compare" || view == "all-methods") {
+        const std::vector<ViewSettings> settings =
+            view == "compare" ? load.state.comparison : allMethodViews(load.state.view, model->spec());
+        if (settings.empty()) throw Error(sessionPath, "the session's comparison is empty");
         std::vector<HeatmapPainter> panels;
-        for (std::size_t i = 0; i < load.state.comparison.size(); ++i) {
-            ViewSettings panel = load.state.comparison[i];
-            const std::string other = i < load.state.comparisonInputs.size() ? load.state.comparisonInputs[i] : std::string();
+        for (std::size_t i = 0; i < settings.size(); ++i) {
+            SliceProgress part(progress, double(i) / double(settings.size()), double(i + 1) / double(settings.size()));
+            const std::string other =
+                view == "compare" && i < load.state.comparisonInputs.size() ? load.state.comparisonInputs[i] : std::string();
             if (other.empty() || other == load.state.inputs[std::size_t(load.state.currentInput)]) {
-                panel.figure.title = viewTitle(model->spec(), outputs, panel).toStdString();
-                panels.push_back(buildHeatmapFigure(input, outputs, panel));
+                panels.push_back(figureOf(input, outputs, settings[i], QString(), part));
             } else {
                 const ImageInput otherInput = loadImageInput(other, model->spec());
                 const ModelOutputs otherOutputs = model->run(otherInput, CaptureRequest());
-                panel.figure.title = (QFileInfo(QString::fromStdString(other)).fileName() + ": " +
-                                      viewTitle(model->spec(), otherOutputs, panel)).toStdString();
-                panels.push_back(buildHeatmapFigure(otherInput, otherOutputs, panel));
+                panels.push_back(figureOf(otherInput, otherOutputs, settings[i],
+                                          QFileInfo(QString::fromStdString(other)).fileName() + ": ", part));
             }
         }
         comparison.setPanels(std::move(panels));
-        if (load.state.comparisonSharedRange) comparison.shareRange();
+        // Every method has its own units: the all-methods grid keeps a scale per panel.
+        if (view == "compare" && load.state.comparisonSharedRange) comparison.shareRange();
     }
-    QSizeF size = view == "atlas" ? atlas.preferredSize() : view == "compare" ? comparison.preferredSize() : figure.preferredSize();
+    const bool grid = view == "compare" || view == "all-methods";
+    QSizeF size = view == "atlas" ? atlas.preferredSize() : grid ? comparison.preferredSize() : figure.preferredSize();
     if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
     if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
     const int dpi = args.intValue("dpi", 300);
-    if (view == "compare") {
+    if (grid) {
         exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },
-                       QString::fromStdString(out), size, dpi, QStringLiteral("Comparison"));
+                       QString::fromStdString(out), size, dpi,
+                       view == "compare" ? QStringLiteral("Comparison") : QStringLiteral("All methods"));
     } else if (view == "atlas") {
         exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); },
                        QString::fromStdString(out), size, dpi, QStringLiteral("Layer x head atlas"));

@@ -128,7 +128,7 @@ public:
     bool needsGradients() const override { return true; }
     std::vector<ExplainerParam> parameters() const override {
         return {{"steps", 64, 1, 4096, true, "points of the Riemann sum along the path"},
-                {"baseline", 0, 0, 1, true, "0: black image, 1: the dataset mean (zero after normalisation)"},
+                {"baseline", 0, 0, 1, true, "0: black image, 1: the dataset mean (zero after normalisation)", {"black image", "dataset mean"}},
                 signParameter(2)};
     }
     cv::Mat explain(ExplainContext& context, const ExplainParams& params) const override {

@@ -1,10 +1,12 @@
 // Attention-based explanation methods and their registry.
 //   raw attention; attention rollout: Abnar & Zuidema, "Quantifying Attention Flow in
-//   Transformers", ACL 2020; gradient rollout: J. Gildenblat, vit-explain (2020);
+//   Transformers", ACL 2020; attention flow: the same paper, computed exactly (attention_flow.cpp);
+//   gradient rollout: J. Gildenblat, vit-explain (2020);
 //   generic relevance: Chefer, Gur & Wolf, "Generic Attention-model Explainability for
 //   Interpreting Bi-Modal and Encoder-Decoder Transformers", ICCV 2021.
 #include "core/explain/explainer.h"
 
+#include "core/explain/attention_flow.h"
 #include "core/explain/attention_maps.h"
 #include "core/explain/model_methods.h"
 #include "core/util/error.h"
@@ -98,6 +100,17 @@ public:
     std::vector<ExplainerParam> parameters() const override { return {kDiscard, kHead, kQuery}; }
     cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
         return rolloutMap(stack, headsOf(params), float(params.at("discard")), queryOf(stack, params));
+    }
+};
+
+class AttentionFlow final : public Explainer {
+public:
+    std::string name() const override { return "flow"; }
+    std::string title() const override { return "Attention flow"; }
+    std::string citation() const override { return "Abnar & Zuidema, Quantifying Attention Flow in Transformers, ACL 2020 (exact max-flow)"; }
+    std::vector<ExplainerParam> parameters() const override { return {kHead, kQuery}; }
+    cv::Mat compute(const AttentionStack& stack, const ExplainParams& params) const override {
+        return attentionFlowMap(stack, headsOf(params), queryOf(stack, params));
     }
 };
 
@@ -229,10 +242,11 @@ ExplainParams Explainer::resolve(const ExplainParams& given) const {
 const std::vector<const Explainer*>& explainers() {
     static const RawAttention raw;
     static const Rollout rollout;
+    static const AttentionFlow flow;
     static const GradientRollout gradientRollout;
     static const CheferRelevance chefer;
     static const std::vector<const Explainer*> all = [&] {
-        std::vector<const Explainer*> list = {&raw, &rollout, &gradientRollout, &chefer};
+        std::vector<const Explainer*> list = {&raw, &rollout, &flow, &gradientRollout, &chefer};
         for (const Explainer* e : camExplainers()) list.push_back(e);
         for (const Explainer* e : attributionExplainers()) list.push_back(e);
         return list;

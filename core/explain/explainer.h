@@ -36,6 +36,8 @@ struct ExplainerParam {
     double maximum = 1.0;
     bool integer = false;
     std::string help;
+    // For integer parameters that pick an option: the label of each value from `minimum` on.
+    std::vector<std::string> choices = {};
 };
 
 using ExplainParams = std::map<std::string, double>;

@@ -41,7 +41,8 @@ at::Tensor reduceChannels(const at::Tensor& attribution, int sign) {
 }
 
 ExplainerParam signParameter(int defaultSign) {
-    return {"sign", double(defaultSign), 0, 2, true, "channel sum kept as: 0 positive part, 1 absolute value, 2 signed"};
+    return {"sign", double(defaultSign), 0, 2, true, "channel sum kept as: 0 positive part, 1 absolute value, 2 signed",
+            {"positive part", "absolute value", "signed"}};
 }
 
 }  // namespace fovea

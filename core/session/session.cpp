@@ -4,6 +4,7 @@
 #include "core/io/json_file.h"
 #include "core/util/error.h"
 
+#include <cmath>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -39,7 +40,10 @@ std::string resolvedPath(const std::string& path, const fs::path& base) {
 }  // namespace
 
 nlohmann::json ViewSettings::toJson() const {
+    nlohmann::json parameters = nlohmann::json::object();
+    for (const auto& [name, value] : params) parameters[name] = value;
     return {{"method", method},
+            {"params", parameters},
             {"layer", layer},
             {"heads", heads},
             {"query", query},
@@ -66,6 +70,14 @@ ViewSettings ViewSettings::fromJson(const nlohmann::json& json) {
     readField(json, "heads", view.heads, subject);
     readField(json, "query", view.query, subject);
     readField(json, "discard_ratio", view.discardRatio, subject);
+    if (json.contains("params")) {
+        const nlohmann::json& parameters = json.at("params");
+        if (!parameters.is_object()) throw Error(subject, "params must be an object of name: number");
+        for (const auto& [name, value] : parameters.items()) {
+            if (!value.is_number() || !std::isfinite(value.get<double>())) throw Error(subject, "parameter '" + name + "' must be a finite number");
+            view.params[name] = value.get<double>();
+        }
+    }
     readField(json, "range", view.rangeMode, subject);
     readField(json, "percentile", view.percentile, subject);
     readField(json, "threshold", view.threshold, subject);

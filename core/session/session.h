@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ViewSettings {
     std::string heads = "mean";     // mean | max | min | head index
     int query = -1;                 // sequence index; -1: the CLS token (or the first token)
     float discardRatio = 0.0f;      // rollout
+    // The method's other parameters (name -> value, e.g. "steps" -> 64); absent ones take the
+    // method's defaults. Kept per name, so switching methods and back keeps what was set.
+    std::map<std::string, double> params;
     std::string rangeMode = "auto"; // auto | fixed | percentile
     float percentile = 99.0f;       // percentile mode: the upper end of the range
     float threshold = -1.0f;        // cells below are masked (0..1 of the range); < 0: off

@@ -25,12 +25,16 @@ bool viewNeedsGradients(const ViewSettings& view) {
     return findExplainer(view.method).needsGradients();
 }
 
-cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view) {
-    if (view.method == "raw" || view.method == "rollout") return attentionMap(stack, mapOptions(view));
-    // Other methods through the registry, with the view's query, discard ratio and single head.
-    const Explainer& method = findExplainer(view.method);
+bool viewUsesAttention(const ViewSettings& view) {
+    if (view.method == "raw" || view.method == "rollout") return true;
+    return findExplainer(view.method).usesAttention();
+}
+
+ExplainParams viewParams(const Explainer& method, const ViewSettings& view) {
     ExplainParams given;
     for (const ExplainerParam& p : method.parameters()) {
+        const auto set = view.params.find(p.name);
+        if (set != view.params.end()) given[p.name] = set->second;
         if (p.name == "query") given["query"] = view.query;
         if (p.name == "discard") given["discard"] = view.discardRatio;
         if (p.name == "layer") given["layer"] = view.layer;
@@ -39,7 +43,49 @@ cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view) {
             given["head"] = heads.fusion == HeadFusion::Single ? heads.head : -1;
         }
     }
-    return method.compute(stack, method.resolve(given));
+    return method.resolve(given);
+}
+
+cv::Mat computeViewMap(const AttentionStack& stack, const ViewSettings& view) {
+    if (view.method == "raw" || view.method == "rollout") return attentionMap(stack, mapOptions(view));
+    // Other methods through the registry, with the view's query, discard ratio and single head.
+    const Explainer& method = findExplainer(view.method);
+    return method.compute(stack, viewParams(method, view));
+}
+
+ViewMap computeViewMap(Model& model, const ImageInput& input, const ModelOutputs* outputs, const ViewSettings& view, int target,
+                       Progress* progress) {
+    ViewMap result;
+    if (outputs && viewUsesAttention(view) && !outputs->attention.empty() &&
+        (!viewNeedsGradients(view) || outputs->attention.hasGradients()) && target < 0) {
+        result.map = computeViewMap(outputs->attention, view);
+        return result;
+    }
+    if (view.method == "raw" || view.method == "rollout") {
+        // Head fusions max/min are the view's business: run the capture and use the view's path.
+        if (model.spec().depth <= 0) throw Error("method " + view.method, "needs attention, and " + model.spec().architecture + " has none");
+        const ModelOutputs ran = model.run(input, CaptureRequest());
+        result.map = computeViewMap(ran.attention, view);
+        return result;
+    }
+    const Explainer& method = findExplainer(view.method);
+    ExplainContext context(model, input, target, progress);
+    result.map = method.explain(context, viewParams(method, view));
+    result.notes = context.notes();
+    return result;
+}
+
+std::vector<ViewSettings> allMethodViews(const ViewSettings& base, const ModelSpec& spec) {
+    std::vector<ViewSettings> views;
+    for (const Explainer* method : explainers()) {
+        if (method->usesAttention() && spec.depth <= 0) continue;
+        ViewSettings view = base;
+        view.method = method->name();
+        view.layer = -1;  // each method's own default layer
+        view.figure.title.clear();
+        views.push_back(view);
+    }
+    return views;
 }
 
 float percentileOf(const cv::Mat& values, float p) {

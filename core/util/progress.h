@@ -32,6 +32,19 @@ public:
     bool update(double, std::string_view) override { return true; }
 };
 
+// Reports of a part of the work as a slice [from, to] of the whole (e.g. one panel of many).
+class SliceProgress final : public Progress {
+public:
+    SliceProgress(Progress& whole, double from, double to) : m_whole(whole), m_from(from), m_to(to) {}
+    bool update(double fraction, std::string_view message) override {
+        return m_whole.update(m_from + (m_to - m_from) * fraction, message);
+    }
+
+private:
+    Progress& m_whole;
+    double m_from, m_to;
+};
+
 // Thrown by core work that stopped because its Progress said so.
 class Cancelled : public std::runtime_error {
 public:

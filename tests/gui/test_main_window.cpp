@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QImage>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -70,6 +71,62 @@ private Q_SLOTS:
     void initTestCase() {
         QCoreApplication::setOrganizationName("FoveaTest");
         QCoreApplication::setApplicationName("FoveaTest");
+    }
+
+    // Model-level methods: editors generated from the method's parameters drive the map; the
+    // comparison shows every method as a grid, each on its own scale, same maps as the core's.
+    void parameterEditorsAndTheAllMethodsGrid() {
+        MainWindow window;
+        window.setQuiet(true);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.activateWindow();  // shortcuts need the active window (no window manager under Xvfb)
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY(nextFigure(window, [&] {
+            window.openModel(kModel);
+            window.addInputs({kImage});
+        }));
+        QVERIFY(nextFigure(window, [&] { window.setMethod("integrated-gradients"); }));
+        auto* steps = window.findChild<QSpinBox*>("param-steps");
+        QVERIFY(steps);
+        QCOMPARE(steps->value(), 64);
+        auto* sign = window.findChild<QComboBox*>("param-sign");
+        QVERIFY(sign);
+        QCOMPARE(sign->currentText(), QString("signed"));
+        const cv::Mat at64 = window.figure().heatmap().clone();
+        QVERIFY(nextFigure(window, [&] { steps->setValue(2); }));
+        QCOMPARE(window.state().view.params.at("steps"), 2.0);
+        QVERIFY(difference(window.figure().heatmap(), at64) > 1e-6);  // two steps are a coarser integral
+        // The same map the core computes with those parameters.
+        const std::unique_ptr<Model> model = fovea::openModel(kModel.toStdString());
+        const ImageInput input = loadImageInput(kImage.toStdString(), model->spec());
+        ExplainContext context(*model, input);
+        const Explainer& ig = findExplainer("integrated-gradients");
+        const cv::Mat expected = ig.explain(context, ig.resolve({{"steps", 2}}));
+        QVERIFY(difference(window.figure().heatmap(), expected) < 1e-5);
+        // Switching to a method without that parameter and back keeps the value.
+        QVERIFY(nextFigure(window, [&] { window.setMethod("gradcam"); }));
+        QVERIFY(!window.findChild<QSpinBox*>("param-steps"));
+        QVERIFY(nextFigure(window, [&] { window.setMethod("integrated-gradients"); }));
+        QCOMPARE(window.findChild<QSpinBox*>("param-steps")->value(), 2);
+
+        QSignalSpy compared(&window, &MainWindow::comparisonUpdated);
+        QTest::keyClick(&window, Qt::Key_M, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY2(compared.wait(60000), qPrintable(window.lastError()));
+        QCOMPARE(window.currentView(), QString("compare"));
+        const ComparePainter& grid = window.compareView()->comparison();
+        QCOMPARE(int(grid.panels().size()), int(explainers().size()));
+        QVERIFY(grid.columns() >= 4);
+        QVERIFY(!window.state().comparisonSharedRange);
+        int visible = 0;
+        for (HeatmapView* view : window.compareView()->views()) visible += view->isVisible() ? 1 : 0;
+        QCOMPARE(visible, int(explainers().size()));
+        const std::vector<std::string> names = explainerNames();
+        const auto gradcam = std::find(names.begin(), names.end(), "gradcam") - names.begin();
+        ExplainContext again(*model, input);
+        const cv::Mat gradcamMap = findExplainer("gradcam").explain(again, findExplainer("gradcam").defaults());
+        QVERIFY(difference(grid.panels()[std::size_t(gradcam)].heatmap(), gradcamMap) < 1e-5);
     }
 
     void keysAndClicksChangeTheMapAsTheyShould() {
@@ -179,6 +236,8 @@ private Q_SLOTS:
         window.resize(1200, 800);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.activateWindow();  // shortcuts need the active window (no window manager under Xvfb)
+        QVERIFY(QTest::qWaitForWindowActive(&window));
         QVERIFY(nextFigure(window, [&] {
             window.openModel(kModel);
             window.addInputs({kImage});

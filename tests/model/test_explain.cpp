@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <random>
+#include <set>
 
 using namespace fovea;
 
@@ -173,7 +175,12 @@ TEST(Explain, RegistryRawAndRolloutMatchTheFixture) {
 
 TEST(Explain, RegistryAndParameterErrors) {
     const std::vector<std::string> names = explainerNames();
-    EXPECT_EQ(names, (std::vector<std::string>{"raw", "rollout", "gradient-rollout", "chefer"}));
+    for (const char* required : {"raw", "rollout", "flow", "gradient-rollout", "chefer", "gradcam", "gradcam++", "xgradcam",
+                                 "hirescam", "layercam", "eigencam", "scorecam", "input-x-gradient", "smoothgrad",
+                                 "integrated-gradients", "occlusion", "rise"}) {
+        EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+    }
+    EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     for (const Explainer* e : explainers()) {
         EXPECT_FALSE(e->citation().empty()) << e->name();
         EXPECT_EQ(e->capture(e->defaults()).gradients, e->needsGradients()) << e->name();

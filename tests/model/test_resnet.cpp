@@ -2,7 +2,8 @@
 // and torchvision's documented semantics (no LibTorch: its own convolution, batch norm, ReLU,
 // max pool, average pool and linear layer), on tiny random networks with random batch-norm
 // statistics; plus the layouts agreeing, batch-norm folding, the feature tap's shapes and
-// gradients, loader errors and the standard architectures' sizes.
+// gradients, loader errors and the standard architectures' sizes. Fixtures computed by PyTorch
+// (tests/data/resnet) are a second reference.
 #include "core/io/json_file.h"
 #include "core/io/npy.h"
 #include "core/io/safetensors.h"
@@ -431,6 +432,60 @@ TEST(ResnetTap, PixelGradientsStillFlowThroughATappedLayer) {
     EXPECT_GT(grads[0].abs().sum().item<double>(), 0.0);
     EXPECT_GT(grads[1].abs().sum().item<double>(), 0.0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures computed by PyTorch's own functional ops (tests/data/resnet/make_reference.py)
+
+struct PytorchFixture {
+    std::string folder, layout;
+    int featureLayers;
+};
+
+void PrintTo(const PytorchFixture& f, std::ostream* os) { *os << f.folder; }
+
+class ResnetPytorchFixture : public ::testing::TestWithParam<PytorchFixture> {};
+
+TEST_P(ResnetPytorchFixture, LogitsAndEveryStageMatchPytorch) {
+    const PytorchFixture& fixture = GetParam();
+    const std::string dir = FOVEA_TEST_DATA_DIR "/resnet/" + fixture.folder;
+    std::unique_ptr<Model> model = openModel(dir);
+    EXPECT_EQ(model->spec().layout, fixture.layout);
+    const ImageInput input = loadImageInput(dir + "/input_tensor.npy", model->spec());
+    const ModelOutputs out = model->run(input, CaptureRequest());
+    const std::vector<float> expected = readNpy(dir + "/expected_logits.npy").toFloats();
+    ASSERT_EQ(out.logits.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(out.logits[i], expected[i], 1e-4) << "logit " << i;
+    if (fixture.layout == "huggingface") {
+        EXPECT_EQ(model->spec().labelOf(2), "cloud");
+    }
+
+    DifferentiableModel* net = model->differentiable();
+    ASSERT_EQ(net->featureLayerCount(), fixture.featureLayers);
+    const at::Tensor pixels = torch::from_blob(const_cast<float*>(input.pixels.data()), {1, 3, input.height, input.width}).clone();
+    for (int layer = 0; layer < fixture.featureLayers; ++layer) {
+        const NpyArray reference = readNpy(dir + "/expected_features_" + std::to_string(layer) + ".npy");
+        FeatureTap tap;
+        tap.layer = layer;
+        torch::NoGradGuard noGrad;
+        net->logits(pixels, &tap);
+        ASSERT_EQ(tap.features.sizes().vec(), reference.shape) << net->featureLayerName(layer);
+        const std::vector<float> values = reference.toFloats();
+        const at::Tensor actual = tap.features.contiguous();
+        float worst = 0.0f;
+        for (std::size_t i = 0; i < values.size(); ++i) worst = std::max(worst, std::fabs(actual.data_ptr<float>()[i] - values[i]));
+        EXPECT_LT(worst, 1e-4) << net->featureLayerName(layer);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ResnetPytorchFixture,
+                         ::testing::Values(PytorchFixture{"torchvision-basic", "torchvision", 5},
+                                           PytorchFixture{"hf-bottleneck", "huggingface", 5},
+                                           PytorchFixture{"hf-bottleneck-v1", "huggingface", 4}),
+                         [](const auto& p) {
+                             std::string name = p.param.folder;
+                             for (char& c : name) c = c == '-' ? '_' : c;
+                             return name;
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // Loader errors

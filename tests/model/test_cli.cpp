@@ -158,6 +158,17 @@ TEST_F(Cli, InfoDescribesAResnet) {
     ASSERT_EQ(text.exitCode, 0) << text.err;
     EXPECT_NE(text.out.find("bottleneck blocks [1, 2, 1, 1]"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("no attention"), std::string::npos) << text.out;
+
+    // Logits come out of dump; attention maps are refused in one line.
+    const std::string input = path("input.npy");
+    writeNpy(input, NpyArray::fromFloats({1, 3, 40, 50}, std::vector<float>(3 * 40 * 50, 0.5f)));
+    const Result dump = run("dump " + quote(model) + " " + quote(input) + " --out " + quote(path("dump.npz")));
+    ASSERT_EQ(dump.exitCode, 0) << dump.err;
+    std::map<std::string, NpyArray> arrays;
+    for (auto& [name, array] : readNpz(path("dump.npz"))) arrays.emplace(name, array);
+    ASSERT_TRUE(arrays.count("logits"));
+    EXPECT_EQ(arrays.at("logits").shape, (std::vector<std::int64_t>{1, 3}));
+    expectOneLineError(run("run " + quote(model) + " " + quote(input) + " --out " + quote(path("map.npy"))), model, "no attention");
 }
 
 TEST_F(Cli, MissingFiles) {

@@ -60,6 +60,10 @@ int runRunCommand(const Arguments& arguments) {
 
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
+    if (spec.isConvolutional()) {
+        throw Error(modelPath, spec.architecture + " is a convolutional network: it has no attention for --method " +
+                                   args.value("method", "raw") + " to map (fovea dump gives its logits)");
+    }
     const ImageInput input = loadImageInput(inputPath, spec);
     AttentionMapOptions options;
     options.method = args.value("method", "raw");

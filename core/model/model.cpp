@@ -65,7 +65,14 @@ ImageInput loadImageInput(const std::string& path, const ModelSpec& spec) {
     ImageInput input;
     input.height = int(shape[shape.size() - 2]);
     input.width = int(shape[shape.size() - 1]);
-    if (input.height % spec.patchSize != 0 || input.width % spec.patchSize != 0 || input.height == 0 || input.width == 0) {
+    if (spec.isConvolutional()) {
+        // A CNN takes any size its stride leaves something of.
+        if (input.height < 32 || input.width < 32) {
+            throw Error(path, "input size " + std::to_string(input.height) + "x" + std::to_string(input.width) +
+                                  " is too small (at least 32x32)");
+        }
+    } else if (input.height % spec.patchSize != 0 || input.width % spec.patchSize != 0 || input.height == 0 ||
+               input.width == 0) {
         throw Error(path, "input size " + std::to_string(input.height) + "x" + std::to_string(input.width) +
                               " is not a positive multiple of the patch size " + std::to_string(spec.patchSize));
     }

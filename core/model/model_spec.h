@@ -19,9 +19,9 @@
 namespace fovea {
 
 struct ModelSpec {
-    std::string family;        // "vit"
-    std::string layout;        // "timm" or "huggingface"
-    std::string architecture;  // e.g. "vit_base_patch16_224" or "ViTForImageClassification"
+    std::string family;        // "vit" or "resnet"
+    std::string layout;        // "timm", "huggingface" or "torchvision"
+    std::string architecture;  // e.g. "vit_base_patch16_224", "ViTForImageClassification", "resnet50"
     std::string sourcePath;    // folder or file it was loaded from
     std::string weightsPath;   // the .safetensors file
 
@@ -45,6 +45,17 @@ struct ModelSpec {
     std::string pooling = "token";  // "token" or "avg"
     bool fcNorm = false;            // LayerNorm after pooling instead of before (timm avg pool)
 
+    // Convolutional networks (family "resnet"); empty / defaults for transformers, which then
+    // read depth = 0 and numHeads = 0 ("no attention"), patchSize = the total stride and
+    // embedDim = the channels of the last stage.
+    std::string blockType;         // "basic" or "bottleneck"
+    std::vector<int> stageBlocks;  // residual blocks per stage, e.g. {3, 4, 6, 3}
+    std::vector<int> stageWidths;  // output channels of each stage, e.g. {256, 512, 1024, 2048}
+    int stemWidth = 0;             // channels after the stem
+    int groups = 1;                // groups of the bottleneck 3x3 convolutions (ResNeXt: 32)
+    int widthPerGroup = 64;        // torchvision's width_per_group (wide ResNets: 128)
+    double batchNormEps = 1e-5;
+
     std::vector<std::string> labels;  // class names; empty: "class_<i>"
     Preprocessing preprocessing;
     std::int64_t parameterCount = 0;
@@ -53,6 +64,10 @@ struct ModelSpec {
     int gridRows() const { return imageHeight / patchSize; }
     int gridCols() const { return imageWidth / patchSize; }
     int tokenCount() const { return prefixTokens() + gridRows() * gridCols(); }
+    // A CNN (stages of residual blocks) rather than a transformer: no tokens, no attention.
+    bool isConvolutional() const { return !stageBlocks.empty(); }
+    // Convolutions and the classifier on the main path, the number in "resnet50".
+    int weightLayers() const;
     std::string labelOf(int classIndex) const;
 
     std::string describe() const;

@@ -8,6 +8,7 @@
 namespace fovea {
 
 std::unique_ptr<ModelFamily> makeVitFamily();  // core/model/vit_loader.cpp
+std::unique_ptr<ModelFamily> makeResnetFamily();  // core/model/resnet_loader.cpp
 
 namespace fs = std::filesystem;
 
@@ -57,6 +58,7 @@ const std::vector<std::unique_ptr<ModelFamily>>& modelFamilies() {
     static const std::vector<std::unique_ptr<ModelFamily>> families = [] {
         std::vector<std::unique_ptr<ModelFamily>> list;
         list.push_back(makeVitFamily());
+        list.push_back(makeResnetFamily());
         return list;
     }();
     return families;

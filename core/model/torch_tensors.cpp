@@ -58,4 +58,26 @@ TensorData toTensorData(const std::string& name, const at::Tensor& tensor) {
     return out;
 }
 
+at::Tensor TensorTaker::take(const std::string& name) {
+    const TensorView* view = m_file.find(name);
+    if (!view) throw Error(m_file.path(), "missing tensor '" + name + "'");
+    m_used.insert(name);
+    return toFloatTensor(*view);
+}
+
+std::vector<int64_t> TensorTaker::shape(const std::string& name) const {
+    const TensorView* view = m_file.find(name);
+    if (!view) throw Error(m_file.path(), "missing tensor '" + name + "'");
+    return view->shape;
+}
+
+void TensorTaker::expectAllUsed() const {
+    for (const TensorView& view : m_file.tensors()) {
+        if (!m_used.count(view.name)) {
+            throw Error(m_file.path(), "unexpected tensor '" + view.name + "': " + m_what +
+                                           " is not supported by Fovea's native implementation");
+        }
+    }
+}
+
 }  // namespace fovea

@@ -12,7 +12,6 @@
 #include <torch/torch.h>
 
 #include <optional>
-#include <set>
 #include <sstream>
 
 namespace fovea {
@@ -73,39 +72,6 @@ std::optional<KnownVit> lookUpTimmName(std::string name) {
     if (known.imageSize <= 0) known.imageSize = 224;
     return known;
 }
-
-// Hands out tensors by name and remembers which were used, so leftovers can be reported.
-class TensorTaker {
-public:
-    explicit TensorTaker(const ModelSource& source) : m_source(source) {}
-    bool has(const std::string& name) const { return m_source.hasTensor(name); }
-    at::Tensor take(const std::string& name) {
-        const TensorView* view = m_source.weights->find(name);
-        if (!view) throw Error(m_source.weightsPath, "missing tensor '" + name + "'");
-        m_used.insert(name);
-        return toFloatTensor(*view);
-    }
-    at::Tensor takeIfPresent(const std::string& name) { return has(name) ? take(name) : at::Tensor(); }
-    void ignore(const std::string& name) { m_used.insert(name); }
-    std::vector<int64_t> shape(const std::string& name) const {
-        const TensorView* view = m_source.weights->find(name);
-        if (!view) throw Error(m_source.weightsPath, "missing tensor '" + name + "'");
-        return view->shape;
-    }
-    // Fails on tensors nothing consumed: silently ignoring them would run a different network.
-    void expectAllUsed() const {
-        for (const TensorView& view : m_source.weights->tensors()) {
-            if (!m_used.count(view.name)) {
-                throw Error(m_source.weightsPath, "unexpected tensor '" + view.name +
-                                                      "': this ViT variant is not supported by Fovea's native implementation");
-            }
-        }
-    }
-
-private:
-    const ModelSource& m_source;
-    std::set<std::string> m_used;
-};
 
 int countBlocks(const ModelSource& source, const std::string& prefix, const std::string& suffix) {
     int depth = 0;
@@ -209,7 +175,7 @@ ModelSpec timmSpec(const ModelSource& source) {
 }
 
 VitWeights timmWeights(const ModelSource& source, const ModelSpec& spec) {
-    TensorTaker taker(source);
+    TensorTaker taker(*source.weights, "this ViT variant");
     VitWeights w;
     const int64_t d = spec.embedDim;
     w.patchWeight = taker.take("patch_embed.proj.weight");
@@ -304,7 +270,7 @@ ModelSpec huggingFaceSpec(const ModelSource& source) {
 }
 
 VitWeights huggingFaceWeights(const ModelSource& source, const ModelSpec& spec) {
-    TensorTaker taker(source);
+    TensorTaker taker(*source.weights, "this ViT variant");
     const std::string p0 = huggingFacePrefix(source);
     VitWeights w;
     w.patchWeight = taker.take(p0 + "embeddings.patch_embeddings.projection.weight");

@@ -4,6 +4,7 @@
 #include "core/io/npy.h"
 #include "core/io/image_io.h"
 #include "core/io/safetensors.h"
+#include "core/model/random_model.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -131,6 +132,43 @@ TEST_F(Cli, DumpWritesLogitsAttentionAndTokens) {
     const std::vector<float> logits = arrays.at("logits").toFloats();
     const std::vector<float> expected = readNpy(kTimm + "/expected_logits.npy").toFloats();
     for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(logits[i], expected[i], 1e-4);
+}
+
+TEST_F(Cli, InfoDescribesAResnet) {
+    ModelSpec spec;
+    spec.blockType = "bottleneck";
+    spec.stageBlocks = {1, 2, 1, 1};
+    spec.stageWidths = {8, 16, 16, 16};
+    spec.stemWidth = 4;
+    spec.numClasses = 3;
+    const std::string model = path("resnet");
+    writeRandomResnetCheckpoint(model, spec, 1, "huggingface");
+    const Result result = run("info " + quote(model) + " --json");
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    const nlohmann::json info = nlohmann::json::parse(result.out);
+    EXPECT_EQ(info["family"], "resnet");
+    EXPECT_EQ(info["layout"], "huggingface");
+    EXPECT_EQ(info["block_type"], "bottleneck");
+    EXPECT_EQ(info["stage_blocks"], nlohmann::json({1, 2, 1, 1}));
+    EXPECT_EQ(info["stage_widths"], nlohmann::json({8, 16, 16, 16}));
+    EXPECT_EQ(info["heads"], 0);
+    EXPECT_EQ(info["grid"], nlohmann::json({7, 7}));
+    EXPECT_EQ(info["num_classes"], 3);
+    const Result text = run("info " + quote(model));
+    ASSERT_EQ(text.exitCode, 0) << text.err;
+    EXPECT_NE(text.out.find("bottleneck blocks [1, 2, 1, 1]"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("no attention"), std::string::npos) << text.out;
+
+    // Logits come out of dump; attention maps are refused in one line.
+    const std::string input = path("input.npy");
+    writeNpy(input, NpyArray::fromFloats({1, 3, 40, 50}, std::vector<float>(3 * 40 * 50, 0.5f)));
+    const Result dump = run("dump " + quote(model) + " " + quote(input) + " --out " + quote(path("dump.npz")));
+    ASSERT_EQ(dump.exitCode, 0) << dump.err;
+    std::map<std::string, NpyArray> arrays;
+    for (auto& [name, array] : readNpz(path("dump.npz"))) arrays.emplace(name, array);
+    ASSERT_TRUE(arrays.count("logits"));
+    EXPECT_EQ(arrays.at("logits").shape, (std::vector<std::int64_t>{1, 3}));
+    expectOneLineError(run("run " + quote(model) + " " + quote(input) + " --out " + quote(path("map.npy"))), model, "no attention");
 }
 
 TEST_F(Cli, MissingFiles) {

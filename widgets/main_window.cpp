@@ -499,7 +499,7 @@ void MainWindow::stepInput(int delta) {
 }
 
 void MainWindow::stepLayer(int delta) {
-    if (!m_model) return;
+    if (!m_model || m_model->spec().depth <= 0) return;
     const int layers = m_model->spec().depth;
     const int current = m_state.view.layer < 0 ? layers - 1 : m_state.view.layer;
     m_state.view.layer = std::clamp(current + delta, 0, layers - 1);
@@ -679,7 +679,7 @@ void MainWindow::updateComparison() {
 }
 
 void MainWindow::updateAtlas() {
-    if (!m_outputs || !m_input) return;
+    if (!m_outputs || !m_input || m_outputs->attention.empty()) return;
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const std::shared_ptr<const ImageInput> input = m_input;
     const ViewSettings view = m_state.view;
@@ -697,7 +697,7 @@ void MainWindow::updateAtlas() {
 }
 
 void MainWindow::updateVolume() {
-    if (!m_outputs) return;
+    if (!m_outputs || m_outputs->attention.empty()) return;
     const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
     const ViewSettings view = m_state.view;
     m_jobs->start(

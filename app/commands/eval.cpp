@@ -82,7 +82,7 @@ int runEvalCommand(const Arguments& arguments) {
 }
 
 int runMethodsCommand(const Arguments& arguments) {
-    const Args args(arguments, {}, {});
+    const Args args(arguments, runtimeOptionNames(), {});  // accepted everywhere, unused here
     std::string family;
     for (const Explainer* method : explainers()) {
         if (method->family() != family) {

@@ -60,13 +60,14 @@ int runRunCommand(const Arguments& arguments) {
 
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
-    if (spec.isConvolutional()) {
-        throw Error(modelPath, spec.architecture + " is a convolutional network: it has no attention for --method " +
-                                   args.value("method", "raw") + " to map (fovea dump gives its logits)");
+    const std::string methodName = args.value("method", spec.isConvolutional() ? "gradcam" : "raw");
+    if (spec.isConvolutional() && findExplainer(methodName).usesAttention()) {
+        throw Error(modelPath, spec.architecture + " is a convolutional network: it has no attention for --method " + methodName +
+                                   " (the CAM, gradient and perturbation methods work on it: see fovea methods)");
     }
     const ImageInput input = loadImageInput(inputPath, spec);
     AttentionMapOptions options;
-    options.method = args.value("method", "raw");
+    options.method = methodName;
     options.layer = args.intValue("layer", -1);
     options.heads = HeadSelection::parse(args.value("head", "mean"));
     options.discardRatio = float(args.doubleValue("discard", 0.0));

@@ -168,7 +168,25 @@ TEST_F(Cli, InfoDescribesAResnet) {
     for (auto& [name, array] : readNpz(path("dump.npz"))) arrays.emplace(name, array);
     ASSERT_TRUE(arrays.count("logits"));
     EXPECT_EQ(arrays.at("logits").shape, (std::vector<std::int64_t>{1, 3}));
-    expectOneLineError(run("run " + quote(model) + " " + quote(input) + " --out " + quote(path("map.npy"))), model, "no attention");
+    expectOneLineError(run("run " + quote(model) + " " + quote(input) + " --method rollout --out " + quote(path("map.npy"))), model,
+                       "no attention");
+    // The CAM family works on it (Grad-CAM by default, on layer4: a 2 x 2 grid for 40 x 50 pixels).
+    const Result cam = run("run " + quote(model) + " " + quote(input) + " --out " + quote(path("cam.npy")));
+    ASSERT_EQ(cam.exitCode, 0) << cam.err;
+    EXPECT_EQ(readNpy(path("cam.npy")).shape, (std::vector<std::int64_t>{2, 2}));
+    const Result occlusion = run("run " + quote(model) + " " + quote(input) + " --method occlusion --param window=16 --out " +
+                                 quote(path("occlusion.npy")));
+    ASSERT_EQ(occlusion.exitCode, 0) << occlusion.err;
+    EXPECT_EQ(readNpy(path("occlusion.npy")).shape, (std::vector<std::int64_t>{40, 50}));
+}
+
+TEST_F(Cli, MethodsListsEveryRegisteredMethodWithItsParameters) {
+    const Result methods = run("methods");
+    ASSERT_EQ(methods.exitCode, 0) << methods.err;
+    for (const char* name : {"rollout", "flow", "chefer", "gradcam", "scorecam", "integrated-gradients", "rise"}) {
+        EXPECT_NE(methods.out.find(std::string("  ") + name + ": "), std::string::npos) << name;
+    }
+    EXPECT_NE(methods.out.find("--param steps=64"), std::string::npos);
 }
 
 TEST_F(Cli, MissingFiles) {

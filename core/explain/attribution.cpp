@@ -93,6 +93,7 @@ public:
     std::string citation() const override { return "Smilkov et al., SmoothGrad: removing noise by adding noise, arXiv:1706.03825"; }
     std::string family() const override { return "gradient"; }
     bool needsGradients() const override { return true; }
+    bool expensive() const override { return true; }
     std::vector<ExplainerParam> parameters() const override {
         return {{"samples", 25, 1, 1000, true, "noisy copies averaged"},
                 {"noise", 0.15, 0.0, 1.0, false, "noise standard deviation as a fraction of the input's range"},
@@ -126,6 +127,7 @@ public:
     std::string citation() const override { return "Sundararajan, Taly & Yan, Axiomatic Attribution for Deep Networks, ICML 2017"; }
     std::string family() const override { return "gradient"; }
     bool needsGradients() const override { return true; }
+    bool expensive() const override { return true; }
     std::vector<ExplainerParam> parameters() const override {
         return {{"steps", 64, 1, 4096, true, "points of the Riemann sum along the path"},
                 {"baseline", 0, 0, 1, true, "0: black image, 1: the dataset mean (zero after normalisation)", {"black image", "dataset mean"}},

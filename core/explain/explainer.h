@@ -94,7 +94,8 @@ public:
     // True when compute(stack) works: the method needs nothing but captured attention (and, with
     // needsGradients(), its gradient for the target class).
     virtual bool usesAttention() const { return true; }
-    // Cost hint: forward passes per image beyond the first (perturbation methods: many).
+    // Cost hint: many forward (or forward + backward) passes per image (perturbation methods,
+    // SmoothGrad, integrated gradients).
     virtual bool expensive() const { return false; }
     // Which layers/heads the forward pass must keep for these parameters.
     virtual CaptureRequest capture(const ExplainParams& params) const;

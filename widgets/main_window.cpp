@@ -303,7 +303,7 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Previous Layer"), QKeySequence(Qt::Key_BracketLeft), QStyle::SP_ArrowLeft, [this] { stepLayer(-1); });
     add(viewMenu, tr("Next Head"), QKeySequence(Qt::Key_Period), QStyle::SP_ArrowForward, [this] { stepHead(1); });
     add(viewMenu, tr("Previous Head"), QKeySequence(Qt::Key_Comma), QStyle::SP_ArrowBack, [this] { stepHead(-1); });
-    add(viewMenu, tr("Toggle Raw / Rollout"), QKeySequence(Qt::Key_R), QStyle::SP_BrowserReload, [this] {
+    add(viewMenu, tr("Next Method"), QKeySequence(Qt::Key_R), QStyle::SP_BrowserReload, [this] {
         m_state.view.method = m_inspector->nextMethod();
         syncInspector();
         updateMap();

@@ -371,7 +371,9 @@ void MainWindow::syncInspector() {
                               ? tr("CLS")
                               : QString::fromStdString(m_outputs->attention.tokens[view.query].label()) +
                                     tr(" (token %1)").arg(view.query);
-    m_inspector->setView(view, m_model ? m_model->spec().depth : 0, m_model ? m_model->spec().numHeads : 0, query);
+    const bool attention = viewUsesAttention(view);
+    const int layers = !m_model ? 0 : attention ? m_model->spec().depth : m_model->spec().featureLayerCount();
+    m_inspector->setView(view, layers, m_model ? m_model->spec().numHeads : 0, query);
 }
 
 void MainWindow::setView(const ViewSettings& view) {
@@ -499,8 +501,9 @@ void MainWindow::stepInput(int delta) {
 }
 
 void MainWindow::stepLayer(int delta) {
-    if (!m_model || m_model->spec().depth <= 0) return;
-    const int layers = m_model->spec().depth;
+    if (!m_model) return;
+    const int layers = viewUsesAttention(m_state.view) ? m_model->spec().depth : m_model->spec().featureLayerCount();
+    if (layers <= 0) return;
     const int current = m_state.view.layer < 0 ? layers - 1 : m_state.view.layer;
     m_state.view.layer = std::clamp(current + delta, 0, layers - 1);
     syncInspector();

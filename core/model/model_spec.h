@@ -66,6 +66,9 @@ struct ModelSpec {
     int tokenCount() const { return prefixTokens() + gridRows() * gridCols(); }
     // A CNN (stages of residual blocks) rather than a transformer: no tokens, no attention.
     bool isConvolutional() const { return !stageBlocks.empty(); }
+    // Feature layers the CAM family can use: a ViT's blocks (tokens entering each), or a CNN's
+    // stem and stages.
+    int featureLayerCount() const { return isConvolutional() ? 1 + int(stageBlocks.size()) : depth; }
     // Convolutions and the classifier on the main path, the number in "resnet50".
     int weightLayers() const;
     std::string labelOf(int classIndex) const;

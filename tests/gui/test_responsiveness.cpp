@@ -42,6 +42,8 @@ private Q_SLOTS:
         window.resize(1200, 800);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.activateWindow();  // the keys below are shortcuts: they need the active window
+        QVERIFY(QTest::qWaitForWindowActive(&window));
 
         QElapsedTimer clock;
         qint64 last = 0, longest = 0;

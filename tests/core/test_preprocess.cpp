@@ -369,6 +369,23 @@ TEST_F(ImageIo, RoundTripAndConversions) {
     EXPECT_EQ(cv::norm(fovea::readImage(path("plain.bmp")), image, cv::NORM_INF), 0.0);
 }
 
+TEST_F(ImageIo, MasksAreNonZeroAtAnyDepth) {
+    cv::Mat labels = cv::Mat::zeros(4, 5, CV_16UC1);
+    labels.at<std::uint16_t>(1, 2) = 1;  // readImage would scale this to 0
+    labels.at<std::uint16_t>(3, 4) = 600;
+    cv::imwrite(path("labels.png"), labels);
+    const cv::Mat mask = fovea::readMask(path("labels.png"));
+    ASSERT_EQ(mask.type(), CV_8UC1);
+    EXPECT_EQ(cv::countNonZero(mask), 2);
+    EXPECT_EQ(mask.at<uchar>(1, 2), 255);
+    // Colour: any channel counts; alpha does not.
+    cv::Mat colour(3, 3, CV_8UC4, cv::Scalar(0, 0, 0, 255));
+    colour.at<cv::Vec4b>(0, 0) = {0, 0, 9, 255};
+    cv::imwrite(path("colour.png"), colour);
+    EXPECT_EQ(cv::countNonZero(fovea::readMask(path("colour.png"))), 1);
+    EXPECT_ERROR_MENTIONS(fovea::readMask(path("none.png")), "none.png: no such file");
+}
+
 TEST_F(ImageIo, ReadErrorsNameTheFile) {
     EXPECT_ERROR_MENTIONS(fovea::readImage(path("missing.png")), "missing.png: no such file");
     writeBytes("notes.png", {'h', 'e', 'l', 'l', 'o', '\n'});

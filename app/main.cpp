@@ -21,7 +21,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  info MODEL [--json]                     what a model is: family, layers, heads, tokens, preprocessing\n"
-    "X\n"
+    "  run MODEL INPUT --out FILE.png|FILE.npy  one explanation map over the image\n"
     "      [--method NAME (see `fovea methods`)] [--layer L] [--head H|mean|max|min]\n"
     "      [--query cls|dist|regK|ROW,COL|N] [--target CLASS] [--param NAME=VALUE ...]\n"
     "      [--discard RATIO] [--colormap NAME] [--opacity A] [--smooth]\n"

@@ -65,8 +65,10 @@ std::vector<double> parsePercentages(const std::string& text) {
 }  // namespace
 
 int runEvalCommand(const Arguments& arguments) {
-    const Args args(arguments, joinNames({"methods", "scenes", "step", "out", "data", "boxes", "road-percentages"}, runtimeOptionNames()),
-                    {"road"});
+    const Args args(
+        arguments,
+        joinNames({"methods", "scenes", "step", "out", "data", "boxes", "road-percentages"}, runtimeOptionNames()),
+        {"road"});
     const std::string modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
     EvalOptions options;
     if (args.has("methods")) options.methods = splitList(args.value("methods"));
@@ -78,7 +80,9 @@ int runEvalCommand(const Arguments& arguments) {
     options.boxesFile = args.value("boxes");
     if (args.has("data") && options.dataFolder.empty()) throw UsageError{"--data needs a folder"};
     if (args.has("boxes") && options.dataFolder.empty()) throw UsageError{"--boxes needs --data FOLDER"};
-    if (args.has("scenes") && !options.dataFolder.empty()) throw UsageError{"--scenes is for generated scenes, not with --data"};
+    if (args.has("scenes") && !options.dataFolder.empty()) {
+        throw UsageError{"--scenes is for generated scenes, not with --data"};
+    }
     options.road = args.has("road") || args.has("road-percentages");
     if (args.has("road-percentages")) options.roadPercentages = parsePercentages(args.value("road-percentages"));
     const std::string outDir = args.value("out", "fovea-eval");
@@ -91,7 +95,9 @@ int runEvalCommand(const Arguments& arguments) {
     auto writeRows = [&](const EvalRow& row) {
         written.push_back(row);
         writeFileAtomically(outDir + "/leaderboard.csv", [&](std::ostream& out) { out << leaderboardCsv(written); });
-        writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) { out << leaderboardMarkdown(written, name, options, data.describe()); });
+        writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) {
+            out << leaderboardMarkdown(written, name, options, data.describe());
+        });
         writeFileAtomically(outDir + "/leaderboard.svg", [&](std::ostream& out) { out << leaderboardSvg(written); });
         writeImage(outDir + "/leaderboard.png", leaderboardPlot(written));
     };
@@ -106,7 +112,8 @@ int runEvalCommand(const Arguments& arguments) {
         return 130;
     }
     std::signal(SIGINT, SIG_DFL);
-    std::cout << leaderboardMarkdown(written, name, options, data.describe()) << "wrote " << outDir << "/leaderboard.{csv,md,svg,png}\n";
+    std::cout << leaderboardMarkdown(written, name, options, data.describe()) << "wrote " << outDir
+              << "/leaderboard.{csv,md,svg,png}\n";
     return 0;
 }
 

@@ -91,7 +91,8 @@ int resolveLabel(const std::string& text, const ModelSpec& spec, const std::stri
     if (!text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
         const long index = std::strtol(text.c_str(), nullptr, 10);
         if (text.size() > 9 || index >= spec.numClasses) {
-            throw Error(where, "class " + text + " is out of range (the model has " + std::to_string(spec.numClasses) + " classes)");
+            throw Error(where, "class " + text + " is out of range (the model has " + std::to_string(spec.numClasses) +
+                                   " classes)");
         }
         return int(index);
     }
@@ -130,7 +131,9 @@ cv::Mat rasterise(const std::vector<Box>& boxes, cv::Size size, const std::strin
 std::map<std::string, std::vector<std::string>> masksByStem(const fs::path& masks) {
     std::map<std::string, std::vector<std::string>> found;
     for (const fs::directory_entry& entry : fs::directory_iterator(masks)) {
-        if (entry.is_regular_file() && isImageFile(entry.path())) found[entry.path().stem().string()].push_back(entry.path().string());
+        if (entry.is_regular_file() && isImageFile(entry.path())) {
+            found[entry.path().stem().string()].push_back(entry.path().string());
+        }
     }
     for (auto& [stem, files] : found) std::sort(files.begin(), files.end());
     return found;
@@ -138,7 +141,8 @@ std::map<std::string, std::vector<std::string>> masksByStem(const fs::path& mask
 
 }  // namespace
 
-EvalDataset EvalDataset::scenes(int count, std::uint64_t firstSeed, const SceneOptions& options, const ModelSpec& spec) {
+EvalDataset EvalDataset::scenes(int count, std::uint64_t firstSeed, const SceneOptions& options,
+                                const ModelSpec& spec) {
     if (count <= 0) throw Error("fovea eval", "the number of scenes must be positive");
     EvalDataset data;
     data.m_sceneCount = count;
@@ -147,8 +151,8 @@ EvalDataset EvalDataset::scenes(int count, std::uint64_t firstSeed, const SceneO
     data.m_sceneOptions.size = spec.imageHeight;
     data.m_sceneOptions.validate();
     data.m_preprocessing = spec.preprocessing;
-    data.m_description = std::to_string(count) + " held-out shapes-in-clutter scene" + (count == 1 ? "" : "s") + " (seeds " +
-                         std::to_string(firstSeed) + " on)";
+    data.m_description = std::to_string(count) + " held-out shapes-in-clutter scene" + (count == 1 ? "" : "s") +
+                         " (seeds " + std::to_string(firstSeed) + " on)";
     return data;
 }
 
@@ -165,7 +169,9 @@ EvalDataset EvalDataset::folder(const std::string& folder, const std::string& bo
     const fs::path masks = root / "masks";
     std::string boxesPath = boxesFile;
     if (boxesPath.empty() && !fs::is_directory(masks)) {
-        if (!fs::exists(root / "boxes.csv")) throw Error(folder, "no ground truth: neither a masks/ folder nor boxes.csv");
+        if (!fs::exists(root / "boxes.csv")) {
+            throw Error(folder, "no ground truth: neither a masks/ folder nor boxes.csv");
+        }
         boxesPath = (root / "boxes.csv").string();
     }
 
@@ -174,12 +180,15 @@ EvalDataset EvalDataset::folder(const std::string& folder, const std::string& bo
     auto setLabel = [&](const std::string& name, const std::string& label, const std::string& where) {
         const auto known = labels.find(name);
         if (known != labels.end() && known->second.first != label) {
-            throw Error(where, "label '" + label + "' for " + name + " differs from '" + known->second.first + "' at " + known->second.second);
+            throw Error(where, "label '" + label + "' for " + name + " differs from '" + known->second.first + "' at " +
+                                   known->second.second);
         }
         labels[name] = {label, where};
     };
     auto checkImage = [&](const std::string& name, const std::string& where) {
-        if (!std::binary_search(names.begin(), names.end(), name)) throw Error(where, "no image " + name + " in " + folder);
+        if (!std::binary_search(names.begin(), names.end(), name)) {
+            throw Error(where, "no image " + name + " in " + folder);
+        }
     };
     std::map<std::string, std::vector<Box>> boxes;
     std::map<std::string, std::vector<std::string>> maskFiles;
@@ -188,12 +197,15 @@ EvalDataset EvalDataset::folder(const std::string& folder, const std::string& bo
     } else {
         for (const CsvRow& row : readCsvRows(boxesPath)) {
             Box box{};
-            if ((row.fields.size() != 5 && row.fields.size() != 6) || row.fields[0].empty() || !parseNumber(row.fields[1], box.x1) ||
-                !parseNumber(row.fields[2], box.y1) || !parseNumber(row.fields[3], box.x2) || !parseNumber(row.fields[4], box.y2) ||
+            if ((row.fields.size() != 5 && row.fields.size() != 6) || row.fields[0].empty() ||
+                !parseNumber(row.fields[1], box.x1) || !parseNumber(row.fields[2], box.y1) ||
+                !parseNumber(row.fields[3], box.x2) || !parseNumber(row.fields[4], box.y2) ||
                 (row.fields.size() == 6 && row.fields[5].empty())) {
                 throw Error(row.where, "expected file,x1,y1,x2,y2[,label], got '" + row.text + "'");
             }
-            if (box.x2 <= box.x1 || box.y2 <= box.y1) throw Error(row.where, "the box is empty: x2 must exceed x1 and y2 exceed y1");
+            if (box.x2 <= box.x1 || box.y2 <= box.y1) {
+                throw Error(row.where, "the box is empty: x2 must exceed x1 and y2 exceed y1");
+            }
             const std::string name = normalisedName(row.fields[0]);
             checkImage(name, row.where);
             box.where = row.where;
@@ -225,12 +237,19 @@ EvalDataset EvalDataset::folder(const std::string& folder, const std::string& bo
         if (boxesPath.empty()) {
             const std::string stem = fs::path(name).stem().string();
             const std::vector<std::string>& candidates = maskFiles[stem];
-            if (candidates.empty()) throw Error(masks.string(), "no mask for " + name + " (expected " + stem + ".png or another image extension)");
-            if (candidates.size() > 1) throw Error(masks.string(), "more than one mask for " + name + ": " + candidates[0] + " and " + candidates[1]);
+            if (candidates.empty()) {
+                throw Error(masks.string(),
+                            "no mask for " + name + " (expected " + stem + ".png or another image extension)");
+            }
+            if (candidates.size() > 1) {
+                throw Error(masks.string(),
+                            "more than one mask for " + name + ": " + candidates[0] + " and " + candidates[1]);
+            }
             truthFile = candidates.front();
             truth = readMask(truthFile);
             if (truth.size() != image.size()) {
-                throw Error(truthFile, "the mask is " + sizeText(truth.size()) + " but " + name + " is " + sizeText(image.size()));
+                throw Error(truthFile,
+                            "the mask is " + sizeText(truth.size()) + " but " + name + " is " + sizeText(image.size()));
             }
         } else {
             const auto found = boxes.find(name);
@@ -240,7 +259,9 @@ EvalDataset EvalDataset::folder(const std::string& folder, const std::string& bo
         }
         if (cv::countNonZero(truth) == 0) throw Error(truthFile, "no object pixels for " + name);
         item.mask = modelViewMask(truth, spec.preprocessing);
-        if (cv::countNonZero(item.mask) == 0) throw Error(truthFile, "the object in " + name + " lies outside the model's centre crop");
+        if (cv::countNonZero(item.mask) == 0) {
+            throw Error(truthFile, "the object in " + name + " lies outside the model's centre crop");
+        }
         const auto label = labels.find(name);
         if (label != labels.end()) item.label = resolveLabel(label->second.first, spec, label->second.second);
         data.m_items.push_back(std::move(item));

@@ -53,7 +53,8 @@ std::string cell(const MeanCI& value) {
 }
 
 bool anyRoad(const std::vector<EvalRow>& rows) {
-    return std::any_of(rows.begin(), rows.end(), [](const EvalRow& r) { return r.roadMorf.count > 0 || r.roadLerf.count > 0; });
+    return std::any_of(rows.begin(), rows.end(),
+                       [](const EvalRow& r) { return r.roadMorf.count > 0 || r.roadLerf.count > 0; });
 }
 
 std::string percentList(const std::vector<double>& values) {
@@ -94,7 +95,9 @@ cv::Scalar roadNoiseStd(const Preprocessing& preprocessing) {
     // ROAD imputes ToTensor images, p / 255, before normalising: 0.01 there is
     // 0.01 * 255 * rescale / std in the normalised input.
     cv::Scalar noise;
-    for (int c = 0; c < 3; ++c) noise[c] = 0.01 * 255.0 * preprocessing.rescale / double(preprocessing.std[std::size_t(c)]);
+    for (int c = 0; c < 3; ++c) {
+        noise[c] = 0.01 * 255.0 * preprocessing.rescale / double(preprocessing.std[std::size_t(c)]);
+    }
     return noise;
 }
 
@@ -103,8 +106,8 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, P
     return evaluateMethods(model, evalDataset(options, model.spec()), options, progress, rowDone);
 }
 
-std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options, Progress& progress,
-                                     const std::function<void(const EvalRow&)>& rowDone) {
+std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options,
+                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone) {
     if (options.road) {
         if (options.roadPercentages.empty()) throw Error("fovea eval", "ROAD needs at least one percentage");
         for (const double p : options.roadPercentages) {
@@ -135,7 +138,8 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, cons
             // Deletion / insertion / ROAD on the normalised input, scoring the class explained.
             const int explained = context.target();
             const ImageScorer score = [&](const cv::Mat& image) {
-                return double(model.run(fromNormalised(image, input), CaptureRequest::nothing()).probabilities()[std::size_t(explained)]);
+                return double(model.run(fromNormalised(image, input), CaptureRequest::nothing())
+                                  .probabilities()[std::size_t(explained)]);
             };
             cv::Mat saliency;
             cv::resize(map, saliency, cv::Size(input.width, input.height), 0, 0, cv::INTER_LINEAR);
@@ -145,8 +149,10 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, cons
             if (options.road) {
                 // The same noise for every method on an image: the seed is the image's index.
                 const auto seed = std::uint64_t(i);
-                morf.push_back(roadCurve(image, saliency, score, options.roadPercentages, true, seed, roadNoise).meanScore);
-                lerf.push_back(roadCurve(image, saliency, score, options.roadPercentages, false, seed, roadNoise).meanScore);
+                morf.push_back(
+                    roadCurve(image, saliency, score, options.roadPercentages, true, seed, roadNoise).meanScore);
+                lerf.push_back(
+                    roadCurve(image, saliency, score, options.roadPercentages, false, seed, roadNoise).meanScore);
             }
             if (!progress.update(double(++done) / total, name)) throw Cancelled();
         }
@@ -190,22 +196,23 @@ std::string leaderboardCsv(const std::vector<EvalRow>& rows) {
     return out.str();
 }
 
-std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName, const EvalOptions& options,
-                                const std::string& data) {
+std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName,
+                                const EvalOptions& options, const std::string& data) {
     const bool road = anyRoad(rows);
     std::ostringstream out;
     out << "| method | pointing (strict) | pointing (15 px) | energy pointing | deletion AUC (lower is better) | "
            "insertion AUC (higher is better) | "
-        << (road ? "ROAD MoRF (lower is better) | ROAD LeRF (higher is better) | " : "") << "ms / image |\n|---|---|---|---|---|---|"
-        << (road ? "---|---|" : "") << "---|\n";
+        << (road ? "ROAD MoRF (lower is better) | ROAD LeRF (higher is better) | " : "")
+        << "ms / image |\n|---|---|---|---|---|---|" << (road ? "---|---|" : "") << "---|\n";
     for (const EvalRow& r : rows) {
-        out << "| " << r.method << " | " << cell(r.pointingStrict) << " | " << cell(r.pointing15) << " | " << cell(r.energy)
-            << " | " << cell(r.deletion) << " | " << cell(r.insertion) << " | ";
+        out << "| " << r.method << " | " << cell(r.pointingStrict) << " | " << cell(r.pointing15) << " | "
+            << cell(r.energy) << " | " << cell(r.deletion) << " | " << cell(r.insertion) << " | ";
         if (road) out << cell(r.roadMorf) << " | " << cell(r.roadLerf) << " | ";
         out << std::fixed << std::setprecision(1) << r.msPerImage << " |\n";
     }
-    out << "\n" << modelName << ", " << data << ", mean ± 95% confidence interval; deletion/insertion move " << options.pixelsPerStep
-        << " pixels a step and score the explained class's probability (RISE)";
+    out << "\n"
+        << modelName << ", " << data << ", mean ± 95% confidence interval; deletion/insertion move "
+        << options.pixelsPerStep << " pixels a step and score the explained class's probability (RISE)";
     if (road) {
         out << "; ROAD removes " << percentList(options.roadPercentages)
             << "% of the pixels, most (MoRF) or least (LeRF) relevant first, fills them by noisy linear imputation and "
@@ -233,7 +240,8 @@ struct PlotLayout {
 
 PlotLayout layoutFor(const std::vector<EvalRow>& rows) {
     PlotLayout layout;
-    std::vector<MeanCI EvalRow::*> values = {&EvalRow::pointingStrict, &EvalRow::energy, &EvalRow::deletion, &EvalRow::insertion};
+    std::vector<MeanCI EvalRow::*> values = {&EvalRow::pointingStrict, &EvalRow::energy, &EvalRow::deletion,
+                                             &EvalRow::insertion};
     if (anyRoad(rows)) {
         layout.metrics.insert(layout.metrics.end(), {"ROAD MoRF", "ROAD LeRF"});
         values.insert(values.end(), {&EvalRow::roadMorf, &EvalRow::roadLerf});

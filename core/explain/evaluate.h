@@ -6,8 +6,9 @@
 //     EvalOptions options;
 //     options.dataFolder = "photos";   // photos/masks/<stem>.png; empty: generated scenes
 //     options.road = true;
-//     std::vector<EvalRow> rows = evaluateMethods(*model, options, progress, writeRow);
-//     std::string table = leaderboardMarkdown(rows, "vit_base", options, evalDataset(options, model->spec()).describe());
+//     EvalDataset data = evalDataset(options, model->spec());   // checks the folder first
+//     std::vector<EvalRow> rows = evaluateMethods(*model, data, options, progress, writeRow);
+//     std::string table = leaderboardMarkdown(rows, "vit_base", options, data.describe());
 #pragma once
 
 #include "core/data/shapes_scene.h"
@@ -31,7 +32,7 @@ struct EvalOptions {
     std::uint64_t firstSeed = 1000000000ULL + 500000;  // held out from training, apart from the report's
     SceneOptions scene;
     std::string dataFolder;
-    std::string boxesFile;  // with dataFolder: boxes from this CSV instead of masks/
+    std::string boxesFile;   // with dataFolder: boxes from this CSV instead of masks/
     int pixelsPerStep = 64;  // deletion / insertion granularity
     // ROAD (Rong et al. 2022): the mean score over these percentages of pixels removed, most
     // relevant first (MoRF) and least relevant first (LeRF). Each percentage costs two sparse
@@ -60,8 +61,8 @@ struct EvalRow {
 
 // Calls `rowDone` after each method so a caller can write complete rows as they come. Scores
 // use the probability of the class explained: the sample's label, or else the top-1 class.
-std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options, Progress& progress,
-                                     const std::function<void(const EvalRow&)>& rowDone = {});
+std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options,
+                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone = {});
 // The same on evalDataset(options, model.spec()).
 std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, Progress& progress,
                                      const std::function<void(const EvalRow&)>& rowDone = {});
@@ -76,7 +77,7 @@ std::string leaderboardCsv(const std::vector<EvalRow>& rows);
 std::string leaderboardSvg(const std::vector<EvalRow>& rows);
 cv::Mat leaderboardPlot(const std::vector<EvalRow>& rows);
 // `data`: the dataset's describe().
-std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName, const EvalOptions& options,
-                                const std::string& data);
+std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName,
+                                const EvalOptions& options, const std::string& data);
 
 }  // namespace fovea

@@ -8,7 +8,7 @@
 namespace fovea {
 namespace {
 
-constexpr int kCentre = 4;
+constexpr std::size_t kCentre = 4;
 constexpr std::size_t kCoarsestSize = 128;  // unknowns solved densely
 // One forward Gauss-Seidel sweep before the coarse correction, one backward after. Aggregation
 // with a piecewise-constant P undershoots smooth errors, so the correction is scaled up; any
@@ -20,7 +20,7 @@ constexpr double kCorrectionScale = 1.8;
 struct Level {
     std::vector<cv::Point> cells;
     std::vector<GridStencil> stencil;
-    std::vector<int> aggregate;  // each unknown's cell on the next level (empty on the coarsest)
+    std::vector<int> aggregate;    // each unknown's cell on the next level (empty on the coarsest)
     std::vector<double> cholesky;  // coarsest level: lower triangle of A = L L^T, row-major n x n
 };
 
@@ -48,14 +48,14 @@ Level coarsen(Level& fine) {
     for (std::size_t i = 0; i < fine.cells.size(); ++i) {
         const int row = fine.aggregate[i];
         GridStencil& target = coarse.stencil[std::size_t(row)];
-        for (int slot = 0; slot < 9; ++slot) {
-            const int j = fine.stencil[i].neighbour[std::size_t(slot)];
+        for (std::size_t slot = 0; slot < 9; ++slot) {
+            const int j = fine.stencil[i].neighbour[slot];
             if (j < 0) continue;
             const int column = fine.aggregate[std::size_t(j)];
             const cv::Point offset = coarse.cells[std::size_t(column)] - coarse.cells[std::size_t(row)];
             const auto at = std::size_t((offset.y + 1) * 3 + offset.x + 1);
             target.neighbour[at] = column;
-            target.coefficient[at] += fine.stencil[i].coefficient[std::size_t(slot)];
+            target.coefficient[at] += fine.stencil[i].coefficient[slot];
         }
     }
     return coarse;
@@ -76,9 +76,9 @@ void factorCoarsest(Level& level) {
     std::vector<double>& l = level.cholesky;
     l.assign(n * n, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
-        for (int slot = 0; slot < 9; ++slot) {
-            const auto j = std::size_t(level.stencil[i].neighbour[std::size_t(slot)]);
-            l[i * n + j] += level.stencil[i].coefficient[std::size_t(slot)];
+        for (std::size_t slot = 0; slot < 9; ++slot) {
+            const auto j = std::size_t(level.stencil[i].neighbour[slot]);
+            l[i * n + j] += level.stencil[i].coefficient[slot];
         }
     }
     for (std::size_t j = 0; j < n; ++j) {
@@ -117,7 +117,9 @@ public:
             const GridStencil& s = level.stencil[i];
             for (std::size_t k = 0; k < c; ++k) {
                 double sum = 0.0;
-                for (int slot = 0; slot < 9; ++slot) sum += s.coefficient[std::size_t(slot)] * x[std::size_t(s.neighbour[std::size_t(slot)]) * c + k];
+                for (std::size_t slot = 0; slot < 9; ++slot) {
+                    sum += s.coefficient[slot] * x[std::size_t(s.neighbour[slot]) * c + k];
+                }
                 y[i * c + k] = sum;
             }
         }
@@ -137,16 +139,18 @@ private:
         for (std::size_t i = 0; i < n; ++i) {
             for (std::size_t k = 0; k < c; ++k) {
                 double residual = r[i * c + k];
-                for (int slot = 0; slot < 9; ++slot) {
-                    const auto j = std::size_t(level.stencil[i].neighbour[std::size_t(slot)]);
-                    residual -= level.stencil[i].coefficient[std::size_t(slot)] * z[j * c + k];
+                for (std::size_t slot = 0; slot < 9; ++slot) {
+                    const auto j = std::size_t(level.stencil[i].neighbour[slot]);
+                    residual -= level.stencil[i].coefficient[slot] * z[j * c + k];
                 }
                 coarseResidual[std::size_t(level.aggregate[i]) * c + k] += residual;
             }
         }
         cycle(depth + 1, coarseResidual, coarseSolution);
         for (std::size_t i = 0; i < n; ++i) {
-            for (std::size_t k = 0; k < c; ++k) z[i * c + k] += kCorrectionScale * coarseSolution[std::size_t(level.aggregate[i]) * c + k];
+            for (std::size_t k = 0; k < c; ++k) {
+                z[i * c + k] += kCorrectionScale * coarseSolution[std::size_t(level.aggregate[i]) * c + k];
+            }
         }
         for (int sweep = 0; sweep < kSmoothingSweeps; ++sweep) gaussSeidel(level, r, z, false);
     }
@@ -158,8 +162,8 @@ private:
             const GridStencil& s = level.stencil[i];
             for (std::size_t k = 0; k < c; ++k) {
                 double sum = r[i * c + k];
-                for (int slot = 0; slot < 9; ++slot) {
-                    if (slot != kCentre) sum -= s.coefficient[std::size_t(slot)] * z[std::size_t(s.neighbour[std::size_t(slot)]) * c + k];
+                for (std::size_t slot = 0; slot < 9; ++slot) {
+                    if (slot != kCentre) sum -= s.coefficient[slot] * z[std::size_t(s.neighbour[slot]) * c + k];
                 }
                 z[i * c + k] = sum / s.coefficient[kCentre];
             }
@@ -211,7 +215,8 @@ std::vector<double> solveGridSystem(const GridSystem& system, const std::vector<
     std::vector<bool> done(c, false);
     for (std::size_t k = 0; k < c; ++k) {
         rz[k] = dot(r, z, k);
-        tolerance[k] = std::max(relativeTolerance * std::sqrt(dot(rightHand, rightHand, k)), 1e-14 * std::sqrt(double(n)));
+        tolerance[k] =
+            std::max(relativeTolerance * std::sqrt(dot(rightHand, rightHand, k)), 1e-14 * std::sqrt(double(n)));
     }
     // Far more than a multigrid-preconditioned CG needs; reaching it means a broken matrix.
     const std::size_t limit = 500 + n / 10;

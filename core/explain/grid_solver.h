@@ -28,8 +28,8 @@ struct GridStencil {
 };
 
 struct GridSystem {
-    std::vector<cv::Point> cells;       // grid position (x >= 0, y >= 0) of each unknown
-    std::vector<GridStencil> stencil;   // one per unknown; must describe a symmetric matrix
+    std::vector<cv::Point> cells;      // grid position (x >= 0, y >= 0) of each unknown
+    std::vector<GridStencil> stencil;  // one per unknown; must describe a symmetric matrix
 };
 
 // Solves A X = B for `channels` right-hand sides stored interleaved (B[i * channels + k]),

@@ -83,7 +83,8 @@ GridSystem imputationSystem(const cv::Mat& image, const cv::Mat& removed, std::v
         for (int dy = -1; dy <= 1; ++dy) {
             for (int dx = -1; dx <= 1; ++dx) {
                 const int y = system.cells[i].y + dy, x = system.cells[i].x + dx;
-                if ((dx == 0 && dy == 0) || y < 0 || x < 0 || y >= image.rows || x >= image.cols) continue;  // renormalised
+                // Neighbours outside the image are left out: s_i then sums fewer weights.
+                if ((dx == 0 && dy == 0) || y < 0 || x < 0 || y >= image.rows || x >= image.cols) continue;
                 const double w = (dx == 0 || dy == 0) ? 1.0 / 6.0 : 1.0 / 12.0;
                 stencil.coefficient[4] += w;
                 const int j = index[std::size_t(y) * std::size_t(image.cols) + std::size_t(x)];
@@ -149,8 +150,12 @@ PerturbationCurve insertionCurve(const cv::Mat& image, const cv::Mat& saliency, 
 
 cv::Mat noisyLinearImputation(const cv::Mat& image, const cv::Mat& removed, std::uint64_t seed, cv::Scalar noiseStd) {
     const char* subject = "ROAD imputation";
-    if (image.empty() || image.depth() != CV_32F || image.channels() > 4) throw Error(subject, "expected a float image with 1 to 4 channels");
-    if (removed.size() != image.size() || removed.type() != CV_8U) throw Error(subject, "the removal mask must be 8-bit and the image's size");
+    if (image.empty() || image.depth() != CV_32F || image.channels() > 4) {
+        throw Error(subject, "expected a float image with 1 to 4 channels");
+    }
+    if (removed.size() != image.size() || removed.type() != CV_8U) {
+        throw Error(subject, "the removal mask must be 8-bit and the image's size");
+    }
     cv::Mat result = image.clone();
     std::vector<double> rightHand;
     const GridSystem system = imputationSystem(image, removed, rightHand);
@@ -174,7 +179,8 @@ cv::Mat noisyLinearImputation(const cv::Mat& image, const cv::Mat& removed, std:
 }
 
 RoadCurve roadCurve(const cv::Mat& image, const cv::Mat& saliency, const ImageScorer& scorer,
-                    const std::vector<double>& percentages, bool mostRelevantFirst, std::uint64_t seed, cv::Scalar noiseStd) {
+                    const std::vector<double>& percentages, bool mostRelevantFirst, std::uint64_t seed,
+                    cv::Scalar noiseStd) {
     if (percentages.empty()) throw Error("ROAD", "no percentages to remove");
     for (const double p : percentages) {
         if (!(p >= 0.0 && p < 100.0)) throw Error("ROAD", "percentages must be in [0, 100), got " + std::to_string(p));
@@ -186,13 +192,17 @@ RoadCurve roadCurve(const cv::Mat& image, const cv::Mat& saliency, const ImageSc
     std::vector<int> shuffled(values.total());
     std::iota(shuffled.begin(), shuffled.end(), 0);
     cv::RNG tieBreak(seed ^ 0x9E3779B97F4A7C15ULL);
-    for (std::size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[std::size_t(tieBreak.uniform(0, int(i)))]);
+    for (std::size_t i = shuffled.size(); i > 1; --i) {
+        std::swap(shuffled[i - 1], shuffled[std::size_t(tieBreak.uniform(0, int(i)))]);
+    }
     std::vector<int> tieRank(shuffled.size());
     for (std::size_t i = 0; i < shuffled.size(); ++i) tieRank[std::size_t(shuffled[i])] = int(i);
     std::vector<int> order(values.total());
     std::iota(order.begin(), order.end(), 0);
     const float* s = values.ptr<float>();
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return s[a] != s[b] ? s[a] > s[b] : tieRank[std::size_t(a)] < tieRank[std::size_t(b)]; });
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        return s[a] != s[b] ? s[a] > s[b] : tieRank[std::size_t(a)] < tieRank[std::size_t(b)];
+    });
     if (!mostRelevantFirst) std::reverse(order.begin(), order.end());
 
     RoadCurve curve;

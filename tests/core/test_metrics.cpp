@@ -187,7 +187,7 @@ TEST(Metrics, RoadImputationMatchesADenseSolve) {
         cv::Mat1b removed(size);
         for (auto& r : removed) r = coin(generator) ? 1 : 0;
         if (size.width > 20) removed(cv::Rect(4, 3, 20, 18)).setTo(1);
-        removed(0, 0) = 1;                            // a corner and
+        removed(0, 0) = 1;                             // a corner and
         removed(size.height - 1, size.width - 1) = 0;  // at least one kept pixel
         const cv::Mat expected = denseImputation(image, removed);
         EXPECT_LT(maxDifference(noisyLinearImputation(image, removed, 0, cv::Scalar::all(0)), expected), 1e-5) << size;
@@ -253,7 +253,8 @@ TEST(Metrics, RoadMorfRemovesTheSalientPixelsFirstAndLerfTheOthers) {
     const ImageScorer changed = [&](const cv::Mat& m) {
         return double(cv::countNonZero(cv::Mat(m != image).reshape(1, int(m.total())).col(0)));
     };
-    EXPECT_EQ(roadCurve(image, saliency, changed, {0, 10, 50, 99}, true, 2).score, (std::vector<double>{0, 25, 128, 253}));
+    EXPECT_EQ(roadCurve(image, saliency, changed, {0, 10, 50, 99}, true, 2).score,
+              (std::vector<double>{0, 25, 128, 253}));
     // The same seed gives the same curve.
     EXPECT_EQ(roadCurve(image, saliency, brightness, percentages, true, 1).score, morf.score);
     EXPECT_THROW(roadCurve(image, saliency, brightness, {100}, true, 1), Error);

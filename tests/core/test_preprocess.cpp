@@ -157,7 +157,9 @@ TEST(Preprocess, MasksFollowTheImageGeometry) {
     // A blocky mask lands where the image's pixels land: nearest-neighbour resize, same crop.
     cv::Mat mask(200, 300, CV_8UC1);
     for (int row = 0; row < mask.rows; ++row) {
-        for (int col = 0; col < mask.cols; ++col) mask.at<uchar>(row, col) = uchar((row / 7 * 31 + col / 5 * 17) % 251 + 1);
+        for (int col = 0; col < mask.cols; ++col) {
+            mask.at<uchar>(row, col) = uchar((row / 7 * 31 + col / 5 * 17) % 251 + 1);
+        }
     }
     fovea::Preprocessing prep = fovea::Preprocessing::fromTimm(json{{"input_size", {3, 224, 224}}});
     const cv::Mat mapped = fovea::modelViewMask(mask, prep);

@@ -7,8 +7,8 @@
 #include "core/model/random_model.h"
 
 #include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <sys/wait.h>
 
@@ -271,11 +271,13 @@ TEST_F(Cli, EvalOnAFolderWithMasks) {
     EXPECT_NE(ok.out.find("1 image in"), std::string::npos);
 
     writeImage((folder / "masks" / "a.png").string(), cv::Mat::zeros(20, 40, CV_8U));
-    expectOneLineError(run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --out " + quote(path("out2"))),
-                       (folder / "masks" / "a.png").string(), "the mask is 40x20 but a.png is 40x40");
+    expectOneLineError(
+        run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --out " + quote(path("out2"))),
+        (folder / "masks" / "a.png").string(), "the mask is 40x20 but a.png is 40x40");
     EXPECT_FALSE(fs::exists(path("out2")));  // nothing written before the data is known good
     EXPECT_EQ(run("eval " + quote(kTimm) + " --boxes b.csv").exitCode, 2);
-    EXPECT_EQ(run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --road-percentages 100").exitCode, 2);
+    EXPECT_EQ(run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --road-percentages 100").exitCode,
+              2);
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {

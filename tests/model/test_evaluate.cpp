@@ -88,7 +88,8 @@ protected:
 
     void SetUp() override {
         m_model = openModel(std::string(FOVEA_TEST_DATA_DIR) + "/models/timm-vit-tiny");
-        m_root = fs::temp_directory_path() / ("fovea_eval_folder_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        m_root = fs::temp_directory_path() /
+                 ("fovea_eval_folder_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
         fs::remove_all(m_root);
         fs::create_directories(m_root);
     }
@@ -175,12 +176,15 @@ TEST_F(EvaluateFolder, MasksGiveTheSameScoresAsTheGeneratedScenes) {
     // ROAD shows in every output.
     const std::string csv = leaderboardCsv(actual);
     EXPECT_NE(csv.find("road_morf,road_morf_ci,road_lerf,road_lerf_ci"), std::string::npos);
-    const std::string markdown = leaderboardMarkdown(actual, "timm-vit-tiny", folder, evalDataset(folder, m_model->spec()).describe());
+    const std::string markdown =
+        leaderboardMarkdown(actual, "timm-vit-tiny", folder, evalDataset(folder, m_model->spec()).describe());
     EXPECT_NE(markdown.find("ROAD MoRF"), std::string::npos);
     EXPECT_NE(markdown.find("3 images in " + folder.dataFolder + " with masks"), std::string::npos);
     const std::string svg = leaderboardSvg(actual);
     std::size_t bars = 0;
-    for (std::size_t at = svg.find("class=\"bar\""); at != std::string::npos; at = svg.find("class=\"bar\"", at + 1)) ++bars;
+    for (std::size_t at = svg.find("class=\"bar\""); at != std::string::npos; at = svg.find("class=\"bar\"", at + 1)) {
+        ++bars;
+    }
     EXPECT_EQ(bars, 2u * 6u);
 }
 
@@ -219,7 +223,8 @@ TEST_F(EvaluateFolder, GroundTruthFollowsThePreprocessingAndLabelsPickTheClass) 
     fs::create_directories(folder);
     writeImage((folder / "wide.jpg").string(), cv::Mat(40, 48, CV_8UC3, cv::Scalar(10, 200, 30)));
     writeImage((folder / "tall.png").string(), cv::Mat(48, 40, CV_8UC3, cv::Scalar(200, 10, 30)));
-    std::ofstream(folder / "boxes.csv") << "# object boxes\nwide.jpg, 0, 0, 24, 40, class_3\nwide.jpg,24,0,30,10\ntall.png,0,0,40,48\n";
+    std::ofstream(folder / "boxes.csv")
+        << "# object boxes\nwide.jpg, 0, 0, 24, 40, class_3\nwide.jpg,24,0,30,10\ntall.png,0,0,40,48\n";
     std::ofstream(folder / "labels.csv") << "file,label\ntall.png,2\n";
     ModelSpec spec = m_model->spec();
     spec.preprocessing.resizeShorter = 32;
@@ -261,20 +266,25 @@ TEST_F(EvaluateFolder, BadInputGivesOneLineNamingTheFile) {
         return folderError(folder, boxes, boxes);
     };
     const std::string all = "scene_0.png,1,1,9,9\nscene_1.png,1,1,9,9\nscene_2.png,1,1,9,9\n";
-    EXPECT_NE(withBoxes(all + "scene_0.png,1,2,3\n").find("boxes.csv:5: expected file,x1,y1,x2,y2[,label], got 'scene_0.png,1,2,3'"),
+    EXPECT_NE(withBoxes(all + "scene_0.png,1,2,3\n")
+                  .find("boxes.csv:5: expected file,x1,y1,x2,y2[,label], got 'scene_0.png,1,2,3'"),
               std::string::npos);
     EXPECT_NE(withBoxes(all + "scene_0.png,a,2,3,4\n").find("boxes.csv:5: expected"), std::string::npos);
     EXPECT_NE(withBoxes("scene_0.png,5,5,5,9\n").find("boxes.csv:2: the box is empty"), std::string::npos);
-    EXPECT_NE(withBoxes("scene_0.png,20,20,33,30\n" + all).find("boxes.csv:2: box 20,20,33,30 reaches outside scene_0.png (32x32)"),
+    EXPECT_NE(withBoxes("scene_0.png,20,20,33,30\n" + all)
+                  .find("boxes.csv:2: box 20,20,33,30 reaches outside scene_0.png (32x32)"),
               std::string::npos);
     EXPECT_NE(withBoxes(all + "scene_0.png,-1,0,4,4\n").find("reaches outside"), std::string::npos);
     EXPECT_NE(withBoxes(all + "cat.png,1,1,4,4\n").find("boxes.csv:5: no image cat.png in"), std::string::npos);
     EXPECT_NE(withBoxes("scene_0.png,1,1,9,9\n").find("no box for scene_1.png"), std::string::npos);
-    EXPECT_NE(withBoxes(all + "scene_0.png,1,1,2,2,cat\n").find("'cat' is neither a class index nor one of the model's labels"),
+    EXPECT_NE(withBoxes(all + "scene_0.png,1,1,2,2,cat\n")
+                  .find("'cat' is neither a class index nor one of the model's labels"),
               std::string::npos);
-    EXPECT_NE(withBoxes(all + "scene_0.png,1,1,2,2,7\n").find("class 7 is out of range (the model has 5 classes)"), std::string::npos);
-    EXPECT_NE(withBoxes(all + "scene_0.png,1,1,2,2,1\nscene_0.png,1,1,2,2,2\n").find("label '2' for scene_0.png differs"),
+    EXPECT_NE(withBoxes(all + "scene_0.png,1,1,2,2,7\n").find("class 7 is out of range (the model has 5 classes)"),
               std::string::npos);
+    EXPECT_NE(
+        withBoxes(all + "scene_0.png,1,1,2,2,1\nscene_0.png,1,1,2,2,2\n").find("label '2' for scene_0.png differs"),
+        std::string::npos);
     EXPECT_NE(folderError((m_root / "nowhere").string(), "", "nowhere").find("no such folder"), std::string::npos);
     EXPECT_NE(folderError(folder, (m_root / "none.csv").string(), "none.csv").find("no such file"), std::string::npos);
     fs::remove_all(folder + "/masks");

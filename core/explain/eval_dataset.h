@@ -55,7 +55,7 @@ public:
     int size() const;
     // Reads the image (folder) or generates the scene.
     EvalSample sample(int index) const;
-    // "500 generated shapes-in-clutter scenes (seeds 1000500000 on)", "12 images in photos with masks".
+    // "500 held-out shapes-in-clutter scenes (seeds 1000500000 on)", "12 images in photos with masks (masks/)".
     std::string describe() const;
 
 private:

@@ -1,5 +1,6 @@
-// fovea eval: explanation methods scored on held-out shapes-in-clutter scenes; writes a
-// leaderboard (CSV and Markdown) row by row, so Ctrl-C keeps every finished method.
+// fovea eval: explanation methods scored on held-out shapes-in-clutter scenes or on a folder of
+// images with masks or boxes (core/explain/eval_dataset.h); writes a leaderboard (CSV, Markdown,
+// SVG and PNG) row by row, so Ctrl-C keeps every finished method.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "app/console_progress.h"
@@ -42,10 +43,32 @@ std::vector<std::string> splitList(const std::string& text) {
     return items;
 }
 
+std::vector<double> parsePercentages(const std::string& text) {
+    std::vector<double> values;
+    for (const std::string& item : splitList(text)) {
+        std::size_t used = 0;
+        double value = 0.0;
+        try {
+            value = std::stod(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != item.size() || !(value >= 0.0 && value < 100.0)) {
+            throw UsageError{"--road-percentages takes numbers in [0, 100), e.g. 10,30,50,70,90; got '" + item + "'"};
+        }
+        values.push_back(value);
+    }
+    if (values.empty()) throw UsageError{"--road-percentages needs at least one number"};
+    return values;
+}
+
 }  // namespace
 
 int runEvalCommand(const Arguments& arguments) {
-    const Args args(arguments, joinNames({"methods", "scenes", "step", "out"}, runtimeOptionNames()), {});
+    const Args args(
+        arguments,
+        joinNames({"methods", "scenes", "step", "out", "data", "boxes", "road-percentages"}, runtimeOptionNames()),
+        {"road"});
     const std::string modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
     EvalOptions options;
     if (args.has("methods")) options.methods = splitList(args.value("methods"));
@@ -53,16 +76,28 @@ int runEvalCommand(const Arguments& arguments) {
     options.scenes = args.intValue("scenes", options.scenes);
     options.pixelsPerStep = args.intValue("step", options.pixelsPerStep);
     if (options.scenes <= 0 || options.pixelsPerStep <= 0) throw UsageError{"--scenes and --step must be positive"};
+    options.dataFolder = args.value("data");
+    options.boxesFile = args.value("boxes");
+    if (args.has("data") && options.dataFolder.empty()) throw UsageError{"--data needs a folder"};
+    if (args.has("boxes") && options.dataFolder.empty()) throw UsageError{"--boxes needs --data FOLDER"};
+    if (args.has("scenes") && !options.dataFolder.empty()) {
+        throw UsageError{"--scenes is for generated scenes, not with --data"};
+    }
+    options.road = args.has("road") || args.has("road-percentages");
+    if (args.has("road-percentages")) options.roadPercentages = parsePercentages(args.value("road-percentages"));
     const std::string outDir = args.value("out", "fovea-eval");
 
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+    const EvalDataset data = evalDataset(options, model->spec());  // a bad folder stops here
     std::filesystem::create_directories(outDir);
     const std::string name = std::filesystem::path(modelPath).filename().string();
     std::vector<EvalRow> written;
     auto writeRows = [&](const EvalRow& row) {
         written.push_back(row);
         writeFileAtomically(outDir + "/leaderboard.csv", [&](std::ostream& out) { out << leaderboardCsv(written); });
-        writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) { out << leaderboardMarkdown(written, name, options); });
+        writeFileAtomically(outDir + "/leaderboard.md", [&](std::ostream& out) {
+            out << leaderboardMarkdown(written, name, options, data.describe());
+        });
         writeFileAtomically(outDir + "/leaderboard.svg", [&](std::ostream& out) { out << leaderboardSvg(written); });
         writeImage(outDir + "/leaderboard.png", leaderboardPlot(written));
     };
@@ -70,14 +105,15 @@ int runEvalCommand(const Arguments& arguments) {
     std::signal(SIGINT, [](int) { g_interrupted = true; });
     InterruptibleProgress progress;
     try {
-        evaluateMethods(*model, options, progress, writeRows);
+        evaluateMethods(*model, data, options, progress, writeRows);
     } catch (const Cancelled&) {
         std::signal(SIGINT, SIG_DFL);
         std::cerr << "fovea eval: interrupted; " << written.size() << " complete method(s) in " << outDir << "/leaderboard.csv\n";
         return 130;
     }
     std::signal(SIGINT, SIG_DFL);
-    std::cout << leaderboardMarkdown(written, name, options) << "wrote " << outDir << "/leaderboard.{csv,md,svg,png}\n";
+    std::cout << leaderboardMarkdown(written, name, options, data.describe()) << "wrote " << outDir
+              << "/leaderboard.{csv,md,svg,png}\n";
     return 0;
 }
 

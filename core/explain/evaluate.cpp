@@ -52,6 +52,17 @@ std::string cell(const MeanCI& value) {
     return out.str();
 }
 
+bool anyRoad(const std::vector<EvalRow>& rows) {
+    return std::any_of(rows.begin(), rows.end(),
+                       [](const EvalRow& r) { return r.roadMorf.count > 0 || r.roadLerf.count > 0; });
+}
+
+std::string percentList(const std::vector<double>& values) {
+    std::ostringstream out;
+    for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+    return out.str();
+}
+
 }  // namespace
 
 MeanCI meanWithCI(const std::vector<double>& values) {
@@ -72,49 +83,90 @@ MeanCI meanWithCI(const std::vector<double>& values) {
     return result;
 }
 
+EvalDataset evalDataset(const EvalOptions& options, const ModelSpec& spec) {
+    if (options.dataFolder.empty()) {
+        if (!options.boxesFile.empty()) throw Error("fovea eval", "a boxes file needs a data folder");
+        return EvalDataset::scenes(options.scenes, options.firstSeed, options.scene, spec);
+    }
+    return EvalDataset::folder(options.dataFolder, options.boxesFile, spec);
+}
+
+cv::Scalar roadNoiseStd(const Preprocessing& preprocessing) {
+    // ROAD imputes ToTensor images, p / 255, before normalising: 0.01 there is
+    // 0.01 * 255 * rescale / std in the normalised input.
+    cv::Scalar noise;
+    for (int c = 0; c < 3; ++c) {
+        noise[c] = 0.01 * 255.0 * preprocessing.rescale / double(preprocessing.std[std::size_t(c)]);
+    }
+    return noise;
+}
+
 std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, Progress& progress,
                                      const std::function<void(const EvalRow&)>& rowDone) {
-    if (options.scenes <= 0) throw Error("fovea eval", "the number of scenes must be positive");
-    SceneOptions sceneOptions = options.scene;
-    sceneOptions.size = model.spec().imageHeight;
+    return evaluateMethods(model, evalDataset(options, model.spec()), options, progress, rowDone);
+}
+
+std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options,
+                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone) {
+    if (options.road) {
+        if (options.roadPercentages.empty()) throw Error("fovea eval", "ROAD needs at least one percentage");
+        for (const double p : options.roadPercentages) {
+            if (!(p >= 0.0 && p < 100.0)) throw Error("fovea eval", "ROAD percentages must be in [0, 100)");
+        }
+    }
+    for (const std::string& name : options.methods) findExplainer(name);  // fail before any work
+    const cv::Scalar roadNoise = roadNoiseStd(model.spec().preprocessing);
     std::vector<EvalRow> rows;
-    const double total = double(options.methods.size()) * options.scenes;
+    const int images = data.size();
+    const double total = double(options.methods.size()) * images;
     int done = 0;
     for (const std::string& name : options.methods) {
         const Explainer& method = findExplainer(name);
         const ExplainParams params = method.defaults();
-        std::vector<double> strict, within15, energy, deletion, insertion;
+        std::vector<double> strict, within15, energy, deletion, insertion, morf, lerf;
         double seconds = 0.0;
-        for (int i = 0; i < options.scenes; ++i) {
-            const Scene scene = generateScene(options.firstSeed + std::uint64_t(i), sceneOptions);
-            const ImageInput input = makeImageInput(scene.image, model.spec(), "scene");
+        for (int i = 0; i < images; ++i) {
+            const EvalSample sample = data.sample(i);
+            const ImageInput input = makeImageInput(sample.image, model.spec(), sample.name);
             const auto start = std::chrono::steady_clock::now();
-            ExplainContext context(model, input);
+            ExplainContext context(model, input, sample.label);
             const cv::Mat map = method.explain(context, params);
             seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            strict.push_back(pointingHit(map, scene.targetMask, 0.0) ? 1.0 : 0.0);
-            within15.push_back(pointingHit(map, scene.targetMask, 15.0) ? 1.0 : 0.0);
-            energy.push_back(energyPointingGame(map, scene.targetMask));
-            // Deletion / insertion on the normalised input, scoring the originally predicted class.
-            const int predicted = context.target();
+            strict.push_back(pointingHit(map, sample.mask, 0.0) ? 1.0 : 0.0);
+            within15.push_back(pointingHit(map, sample.mask, 15.0) ? 1.0 : 0.0);
+            energy.push_back(energyPointingGame(map, sample.mask));
+            // Deletion / insertion / ROAD on the normalised input, scoring the class explained.
+            const int explained = context.target();
             const ImageScorer score = [&](const cv::Mat& image) {
-                return double(model.run(fromNormalised(image, input), CaptureRequest::nothing()).probabilities()[std::size_t(predicted)]);
+                return double(model.run(fromNormalised(image, input), CaptureRequest::nothing())
+                                  .probabilities()[std::size_t(explained)]);
             };
             cv::Mat saliency;
             cv::resize(map, saliency, cv::Size(input.width, input.height), 0, 0, cv::INTER_LINEAR);
             const cv::Mat image = normalisedImage(input);
             deletion.push_back(deletionCurve(image, saliency, score, options.pixelsPerStep).auc);
             insertion.push_back(insertionCurve(image, saliency, score, options.pixelsPerStep).auc);
+            if (options.road) {
+                // The same noise for every method on an image: the seed is the image's index.
+                const auto seed = std::uint64_t(i);
+                morf.push_back(
+                    roadCurve(image, saliency, score, options.roadPercentages, true, seed, roadNoise).meanScore);
+                lerf.push_back(
+                    roadCurve(image, saliency, score, options.roadPercentages, false, seed, roadNoise).meanScore);
+            }
             if (!progress.update(double(++done) / total, name)) throw Cancelled();
         }
         EvalRow row;
         row.method = name;
+        row.images = images;
         row.pointingStrict = meanWithCI(strict);
         row.pointing15 = meanWithCI(within15);
         row.energy = meanWithCI(energy);
         row.deletion = meanWithCI(deletion);
         row.insertion = meanWithCI(insertion);
-        row.msPerImage = 1000.0 * seconds / options.scenes;
+        row.roadMorf = meanWithCI(morf);
+        row.roadLerf = meanWithCI(lerf);
+        row.msPerImage = 1000.0 * seconds / images;
         rows.push_back(row);
         if (rowDone) rowDone(row);
     }
@@ -123,32 +175,51 @@ std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, P
 
 std::string leaderboardCsv(const std::vector<EvalRow>& rows) {
     std::ostringstream out;
-    out << "method,scenes,pointing_strict,pointing_strict_ci,pointing_15px,pointing_15px_ci,energy_pointing,"
-           "energy_pointing_ci,deletion_auc,deletion_auc_ci,insertion_auc,insertion_auc_ci,ms_per_image\n";
+    out << "method,images,pointing_strict,pointing_strict_ci,pointing_15px,pointing_15px_ci,energy_pointing,"
+           "energy_pointing_ci,deletion_auc,deletion_auc_ci,insertion_auc,insertion_auc_ci,road_morf,road_morf_ci,"
+           "road_lerf,road_lerf_ci,ms_per_image\n";
     out << std::setprecision(6);
     for (const EvalRow& r : rows) {
-        out << r.method << ',' << r.pointingStrict.count;
+        out << r.method << ',' << r.images;
         for (const MeanCI* m : {&r.pointingStrict, &r.pointing15, &r.energy, &r.deletion, &r.insertion}) {
             out << ',' << m->mean << ',' << m->halfWidth;
+        }
+        for (const MeanCI* m : {&r.roadMorf, &r.roadLerf}) {
+            if (m->count > 0) {
+                out << ',' << m->mean << ',' << m->halfWidth;
+            } else {
+                out << ",,";  // not measured
+            }
         }
         out << ',' << r.msPerImage << '\n';
     }
     return out.str();
 }
 
-std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName, const EvalOptions& options) {
+std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName,
+                                const EvalOptions& options, const std::string& data) {
+    const bool road = anyRoad(rows);
     std::ostringstream out;
     out << "| method | pointing (strict) | pointing (15 px) | energy pointing | deletion AUC (lower is better) | "
-           "insertion AUC (higher is better) | ms / image |\n|---|---|---|---|---|---|---|\n";
+           "insertion AUC (higher is better) | "
+        << (road ? "ROAD MoRF (lower is better) | ROAD LeRF (higher is better) | " : "")
+        << "ms / image |\n|---|---|---|---|---|---|" << (road ? "---|---|" : "") << "---|\n";
     for (const EvalRow& r : rows) {
-        out << "| " << r.method << " | " << cell(r.pointingStrict) << " | " << cell(r.pointing15) << " | " << cell(r.energy)
-            << " | " << cell(r.deletion) << " | " << cell(r.insertion) << " | " << std::fixed << std::setprecision(1)
-            << r.msPerImage << " |\n";
+        out << "| " << r.method << " | " << cell(r.pointingStrict) << " | " << cell(r.pointing15) << " | "
+            << cell(r.energy) << " | " << cell(r.deletion) << " | " << cell(r.insertion) << " | ";
+        if (road) out << cell(r.roadMorf) << " | " << cell(r.roadLerf) << " | ";
+        out << std::fixed << std::setprecision(1) << r.msPerImage << " |\n";
     }
-    out << "\n" << modelName << ", " << options.scenes << " held-out shapes-in-clutter scenes (seeds " << options.firstSeed
-        << " on), mean ± 95% confidence interval; deletion/insertion move " << options.pixelsPerStep
-        << " pixels a step and score the predicted class's probability (RISE). Agreement between methods is not "
-           "correctness: these scores measure localisation and faithfulness on scenes whose ground truth is known.\n";
+    out << "\n"
+        << modelName << ", " << data << ", mean ± 95% confidence interval; deletion/insertion move "
+        << options.pixelsPerStep << " pixels a step and score the explained class's probability (RISE)";
+    if (road) {
+        out << "; ROAD removes " << percentList(options.roadPercentages)
+            << "% of the pixels, most (MoRF) or least (LeRF) relevant first, fills them by noisy linear imputation and "
+               "averages that probability over the percentages";
+    }
+    out << ". The class explained is the top-1 unless a label is given. Agreement between methods is not correctness: "
+           "these scores measure localisation and faithfulness on images whose ground truth is known.\n";
     return out.str();
 }
 
@@ -169,13 +240,20 @@ struct PlotLayout {
 
 PlotLayout layoutFor(const std::vector<EvalRow>& rows) {
     PlotLayout layout;
+    std::vector<MeanCI EvalRow::*> values = {&EvalRow::pointingStrict, &EvalRow::energy, &EvalRow::deletion,
+                                             &EvalRow::insertion};
+    if (anyRoad(rows)) {
+        layout.metrics.insert(layout.metrics.end(), {"ROAD MoRF", "ROAD LeRF"});
+        values.insert(values.end(), {&EvalRow::roadMorf, &EvalRow::roadLerf});
+        layout.width += 2 * 110;
+    }
     const double plotWidth = layout.width - layout.left - layout.right;
     const double plotHeight = layout.height - layout.top - layout.bottom;
     const double groupWidth = plotWidth / double(layout.metrics.size());
     const double barWidth = groupWidth * 0.8 / double(std::max<std::size_t>(1, rows.size()));
     for (std::size_t m = 0; m < layout.metrics.size(); ++m) {
         for (std::size_t r = 0; r < rows.size(); ++r) {
-            const MeanCI& value = m == 0 ? rows[r].pointingStrict : m == 1 ? rows[r].energy : m == 2 ? rows[r].deletion : rows[r].insertion;
+            const MeanCI& value = rows[r].*values[m];
             const double y = layout.top + plotHeight * (1.0 - std::clamp(value.mean, 0.0, 1.0));
             Bar bar;
             bar.x = layout.left + groupWidth * double(m) + groupWidth * 0.1 + barWidth * double(r);

@@ -1,9 +1,18 @@
-// `fovea eval`: explanation methods scored on generated shapes-in-clutter scenes with ground
-// truth: pointing game (strict and 15 px), energy-based pointing game, RISE deletion and
-// insertion AUC; mean and 95% confidence interval per method, and time per image.
+// `fovea eval`: explanation methods scored on images with ground truth (generated
+// shapes-in-clutter scenes, or a folder of images with masks or boxes: eval_dataset.h): pointing
+// game (strict and 15 px), energy-based pointing game, RISE deletion and insertion AUC and, when
+// asked for, ROAD MoRF / LeRF; mean and 95% confidence interval per method, and time per image.
+//
+//     EvalOptions options;
+//     options.dataFolder = "photos";   // photos/masks/<stem>.png; empty: generated scenes
+//     options.road = true;
+//     EvalDataset data = evalDataset(options, model->spec());   // checks the folder first
+//     std::vector<EvalRow> rows = evaluateMethods(*model, data, options, progress, writeRow);
+//     std::string table = leaderboardMarkdown(rows, "vit_base", options, data.describe());
 #pragma once
 
 #include "core/data/shapes_scene.h"
+#include "core/explain/eval_dataset.h"
 #include "core/model/model.h"
 #include "core/util/progress.h"
 
@@ -18,11 +27,22 @@ namespace fovea {
 
 struct EvalOptions {
     std::vector<std::string> methods = {"raw", "rollout", "gradient-rollout", "chefer"};
+    // The images: generated scenes, unless dataFolder names a folder (eval_dataset.h).
     int scenes = 500;
     std::uint64_t firstSeed = 1000000000ULL + 500000;  // held out from training, apart from the report's
-    int pixelsPerStep = 64;                              // deletion / insertion granularity
     SceneOptions scene;
+    std::string dataFolder;
+    std::string boxesFile;   // with dataFolder: boxes from this CSV instead of masks/
+    int pixelsPerStep = 64;  // deletion / insertion granularity
+    // ROAD (Rong et al. 2022): the mean score over these percentages of pixels removed, most
+    // relevant first (MoRF) and least relevant first (LeRF). Each percentage costs two sparse
+    // solves and two forward passes per image and method, so it is off unless asked for.
+    bool road = false;
+    std::vector<double> roadPercentages = {10, 30, 50, 70, 90};
 };
+
+// The images the options name; throws fovea::Error for a bad folder before any model work.
+EvalDataset evalDataset(const EvalOptions& options, const ModelSpec& spec);
 
 struct MeanCI {
     double mean = 0.0;
@@ -33,19 +53,31 @@ MeanCI meanWithCI(const std::vector<double>& values);
 
 struct EvalRow {
     std::string method;
+    int images = 0;
     MeanCI pointingStrict, pointing15, energy, deletion, insertion;
-    double msPerImage = 0.0;  // the method itself: capture, backward if any, the map
+    MeanCI roadMorf, roadLerf;  // count 0 when ROAD was not asked for
+    double msPerImage = 0.0;    // the method itself: capture, backward if any, the map
 };
 
-// Calls `rowDone` after each method so a caller can write complete rows as they come.
+// Calls `rowDone` after each method so a caller can write complete rows as they come. Scores
+// use the probability of the class explained: the sample's label, or else the top-1 class.
+std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options,
+                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone = {});
+// The same on evalDataset(options, model.spec()).
 std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, Progress& progress,
                                      const std::function<void(const EvalRow&)>& rowDone = {});
 
+// ROAD's noise, 0.01 on pixels scaled to [0, 1], in the model's normalised units per channel.
+cv::Scalar roadNoiseStd(const Preprocessing& preprocessing);
+
+// One row per method; the ROAD fields are empty when ROAD was not measured.
 std::string leaderboardCsv(const std::vector<EvalRow>& rows);
-// A grouped bar chart (one group per metric, one bar per method, 95% CI whiskers), as SVG text
-// and as a PNG image drawn from the same layout.
+// A grouped bar chart (one group per metric, ROAD's two when measured; one bar per method, 95% CI
+// whiskers), as SVG text and as a PNG image drawn from the same layout.
 std::string leaderboardSvg(const std::vector<EvalRow>& rows);
 cv::Mat leaderboardPlot(const std::vector<EvalRow>& rows);
-std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName, const EvalOptions& options);
+// `data`: the dataset's describe().
+std::string leaderboardMarkdown(const std::vector<EvalRow>& rows, const std::string& modelName,
+                                const EvalOptions& options, const std::string& data);
 
 }  // namespace fovea

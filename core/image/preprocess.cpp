@@ -347,28 +347,45 @@ void Preprocessing::validate() const {
     }
 }
 
-cv::Mat modelViewImage(const cv::Mat& bgr, const Preprocessing& preprocessing) {
-    preprocessing.validate();
-    if (bgr.empty() || bgr.type() != CV_8UC3) {
-        throw Error("preprocessImage",
-                    "expected an 8-bit 3-channel BGR image, got " + cv::typeToString(bgr.type()));
-    }
-    const cv::Size resizedSize = preprocessing.resizedSize(bgr.size());
-    const cv::Mat resized = resizeImage(bgr, resizedSize, preprocessing.interpolation);
+namespace {
+
+// The resize and the crop, for an image or a mask.
+cv::Mat resizeAndCrop(const cv::Mat& image, const Preprocessing& preprocessing, Interpolation interpolation) {
+    const cv::Size resizedSize = preprocessing.resizedSize(image.size());
+    const cv::Mat resized = resizeImage(image, resizedSize, interpolation);
     const cv::Rect window = preprocessing.cropWindow(resized.size());
     if (window.width != preprocessing.width || window.height != preprocessing.height) {
         throw Error("preprocessImage",
-                    "resizing a " + std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
+                    "resizing a " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
                         " image gives " + std::to_string(window.width) + "x" +
                         std::to_string(window.height) + ", not the model input size " +
                         std::to_string(preprocessing.width) + "x" +
                         std::to_string(preprocessing.height) + " (and no centre crop)");
     }
     // Zero (black) outside the resized image, as both libraries pad a crop larger than the image.
-    cv::Mat view = cv::Mat::zeros(window.size(), CV_8UC3);
+    cv::Mat view = cv::Mat::zeros(window.size(), image.type());
     const cv::Rect inside = window & cv::Rect(cv::Point(0, 0), resized.size());
     if (!inside.empty()) resized(inside).copyTo(view(inside - window.tl()));
     return view;
+}
+
+}  // namespace
+
+cv::Mat modelViewImage(const cv::Mat& bgr, const Preprocessing& preprocessing) {
+    preprocessing.validate();
+    if (bgr.empty() || bgr.type() != CV_8UC3) {
+        throw Error("preprocessImage",
+                    "expected an 8-bit 3-channel BGR image, got " + cv::typeToString(bgr.type()));
+    }
+    return resizeAndCrop(bgr, preprocessing, preprocessing.interpolation);
+}
+
+cv::Mat modelViewMask(const cv::Mat& mask, const Preprocessing& preprocessing) {
+    preprocessing.validate();
+    if (mask.empty() || mask.type() != CV_8UC1) {
+        throw Error("modelViewMask", "expected an 8-bit single-channel mask, got " + cv::typeToString(mask.type()));
+    }
+    return resizeAndCrop(mask, preprocessing, Interpolation::Nearest);
 }
 
 std::vector<float> preprocessImage(const cv::Mat& bgr, const Preprocessing& preprocessing) {

@@ -4,6 +4,7 @@
 //     fovea::Preprocessing prep = fovea::Preprocessing::fromTimm(config["pretrained_cfg"]);
 //     std::vector<float> input = fovea::preprocessImage(bgr, prep);   // 3 * H * W values
 //     cv::Mat seen = fovea::modelViewImage(bgr, prep);                // what to draw heatmaps on
+//     cv::Mat truth = fovea::modelViewMask(objectMask, prep);         // ground truth, same pixels
 //     std::cout << prep.describe();  // "resize shorter side to 256 (bicubic), centre crop ..."
 //
 // Both libraries hand the resize to Pillow, which low-pass filters when it shrinks and uses a
@@ -84,6 +85,12 @@ cv::Mat resizeImage(const cv::Mat& image, cv::Size size, Interpolation interpola
 // The image region the model sees (after resize and crop) as 8-bit BGR, height x width.
 // Throws fovea::Error when `bgr` is not CV_8UC3 or the steps do not end at height x width.
 cv::Mat modelViewImage(const cv::Mat& bgr, const Preprocessing& preprocessing);
+
+// A ground-truth mask of the original image (8-bit, one channel, the image's size) put through
+// the same geometry as modelViewImage: resized with nearest neighbour (Pillow's pixel centres, so
+// it lines up with the resized image whatever its filter), centre-cropped, zero outside the
+// image. The result is height x width and keeps the mask's values.
+cv::Mat modelViewMask(const cv::Mat& mask, const Preprocessing& preprocessing);
 
 // BGR 8-bit image -> float32 RGB, rescaled and normalised, laid out (C, H, W): 3 * H * W values.
 std::vector<float> preprocessImage(const cv::Mat& bgr, const Preprocessing& preprocessing);

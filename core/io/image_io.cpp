@@ -204,8 +204,10 @@ std::optional<ImageDimensions> readImageDimensions(const std::vector<std::uint8_
     return std::nullopt;
 }
 
-cv::Mat decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& name,
-                    std::int64_t maxPixels) {
+namespace {
+
+// The decoded pixels as stored (any depth, alpha kept), with the pixel limit checked.
+cv::Mat decodeUnchanged(const std::vector<std::uint8_t>& bytes, const std::string& name, std::int64_t maxPixels) {
     if (bytes.empty()) throw Error(name, "empty file, not an image");
     const std::optional<ImageDimensions> headerSize = readImageDimensions(bytes, name);
     if (headerSize) checkPixelLimit(*headerSize, maxPixels, name);
@@ -224,11 +226,31 @@ cv::Mat decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& n
                                      : "not an image (unknown format or corrupt data)");
     }
     if (!headerSize) checkPixelLimit({decoded.cols, decoded.rows}, maxPixels, name);
-    return toBgr8(decoded, name);
+    return decoded;
+}
+
+}  // namespace
+
+cv::Mat decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& name,
+                    std::int64_t maxPixels) {
+    return toBgr8(decodeUnchanged(bytes, name, maxPixels), name);
 }
 
 cv::Mat readImage(const std::string& path, std::int64_t maxPixels) {
     return decodeImage(readFileBytes(path), path, maxPixels);
+}
+
+cv::Mat readMask(const std::string& path, std::int64_t maxPixels) {
+    const cv::Mat decoded = decodeUnchanged(readFileBytes(path), path, maxPixels);
+    // Colour channels only: grey + alpha has grey first, BGRA has alpha last.
+    const int colours = decoded.channels() == 2 ? 1 : std::min(decoded.channels(), 3);
+    cv::Mat mask = cv::Mat::zeros(decoded.size(), CV_8UC1);
+    for (int c = 0; c < colours; ++c) {
+        cv::Mat channel;
+        cv::extractChannel(decoded, channel, c);
+        mask.setTo(255, channel != 0);
+    }
+    return mask;
 }
 
 void writeImage(const std::string& path, const cv::Mat& image) {

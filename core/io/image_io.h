@@ -5,6 +5,7 @@
 // cannot exhaust memory. writeImage replaces the target atomically.
 //
 //     cv::Mat bgr = fovea::readImage("cat.jpg");          // throws fovea::Error on any problem
+//     cv::Mat object = fovea::readMask("cat_mask.png");   // 255 where non-zero
 //     fovea::writeImage("out/heatmap.png", figure);        // temp file + rename
 #pragma once
 
@@ -39,6 +40,10 @@ cv::Mat decodeImage(const std::vector<std::uint8_t>& bytes, const std::string& n
 // Throws fovea::Error for a missing or unreadable file, data that is not a decodable image, a
 // corrupt or truncated file, and images with more than `maxPixels` pixels.
 cv::Mat readImage(const std::string& path, std::int64_t maxPixels = kDefaultMaxImagePixels);
+
+// Reads a mask image: 255 where any colour channel is non-zero (at any bit depth, so 16-bit label
+// images keep small labels; alpha is ignored), 0 elsewhere; CV_8UC1. Errors as readImage.
+cv::Mat readMask(const std::string& path, std::int64_t maxPixels = kDefaultMaxImagePixels);
 
 // Writes `image` in the format named by the extension (.png, .jpg, .bmp, ...) via a temporary
 // file in the same directory and a rename, so readers never see a half-written file.

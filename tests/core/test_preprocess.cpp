@@ -153,6 +153,33 @@ TEST(Preprocess, TimmGeometryResizesShorterSideThenCropsCentre) {
     }
 }
 
+TEST(Preprocess, MasksFollowTheImageGeometry) {
+    // A blocky mask lands where the image's pixels land: nearest-neighbour resize, same crop.
+    cv::Mat mask(200, 300, CV_8UC1);
+    for (int row = 0; row < mask.rows; ++row) {
+        for (int col = 0; col < mask.cols; ++col) {
+            mask.at<uchar>(row, col) = uchar((row / 7 * 31 + col / 5 * 17) % 251 + 1);
+        }
+    }
+    fovea::Preprocessing prep = fovea::Preprocessing::fromTimm(json{{"input_size", {3, 224, 224}}});
+    const cv::Mat mapped = fovea::modelViewMask(mask, prep);
+    ASSERT_EQ(mapped.size(), cv::Size(224, 224));
+    ASSERT_EQ(mapped.type(), CV_8UC1);
+    prep.interpolation = fovea::Interpolation::Nearest;
+    cv::Mat bgr, channels[3];
+    cv::merge(std::vector<cv::Mat>{mask, mask, mask}, bgr);
+    cv::split(fovea::modelViewImage(bgr, prep), channels);
+    EXPECT_EQ(cv::countNonZero(mapped != channels[0]), 0);
+    // A crop beyond the image leaves the mask empty there.
+    fovea::Preprocessing pad;
+    pad.height = pad.width = 8;
+    pad.resizeShorter = 0;
+    const cv::Mat padded = fovea::modelViewMask(cv::Mat(4, 6, CV_8UC1, cv::Scalar(255)), pad);
+    EXPECT_EQ(cv::countNonZero(padded), 4 * 6);
+    EXPECT_EQ(padded.at<uchar>(0, 0), 0);
+    EXPECT_THROW(fovea::modelViewMask(bgr, prep), fovea::Error);
+}
+
 TEST(Preprocess, TimmNonSquareAndSquash) {
     json cfg = {{"input_size", {3, 224, 320}}, {"crop_pct", 0.9}};
     fovea::Preprocessing keep = fovea::Preprocessing::fromTimm(cfg);
@@ -342,6 +369,23 @@ TEST_F(ImageIo, RoundTripAndConversions) {
     EXPECT_EQ(fovea::readImage(path("photo.JPG")).size(), image.size());
     fovea::writeImage(path("plain.bmp"), image);
     EXPECT_EQ(cv::norm(fovea::readImage(path("plain.bmp")), image, cv::NORM_INF), 0.0);
+}
+
+TEST_F(ImageIo, MasksAreNonZeroAtAnyDepth) {
+    cv::Mat labels = cv::Mat::zeros(4, 5, CV_16UC1);
+    labels.at<std::uint16_t>(1, 2) = 1;  // readImage would scale this to 0
+    labels.at<std::uint16_t>(3, 4) = 600;
+    cv::imwrite(path("labels.png"), labels);
+    const cv::Mat mask = fovea::readMask(path("labels.png"));
+    ASSERT_EQ(mask.type(), CV_8UC1);
+    EXPECT_EQ(cv::countNonZero(mask), 2);
+    EXPECT_EQ(mask.at<uchar>(1, 2), 255);
+    // Colour: any channel counts; alpha does not.
+    cv::Mat colour(3, 3, CV_8UC4, cv::Scalar(0, 0, 0, 255));
+    colour.at<cv::Vec4b>(0, 0) = {0, 0, 9, 255};
+    cv::imwrite(path("colour.png"), colour);
+    EXPECT_EQ(cv::countNonZero(fovea::readMask(path("colour.png"))), 1);
+    EXPECT_ERROR_MENTIONS(fovea::readMask(path("none.png")), "none.png: no such file");
 }
 
 TEST_F(ImageIo, ReadErrorsNameTheFile) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <sys/wait.h>
 
@@ -249,6 +250,34 @@ TEST_F(Cli, WrongTensorShapes) {
     }
     writeSafetensors(weights.string(), tensors);
     expectOneLineError(run("info " + arg(model)), "blocks.1.attn.qkv.weight", "shape");
+}
+
+TEST_F(Cli, EvalOnAFolderWithMasks) {
+    const fs::path folder = m_dir / "images";
+    fs::create_directories(folder / "masks");
+    cv::Mat image(40, 40, CV_8UC3, cv::Scalar(40, 90, 160));
+    cv::circle(image, {25, 15}, 8, cv::Scalar(250, 250, 250), cv::FILLED);
+    cv::Mat mask = cv::Mat::zeros(40, 40, CV_8U);
+    cv::circle(mask, {25, 15}, 8, cv::Scalar(255), cv::FILLED);
+    writeImage((folder / "a.png").string(), image);
+    writeImage((folder / "masks" / "a.png").string(), mask);
+    const Result ok = run("eval " + quote(kTimm) + " --data " + quote(folder.string()) +
+                          " --methods raw --road --road-percentages 50 --step 512 --out " + quote(path("out")));
+    ASSERT_EQ(ok.exitCode, 0) << ok.err;
+    const std::string csv = readFileContents(path("out/leaderboard.csv"));
+    EXPECT_NE(csv.find("road_morf"), std::string::npos);
+    EXPECT_NE(csv.find("\nraw,1,"), std::string::npos) << csv;
+    EXPECT_EQ(csv.find(",,"), std::string::npos) << csv;  // ROAD measured
+    EXPECT_NE(ok.out.find("1 image in"), std::string::npos);
+
+    writeImage((folder / "masks" / "a.png").string(), cv::Mat::zeros(20, 40, CV_8U));
+    expectOneLineError(
+        run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --out " + quote(path("out2"))),
+        (folder / "masks" / "a.png").string(), "the mask is 40x20 but a.png is 40x40");
+    EXPECT_FALSE(fs::exists(path("out2")));  // nothing written before the data is known good
+    EXPECT_EQ(run("eval " + quote(kTimm) + " --boxes b.csv").exitCode, 2);
+    EXPECT_EQ(run("eval " + quote(kTimm) + " --data " + quote(folder.string()) + " --road-percentages 100").exitCode,
+              2);
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {

@@ -27,7 +27,7 @@ const char* kUsage =
     "      [--discard RATIO] [--colormap NAME] [--opacity A] [--smooth]\n"
     "  dump MODEL INPUT --out FILE.npz [--layer L]  logits, attention_<l> [H,N,N] and tokens\n"
     "  demo [--out DIR] [--seed N]             run the shipped shapes-vit model on a generated scene\n"
-    "  eval [MODEL] [--methods a,b] [--scenes N | --data FOLDER [--boxes FILE.csv]] [--step PIXELS]\n"
+    "  eval [MODEL] [--methods a,b|all] [--scenes N | --data FOLDER [--boxes FILE.csv]] [--step PIXELS]\n"
     "       [--road] [--road-percentages 10,30,50,70,90] [--out DIR]\n"
     "                                          leaderboard of methods on generated scenes, or on FOLDER's\n"
     "                                          images with FOLDER/masks/<stem>.png or boxes (file,x1,y1,x2,y2[,label]);\n"

@@ -72,6 +72,7 @@ int runEvalCommand(const Arguments& arguments) {
     const std::string modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
     EvalOptions options;
     if (args.has("methods")) options.methods = splitList(args.value("methods"));
+    if (options.methods.size() == 1 && options.methods.front() == "all") options.methods = explainerNames();
     for (const std::string& name : options.methods) findExplainer(name);  // fail before any work
     options.scenes = args.intValue("scenes", options.scenes);
     options.pixelsPerStep = args.intValue("step", options.pixelsPerStep);

@@ -34,7 +34,12 @@ const char* kUsage =
     "                                          --road adds ROAD MoRF/LeRF (noisy linear imputation)\n"
     "  train-demo shapes-vit [--out DIR] [--steps N] [--batch N] [--seed S] [--threads N]\n"
     "  methods                                 the explanation methods, their parameters and papers\n"
-    "  bench forward|explain [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
+    "  segment MODEL INPUTS... --out DIR [--method M (see `fovea segment methods`)] [--param NAME=VALUE ...]\n"
+    "      [--layer L] [--map EXPLAINER] [--map-param NAME=VALUE ...] [--classes N] [--opacity A]\n"
+    "                                          label mask PNG + overlay per input (DINO, LOST, TokenCut, ...)\n"
+    "  segment eval [MODEL] [--scenes N | --data DIR --gt DIR] [--methods a,b] [--param NAME=VALUE] --out TABLE.csv\n"
+    "                                          mIoU and CorLoc (95% CI) per method; shapes scenes by default\n"
+    "  bench forward|explain|segment [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
     "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare|all-methods|3d] [--method M]\n"
@@ -56,7 +61,9 @@ const char* kUsage =
 static void restartWithPassiveOpenMp(const std::vector<std::string>& args, char** argv) {
     if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("FOVEA_NO_RESTART") != nullptr) return;
     const std::string command = args.empty() ? "gui" : args[0];
-    if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval") return;
+    if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval" &&
+        command != "segment")
+        return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("FOVEA_NO_RESTART", "1", 1);
     execv("/proc/self/exe", argv);
@@ -80,7 +87,7 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(const Arguments&)>> commands = {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
-        {"eval", runEvalCommand},   {"methods", runMethodsCommand},
+        {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

@@ -17,6 +17,7 @@ int runTrainDemoCommand(const Arguments& arguments);
 int runBenchCommand(const Arguments& arguments);
 int runEvalCommand(const Arguments& arguments);   // commands/eval.cpp
 int runMethodsCommand(const Arguments& arguments);  // commands/eval.cpp
+int runSegmentCommand(const Arguments& arguments);  // commands/segment.cpp (segment, segment eval)
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

@@ -51,7 +51,7 @@ std::vector<int> CaptureRequest::resolvedHeads(int modelHeads) const {
 }
 
 CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
-                                int tokens) {
+                                int tokens, int embedDim) {
     CaptureEstimate estimate;
     estimate.layers = int(request.resolvedLayers(modelLayers).size());
     estimate.heads = int(request.resolvedHeads(modelHeads).size());
@@ -59,12 +59,14 @@ CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, 
     const double perValue =
         (request.precision == AttentionPrecision::Float16 ? 2.0 : 4.0) + (request.gradients ? 4.0 : 0.0);
     estimate.bytes = std::size_t(double(estimate.layers) * estimate.heads * double(tokens) * tokens * perValue);
+    const int tokenVectors = (request.keys ? 1 : 0) + (request.queries ? 1 : 0);
+    estimate.bytes += std::size_t(double(estimate.layers) * tokenVectors * double(tokens) * embedDim * 4.0);
     estimate.budgetBytes = request.memoryBudgetBytes ? request.memoryBudgetBytes : physicalMemoryBytes() / 4;
     return estimate;
 }
 
-void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads, int tokens) {
-    const CaptureEstimate estimate = estimateCapture(request, modelLayers, modelHeads, tokens);
+void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads, int tokens, int embedDim) {
+    const CaptureEstimate estimate = estimateCapture(request, modelLayers, modelHeads, tokens, embedDim);
     if (estimate.fits()) return;
     throw Error("attention capture needs " + formatBytes(double(estimate.bytes)) + " (" +
                 std::to_string(estimate.layers) + " layers x " + std::to_string(estimate.heads) +
@@ -107,8 +109,35 @@ std::vector<float> AttentionLayer::allValues() const {
     return out;
 }
 
+namespace {
+
+std::vector<float> headColumns(const std::vector<float>& all, int tokens, int headDim, int head, int layer,
+                               const char* what) {
+    const int width = tokens > 0 ? int(all.size() / std::size_t(tokens)) : 0;
+    if (all.empty() || headDim <= 0 || head < 0 || (head + 1) * headDim > width) {
+        throw Error("layer " + std::to_string(layer) + ": " + what + " of head " + std::to_string(head) +
+                    " were not captured");
+    }
+    std::vector<float> out(std::size_t(tokens) * headDim);
+    for (int t = 0; t < tokens; ++t) {
+        std::copy_n(all.begin() + std::ptrdiff_t(std::size_t(t) * width + std::size_t(head) * headDim), headDim,
+                    out.begin() + std::ptrdiff_t(std::size_t(t) * headDim));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<float> AttentionLayer::headKeys(int head) const {
+    return headColumns(keys, tokens, headDim, head, layer, "keys");
+}
+
+std::vector<float> AttentionLayer::headQueries(int head) const {
+    return headColumns(queries, tokens, headDim, head, layer, "queries");
+}
+
 std::size_t AttentionLayer::storedBytes() const {
-    return halfValues.size() * 2 + floatValues.size() * 4 + gradient.size() * 4;
+    return halfValues.size() * 2 + floatValues.size() * 4 + gradient.size() * 4 + keys.size() * 4 + queries.size() * 4;
 }
 
 const AttentionLayer* AttentionStack::findLayer(int index) const {

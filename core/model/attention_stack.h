@@ -27,6 +27,8 @@ struct CaptureRequest {
     std::vector<int> heads;   // empty: every head
     bool attention = true;    // false: run the model only for its outputs
     bool gradients = false;   // also keep d(target logit)/d(attention), float32
+    bool keys = false;        // also keep the keys of the captured layers (all heads, float32)
+    bool queries = false;     // also keep the queries (all heads, float32)
     int gradientTarget = -1;  // class whose logit is differentiated; -1: the top-1 class
     AttentionPrecision precision = AttentionPrecision::Float16;
     std::size_t memoryBudgetBytes = 0;  // 0: a quarter of physical memory
@@ -47,11 +49,12 @@ struct CaptureEstimate {
     bool fits() const { return bytes <= budgetBytes; }
 };
 
+// embedDim: the model's token width, for the keys / queries a request asks for (0: none counted).
 CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
-                                int tokens);
+                                int tokens, int embedDim = 0);
 // Throws fovea::Error with the needed size and how to narrow the request when over budget.
 void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads,
-                          int tokens);
+                          int tokens, int embedDim = 0);
 
 // Attention of one layer for the captured heads: [heads, tokens(query), tokens(key)].
 struct AttentionLayer {
@@ -62,6 +65,15 @@ struct AttentionLayer {
     std::vector<std::uint16_t> halfValues;  // float16 bits when precision is Float16
     std::vector<float> floatValues;         // when precision is Float32
     std::vector<float> gradient;            // optional, same shape, float32
+    // Optional (CaptureRequest::keys / queries): every head's keys / queries concatenated,
+    // [tokens, modelHeads * headDim] row-major float32, head h in columns h*headDim.. (the
+    // layout LOST and TokenCut use); the scaling 1/sqrt(headDim) is not applied.
+    std::vector<float> keys;
+    std::vector<float> queries;
+    int headDim = 0;
+
+    bool hasKeys() const { return !keys.empty(); }
+    int keyWidth() const { return tokens > 0 ? int(keys.size() / std::size_t(tokens)) : 0; }
 
     int headSlot(int head) const;  // -1 when that head was not captured
     float value(int slot, int query, int key) const;
@@ -69,6 +81,9 @@ struct AttentionLayer {
     std::vector<float> matrix(int slot) const;
     // Every captured head as float32, [heads, tokens, tokens].
     std::vector<float> allValues() const;
+    // One head's keys or queries (model head index), [tokens, headDim]; throws when not captured.
+    std::vector<float> headKeys(int head) const;
+    std::vector<float> headQueries(int head) const;
     std::size_t storedBytes() const;
 };
 

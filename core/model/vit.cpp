@@ -211,7 +211,11 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
     at::Tensor x = embed(pixels);
     const int64_t batch = x.size(0);
     const int64_t tokens = x.size(1);
-    if (capture) capture->attention.assign(m_weights.blocks.size(), at::Tensor());
+    if (capture) {
+        capture->attention.assign(m_weights.blocks.size(), at::Tensor());
+        capture->keys.assign(m_weights.blocks.size(), at::Tensor());
+        capture->queries.assign(m_weights.blocks.size(), at::Tensor());
+    }
     if (tap && tap->layer >= int(m_weights.blocks.size())) {
         throw Error("feature layer " + std::to_string(tap->layer) + " does not exist: the model has " +
                     std::to_string(m_weights.blocks.size()) + " blocks");
@@ -241,6 +245,8 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
         if (capture && l < capture->layers.size() && capture->layers[l]) {
             if (capture->retainGradients) attention.retain_grad();
             capture->attention[l] = attention;
+            if (capture->keepKeys) capture->keys[l] = k.detach();
+            if (capture->keepQueries) capture->queries[l] = q.detach();
         }
         at::Tensor mixed = at::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, d});
         mixed = at::linear(mixed, b.projWeight, b.projBias);
@@ -281,6 +287,12 @@ AttentionLayer storeLayer(int layer, const at::Tensor& attention, const std::vec
     return out;
 }
 
+// [B, H, N, hd] (batch item 0) -> [N, H * hd] row-major float32: the heads side by side.
+std::vector<float> storeTokenVectors(const at::Tensor& perHead) {
+    const at::Tensor flat = perHead.select(0, 0).transpose(0, 1).reshape({perHead.size(2), -1}).to(at::kCPU, at::kFloat).contiguous();
+    return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
 }  // namespace
 
 ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& request) {
@@ -296,12 +308,14 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
     const TokenLayout layout = tokenLayout(input.height, input.width);
     const std::vector<int> layers = request.resolvedLayers(m_spec.depth);
     const std::vector<int> heads = request.resolvedHeads(m_spec.numHeads);
-    if (request.attention) enforceCaptureBudget(request, m_spec.depth, m_spec.numHeads, layout.size());
+    if (request.attention) enforceCaptureBudget(request, m_spec.depth, m_spec.numHeads, layout.size(), m_spec.embedDim);
 
     ForwardCapture capture;
     capture.layers.assign(std::size_t(m_spec.depth), false);
     for (int l : layers) capture.layers[std::size_t(l)] = true;
     capture.retainGradients = request.gradients;
+    capture.keepKeys = request.keys;
+    capture.keepQueries = request.queries;
 
     const auto start = std::chrono::steady_clock::now();
     at::Tensor pixels = torch::from_blob(const_cast<float*>(input.pixels.data()),
@@ -331,7 +345,11 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
     out.attention.modelLayers = m_spec.depth;
     out.attention.modelHeads = m_spec.numHeads;
     for (int l : layers) {
-        out.attention.layers.push_back(storeLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients));
+        AttentionLayer stored = storeLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients);
+        stored.headDim = m_spec.embedDim / m_spec.numHeads;
+        if (request.keys) stored.keys = storeTokenVectors(capture.keys[std::size_t(l)]);
+        if (request.queries) stored.queries = storeTokenVectors(capture.queries[std::size_t(l)]);
+        out.attention.layers.push_back(std::move(stored));
     }
     out.forwardMilliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;

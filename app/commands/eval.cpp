@@ -93,6 +93,7 @@ int runEvalCommand(const Arguments& arguments) {
     std::filesystem::create_directories(outDir);
     const std::string name = std::filesystem::path(modelPath).filename().string();
     std::vector<EvalRow> written;
+    EvalMaps maps;
     auto writeRows = [&](const EvalRow& row) {
         written.push_back(row);
         writeFileAtomically(outDir + "/leaderboard.csv", [&](std::ostream& out) { out << leaderboardCsv(written); });
@@ -101,12 +102,18 @@ int runEvalCommand(const Arguments& arguments) {
         });
         writeFileAtomically(outDir + "/leaderboard.svg", [&](std::ostream& out) { out << leaderboardSvg(written); });
         writeImage(outDir + "/leaderboard.png", leaderboardPlot(written));
+        if (maps.methods.size() >= 2) {
+            const std::vector<AgreementCell> agreement = methodAgreement(maps);
+            writeFileAtomically(outDir + "/agreement.csv", [&](std::ostream& out) { out << agreementCsv(agreement); });
+            writeFileAtomically(outDir + "/agreement.md",
+                                [&](std::ostream& out) { out << agreementMarkdown(agreement, maps); });
+        }
     };
     g_interrupted = false;
     std::signal(SIGINT, [](int) { g_interrupted = true; });
     InterruptibleProgress progress;
     try {
-        evaluateMethods(*model, data, options, progress, writeRows);
+        evaluateMethods(*model, data, options, progress, writeRows, &maps);
     } catch (const Cancelled&) {
         std::signal(SIGINT, SIG_DFL);
         std::cerr << "fovea eval: interrupted; " << written.size() << " complete method(s) in " << outDir << "/leaderboard.csv\n";
@@ -114,7 +121,7 @@ int runEvalCommand(const Arguments& arguments) {
     }
     std::signal(SIGINT, SIG_DFL);
     std::cout << leaderboardMarkdown(written, name, options, data.describe()) << "wrote " << outDir
-              << "/leaderboard.{csv,md,svg,png}\n";
+              << "/leaderboard.{csv,md,svg,png}" << (maps.methods.size() >= 2 ? " and agreement.{csv,md}" : "") << "\n";
     return 0;
 }
 

@@ -59,10 +59,34 @@ struct EvalRow {
     double msPerImage = 0.0;    // the method itself: capture, backward if any, the map
 };
 
+// Every method's map of every image, resampled to one grid so that any two methods can be
+// compared cell by cell (maps come at a patch grid, a CNN's feature grid or the input's pixels).
+struct EvalMaps {
+    cv::Size grid{16, 16};
+    std::vector<std::string> methods;
+    std::vector<std::vector<cv::Mat>> maps;  // [method][image], CV_32F grid-sized
+
+    void add(const std::string& method, int image, const cv::Mat& map);
+};
+
+// Agreement of two methods over the images: Spearman rank correlation and the IoU of their
+// top-k cells (k = topFraction of the grid), mean and 95% CI. Agreement is not correctness: two
+// methods can agree and both be wrong.
+struct AgreementCell {
+    std::string first, second;
+    MeanCI spearman, topK;
+};
+std::vector<AgreementCell> methodAgreement(const EvalMaps& maps, double topFraction = 0.1);
+std::string agreementCsv(const std::vector<AgreementCell>& cells);
+// Two method x method matrices (Spearman, top-k IoU) with the caveat spelled out.
+std::string agreementMarkdown(const std::vector<AgreementCell>& cells, const EvalMaps& maps, double topFraction = 0.1);
+
 // Calls `rowDone` after each method so a caller can write complete rows as they come. Scores
 // use the probability of the class explained: the sample's label, or else the top-1 class.
+// `maps`, when given, collects every map for methodAgreement().
 std::vector<EvalRow> evaluateMethods(Model& model, const EvalDataset& data, const EvalOptions& options,
-                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone = {});
+                                     Progress& progress, const std::function<void(const EvalRow&)>& rowDone = {},
+                                     EvalMaps* maps = nullptr);
 // The same on evalDataset(options, model.spec()).
 std::vector<EvalRow> evaluateMethods(Model& model, const EvalOptions& options, Progress& progress,
                                      const std::function<void(const EvalRow&)>& rowDone = {});
@@ -72,8 +96,9 @@ cv::Scalar roadNoiseStd(const Preprocessing& preprocessing);
 
 // One row per method; the ROAD fields are empty when ROAD was not measured.
 std::string leaderboardCsv(const std::vector<EvalRow>& rows);
-// A grouped bar chart (one group per metric, ROAD's two when measured; one bar per method, 95% CI
-// whiskers), as SVG text and as a PNG image drawn from the same layout.
+// Small multiples: one panel per metric (ROAD's two when measured), one horizontal bar per method
+// with its 95% CI whisker, coloured by method family; as SVG text and as a PNG image drawn from
+// the same layout. Readable with any number of methods.
 std::string leaderboardSvg(const std::vector<EvalRow>& rows);
 cv::Mat leaderboardPlot(const std::vector<EvalRow>& rows);
 // `data`: the dataset's describe().

@@ -25,6 +25,48 @@ TEST(Evaluate, MeanWithConfidenceInterval) {
     EXPECT_EQ(meanWithCI({}).count, 0);
 }
 
+TEST(Evaluate, MethodAgreementOnHandMadeMaps) {
+    // A 2x2 grid, two images. "a" ranks the cells 0 < 1 < 2 < 3, "same" is a monotone transform of
+    // it (Spearman 1, same top cell), "reversed" ranks them backwards (Spearman -1, top-1 cell
+    // disjoint: IoU 0), and "flat" is constant on image 0 (no ranking: left out of its mean).
+    EvalMaps maps;
+    maps.grid = cv::Size(2, 2);
+    const cv::Mat1f a = (cv::Mat1f(2, 2) << 0.f, 1.f, 2.f, 3.f);
+    for (int image = 0; image < 2; ++image) {
+        maps.add("a", image, a);
+    }
+    for (int image = 0; image < 2; ++image) maps.add("same", image, a.mul(a) + 5.0f);
+    for (int image = 0; image < 2; ++image) maps.add("reversed", image, 3.0f - a);
+    maps.add("flat", 0, cv::Mat1f(2, 2, 1.0f));
+    maps.add("flat", 1, a);
+    ASSERT_EQ(maps.methods.size(), 4u);
+    // k = round(0.25 * 4) = 1 cell.
+    const std::vector<AgreementCell> cells = methodAgreement(maps, 0.25);
+    ASSERT_EQ(cells.size(), 6u);
+    auto find = [&](const std::string& x, const std::string& y) {
+        for (const AgreementCell& c : cells) {
+            if (c.first == x && c.second == y) return c;
+        }
+        ADD_FAILURE() << x << " / " << y;
+        return AgreementCell{};
+    };
+    EXPECT_NEAR(find("a", "same").spearman.mean, 1.0, 1e-12);
+    EXPECT_NEAR(find("a", "same").topK.mean, 1.0, 1e-12);
+    EXPECT_NEAR(find("a", "reversed").spearman.mean, -1.0, 1e-12);
+    EXPECT_NEAR(find("a", "reversed").topK.mean, 0.0, 1e-12);
+    EXPECT_EQ(find("a", "flat").spearman.count, 1);  // image 0 has no ranking
+    EXPECT_NEAR(find("a", "flat").spearman.mean, 1.0, 1e-12);
+    EXPECT_EQ(find("a", "flat").topK.count, 2);
+    const std::string markdown = agreementMarkdown(cells, maps, 0.25);
+    EXPECT_NE(markdown.find("not correctness"), std::string::npos);
+    EXPECT_NE(markdown.find("| reversed | -1.00 | -1.00 | 1 |"), std::string::npos) << markdown;
+    const std::string csv = agreementCsv(cells);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
+    // Maps at other resolutions are resampled to the grid.
+    maps.add("big", 0, cv::Mat1f(8, 8, 2.0f));
+    EXPECT_EQ(maps.maps.back()[0].size(), cv::Size(2, 2));
+}
+
 TEST(Evaluate, SmallRunOnTheFixtureModel) {
     const std::unique_ptr<Model> model = openModel(std::string(FOVEA_TEST_DATA_DIR) + "/models/timm-vit-tiny");
     EvalOptions options;

@@ -36,6 +36,9 @@ struct ForwardBenchResult {
     Timing matmul;                    // one square matmul of the same FLOP count
     Timing modelGemms;                // the model's own GEMM shapes, back to back, nothing else
     double captureMegabytes = 0.0;
+    // Medians of the per-run ratios (each run times the three back to back, so load changes cancel).
+    double ratioToMatmul = 0.0;
+    double ratioToModelGemms = 0.0;
     std::string summary() const;
 };
 

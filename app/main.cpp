@@ -42,9 +42,10 @@ const char* kUsage =
     "  bench forward|explain|segment [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
-    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare|all-methods|3d] [--method M]\n"
+    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH]\n"
+    "      [--view atlas|compare|all-methods|3d|segment] [--method M]\n"
     "                                          the workbench window (also: fovea with no command)\n"
-    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods] [--dpi N]\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment] [--dpi N]\n"
     "                                          a session's figure (or every method as a grid), headless\n"
 #endif
     "\n"

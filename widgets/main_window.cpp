@@ -18,6 +18,8 @@
 #include "widgets/inspector_panel.h"
 #include "widgets/job_runner.h"
 #include "widgets/qt_convert.h"
+#include "widgets/segment_controller.h"
+#include "widgets/segment_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -93,6 +95,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     m_tabs->addTab(m_compare, tr("Compare"));
     m_volume = new VolumeView(m_tabs);
     m_tabs->addTab(m_volume, tr("3D"));
+    m_segment = new SegmentController(m_state.segment, m_jobs, m_tabs);
+    m_tabs->addTab(m_segment->view(), tr("Segmentation"));
+    connect(m_segment, &SegmentController::errorOccurred, this, [this](const QString& message) { showError(message); });
+    connect(m_segment, &SegmentController::messageChanged, this,
+            [this](const QString& message) { m_message->setText(message); });
     setCentralWidget(m_tabs);
     connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
         m_state.view.method = "raw";
@@ -317,6 +324,8 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Layer x Head Atlas"), QKeySequence(tr("Ctrl+2")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("atlas"); });
     add(viewMenu, tr("Comparison"), QKeySequence(tr("Ctrl+3")), QStyle::SP_FileDialogListView, [this] { setCurrentView("compare"); });
     add(viewMenu, tr("3D Attention Volume"), QKeySequence(tr("Ctrl+4")), QStyle::SP_DesktopIcon, [this] { setCurrentView("3d"); });
+    add(viewMenu, tr("Segmentation"), QKeySequence(tr("Ctrl+5")), QStyle::SP_FileDialogInfoView,
+        [this] { setCurrentView("segment"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
     add(viewMenu, tr("Compare All Methods"), QKeySequence(tr("Ctrl+Shift+M")), QStyle::SP_FileDialogContentsView,
@@ -547,6 +556,7 @@ void MainWindow::runCurrentInput() {
             auto forward = std::any_cast<ForwardResult>(result);
             m_input = forward.input;
             m_outputs = forward.outputs;
+            m_segment->setRun(m_model, m_input);
             updateModelPanel();
             syncInspector();
             updateMap();
@@ -567,6 +577,7 @@ QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_atlas) return "atlas";
     if (m_tabs->currentWidget() == m_compare) return "compare";
     if (m_tabs->currentWidget() == m_volume) return "3d";
+    if (m_tabs->currentWidget() == m_segment->view()) return "segment";
     return "heatmap";
 }
 
@@ -575,6 +586,7 @@ void MainWindow::setCurrentView(const QString& name) {
     if (name == "atlas") page = m_atlas;
     if (name == "compare") page = m_compare;
     if (name == "3d") page = m_volume;
+    if (name == "segment") page = m_segment->view();
     m_tabs->setCurrentWidget(page);
 }
 
@@ -855,6 +867,8 @@ bool MainWindow::openSession(const QString& path) {
     m_state.view = load.state.view;
     m_state.comparison = load.state.comparison;
     m_state.comparisonInputs = load.state.comparisonInputs;
+    m_state.segment = load.state.segment;
+    m_segment->syncFromSettings();
     m_otherInputs.clear();
     setComparisonSharedRange(load.state.comparisonSharedRange);
     m_gallery->clear();
@@ -922,6 +936,8 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");
             exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },
                            path, comparison.preferredSize(), dpi, tr("Comparison"));
+        } else if (currentView() == "segment") {
+            m_segment->exportFigure(path, dpi);
         } else if (currentView() == "atlas") {
             const AtlasPainter& atlas = m_atlas->atlas();
             exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); }, path,

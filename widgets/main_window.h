@@ -35,6 +35,7 @@ class CompareView;
 class VolumeView;
 class HeatmapView;
 class InspectorPanel;
+class SegmentController;
 class JobRunner;
 class Model;
 struct ModelOutputs;
@@ -61,6 +62,7 @@ public:
     AtlasView* atlasView() const { return m_atlas; }
     CompareView* compareView() const { return m_compare; }
     VolumeView* volumeView() const { return m_volume; }
+    SegmentController* segmentation() const { return m_segment; }
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
     static constexpr int kMaxComparison = 24;
     void addToComparison();
@@ -70,7 +72,8 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare" or "3d": what the central area shows (and File > Export writes).
+    // "heatmap", "atlas", "compare", "3d" or "segment": what the central area shows (and File >
+    // Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -141,6 +144,7 @@ private:
     AtlasView* m_atlas = nullptr;
     CompareView* m_compare = nullptr;
     VolumeView* m_volume = nullptr;
+    SegmentController* m_segment = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

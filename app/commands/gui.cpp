@@ -19,6 +19,7 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
+#include "widgets/segment_figure.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -114,8 +115,9 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods or 3d"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" &&
+        view != "segment") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d or segment"};
     }
     if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
     // All methods need the model open first: asked for once the first jobs are done.
@@ -163,8 +165,8 @@ int runExportCommand(const Arguments& arguments) {
     const std::string out = args.value("out");
     if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "all-methods") {
-        throw UsageError{"--view must be heatmap, atlas, compare or all-methods, not '" + view + "'"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "all-methods" && view != "segment") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods or segment, not '" + view + "'"};
     }
     const SessionLoad load = loadSession(sessionPath);
     for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
@@ -189,6 +191,12 @@ int runExportCommand(const Arguments& arguments) {
     AtlasPainter atlas;
     if (view == "heatmap") figure = figureOf(input, outputs, load.state.view, QString(), progress);
     if (view == "atlas") atlas = buildAtlasFigure(input, outputs, load.state.view);
+    SegmentPainter segmentation;
+    if (view == "segment") {
+        const std::string inputPath = load.state.inputs[std::size_t(load.state.currentInput)];
+        const SegmentOutcome outcome = runSegmentation(*model, input, load.state.segment, inputPath, progress);
+        segmentation = buildSegmentFigure(input, outcome, load.state.segment);
+    }
     ComparePainter comparison;
     if (view == "compare" || view == "all-methods") {
         const std::vector<ViewSettings> settings =
@@ -214,6 +222,7 @@ int runExportCommand(const Arguments& arguments) {
     }
     const bool grid = view == "compare" || view == "all-methods";
     QSizeF size = view == "atlas" ? atlas.preferredSize() : grid ? comparison.preferredSize() : figure.preferredSize();
+    if (view == "segment") size = segmentation.preferredSize();
     if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
     if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
     const int dpi = args.intValue("dpi", 300);
@@ -221,6 +230,10 @@ int runExportCommand(const Arguments& arguments) {
         exportPainting([&comparison](QPainter& painter, const QRectF& target) { comparison.paint(painter, target); },
                        QString::fromStdString(out), size, dpi,
                        view == "compare" ? QStringLiteral("Comparison") : QStringLiteral("All methods"));
+    } else if (view == "segment") {
+        exportPainting(
+            [&segmentation](QPainter& painter, const QRectF& target) { segmentation.paint(painter, target); },
+            QString::fromStdString(out), size, dpi, segmentation.style().title);
     } else if (view == "atlas") {
         exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); },
                        QString::fromStdString(out), size, dpi, QStringLiteral("Layer x head atlas"));

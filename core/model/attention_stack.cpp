@@ -59,7 +59,7 @@ CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, 
     const double perValue =
         (request.precision == AttentionPrecision::Float16 ? 2.0 : 4.0) + (request.gradients ? 4.0 : 0.0);
     estimate.bytes = std::size_t(double(estimate.layers) * estimate.heads * double(tokens) * tokens * perValue);
-    const int tokenVectors = (request.keys ? 1 : 0) + (request.queries ? 1 : 0);
+    const int tokenVectors = (request.keys ? 1 : 0) + (request.queries ? 1 : 0) + (request.values ? 1 : 0);
     estimate.bytes += std::size_t(double(estimate.layers) * tokenVectors * double(tokens) * embedDim * 4.0);
     estimate.budgetBytes = request.memoryBudgetBytes ? request.memoryBudgetBytes : physicalMemoryBytes() / 4;
     return estimate;
@@ -136,8 +136,13 @@ std::vector<float> AttentionLayer::headQueries(int head) const {
     return headColumns(queries, tokens, headDim, head, layer, "queries");
 }
 
+std::vector<float> AttentionLayer::headValues(int head) const {
+    return headColumns(values, tokens, headDim, head, layer, "values");
+}
+
 std::size_t AttentionLayer::storedBytes() const {
-    return halfValues.size() * 2 + floatValues.size() * 4 + gradient.size() * 4 + keys.size() * 4 + queries.size() * 4;
+    return halfValues.size() * 2 + floatValues.size() * 4 + gradient.size() * 4 + keys.size() * 4 + queries.size() * 4 +
+           values.size() * 4;
 }
 
 const AttentionLayer* AttentionStack::findLayer(int index) const {

@@ -29,6 +29,7 @@ struct CaptureRequest {
     bool gradients = false;   // also keep d(target logit)/d(attention), float32
     bool keys = false;        // also keep the keys of the captured layers (all heads, float32)
     bool queries = false;     // also keep the queries (all heads, float32)
+    bool values = false;      // also keep the values (all heads, float32)
     int gradientTarget = -1;  // class whose logit is differentiated; -1: the top-1 class
     AttentionPrecision precision = AttentionPrecision::Float16;
     std::size_t memoryBudgetBytes = 0;  // 0: a quarter of physical memory
@@ -49,7 +50,7 @@ struct CaptureEstimate {
     bool fits() const { return bytes <= budgetBytes; }
 };
 
-// embedDim: the model's token width, for the keys / queries a request asks for (0: none counted).
+// embedDim: the model's token width, for the keys / queries / values a request asks for (0: none counted).
 CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
                                 int tokens, int embedDim = 0);
 // Throws fovea::Error with the needed size and how to narrow the request when over budget.
@@ -65,11 +66,13 @@ struct AttentionLayer {
     std::vector<std::uint16_t> halfValues;  // float16 bits when precision is Float16
     std::vector<float> floatValues;         // when precision is Float32
     std::vector<float> gradient;            // optional, same shape, float32
-    // Optional (CaptureRequest::keys / queries): every head's keys / queries concatenated,
-    // [tokens, modelHeads * headDim] row-major float32, head h in columns h*headDim.. (the
-    // layout LOST and TokenCut use); the scaling 1/sqrt(headDim) is not applied.
+    // Optional (CaptureRequest::keys / queries / values): every head's keys / queries / values
+    // concatenated, [tokens, modelHeads * headDim] row-major float32, head h in columns
+    // h*headDim.. (the layout LOST and TokenCut use); the scaling 1/sqrt(headDim) is not applied.
+    // Values are what the attention mixes: head h's output is attention(h) x values(h).
     std::vector<float> keys;
     std::vector<float> queries;
+    std::vector<float> values;
     int headDim = 0;
 
     bool hasKeys() const { return !keys.empty(); }
@@ -81,9 +84,11 @@ struct AttentionLayer {
     std::vector<float> matrix(int slot) const;
     // Every captured head as float32, [heads, tokens, tokens].
     std::vector<float> allValues() const;
-    // One head's keys or queries (model head index), [tokens, headDim]; throws when not captured.
+    // One head's keys, queries or values (model head index), [tokens, headDim]; throws when not
+    // captured.
     std::vector<float> headKeys(int head) const;
     std::vector<float> headQueries(int head) const;
+    std::vector<float> headValues(int head) const;
     std::size_t storedBytes() const;
 };
 

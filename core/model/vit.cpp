@@ -215,6 +215,7 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
         capture->attention.assign(m_weights.blocks.size(), at::Tensor());
         capture->keys.assign(m_weights.blocks.size(), at::Tensor());
         capture->queries.assign(m_weights.blocks.size(), at::Tensor());
+        capture->values.assign(m_weights.blocks.size(), at::Tensor());
     }
     if (tap && tap->layer >= int(m_weights.blocks.size())) {
         throw Error("feature layer " + std::to_string(tap->layer) + " does not exist: the model has " +
@@ -247,6 +248,7 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
             capture->attention[l] = attention;
             if (capture->keepKeys) capture->keys[l] = k.detach();
             if (capture->keepQueries) capture->queries[l] = q.detach();
+            if (capture->keepValues) capture->values[l] = v.detach();
         }
         at::Tensor mixed = at::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, d});
         mixed = at::linear(mixed, b.projWeight, b.projBias);
@@ -316,6 +318,7 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
     capture.retainGradients = request.gradients;
     capture.keepKeys = request.keys;
     capture.keepQueries = request.queries;
+    capture.keepValues = request.values;
 
     const auto start = std::chrono::steady_clock::now();
     at::Tensor pixels = torch::from_blob(const_cast<float*>(input.pixels.data()),
@@ -349,6 +352,7 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
         stored.headDim = m_spec.embedDim / m_spec.numHeads;
         if (request.keys) stored.keys = storeTokenVectors(capture.keys[std::size_t(l)]);
         if (request.queries) stored.queries = storeTokenVectors(capture.queries[std::size_t(l)]);
+        if (request.values) stored.values = storeTokenVectors(capture.values[std::size_t(l)]);
         out.attention.layers.push_back(std::move(stored));
     }
     out.forwardMilliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

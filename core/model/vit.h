@@ -55,8 +55,8 @@ VitWeights initializeVitWeights(const ModelSpec& spec, std::uint64_t seed);
 struct ForwardCapture {
     std::vector<bool> layers;           // layers[l]: keep the attention of layer l
     std::vector<at::Tensor> attention;  // filled: [B, H, N, N] for kept layers, undefined otherwise
-    bool keepKeys = false, keepQueries = false;  // also keep k / q of the kept layers
-    std::vector<at::Tensor> keys, queries;        // filled: [B, H, N, headDim] (unscaled)
+    bool keepKeys = false, keepQueries = false, keepValues = false;  // also keep k / q / v of the kept layers
+    std::vector<at::Tensor> keys, queries, values;                    // filled: [B, H, N, headDim] (unscaled)
     bool retainGradients = false;       // call retain_grad() on kept attention
     // Optional, for tests: added to the attention of layer l right after the softmax, before
     // it is kept or used ([B, H, N, N]); lets finite differences check captured gradients.

@@ -115,7 +115,8 @@ nlohmann::json SessionState::toJson() const {
                  }
                  return panels;
              }()},
-            {"comparison_shared_range", comparisonSharedRange}};
+            {"comparison_shared_range", comparisonSharedRange},
+            {"segment", segment.toJson()}};
 }
 
 void saveSession(const std::string& path, const SessionState& state) {
@@ -124,6 +125,7 @@ void saveSession(const std::string& path, const SessionState& state) {
     stored.modelPath = storedPath(state.modelPath, base);
     for (std::string& input : stored.inputs) input = storedPath(input, base);
     for (std::string& input : stored.comparisonInputs) input = storedPath(input, base);
+    stored.segment.mapPaths([&base](const std::string& file) { return storedPath(file, base); });
     writeJsonFile(path, stored.toJson());
 }
 
@@ -160,6 +162,9 @@ SessionLoad loadSession(const std::string& path) {
             }
         }
         readField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
+        if (json.contains("segment")) load.state.segment = SegmentSettings::fromJson(json["segment"]);
+        load.state.segment.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
+        for (std::string& warning : load.state.segment.dropMissingGroundTruth()) load.warnings.push_back(warning);
         load.state.modelPath = resolvedPath(model, base);
         if (!model.empty() && !fs::exists(load.state.modelPath)) {
             load.warnings.push_back("model '" + load.state.modelPath + "' is missing");

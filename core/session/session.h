@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/image/figure.h"
+#include "core/session/segment_settings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,7 @@ struct SessionState {
     std::vector<ViewSettings> comparison;  // 0..4 panels of the comparison view
     std::vector<std::string> comparisonInputs;  // per panel: its input ("" = the current input)
     bool comparisonSharedRange = true;
+    SegmentSettings segment;  // the segmentation view
 
     nlohmann::json toJson() const;
 };

@@ -121,6 +121,9 @@ public:
 
 private:
     const TokenizerImpl& impl() const;
+    std::vector<EncodedToken> tokenizeText(std::string_view text, int segment) const;
+    Encoding assemble(std::vector<EncodedToken> first, std::vector<EncodedToken>* second, std::string_view text,
+                      std::string_view textPair, const EncodeOptions& options) const;
 
     std::shared_ptr<const TokenizerImpl> m_impl;
 };

@@ -65,7 +65,8 @@ public:
             }
             normal.appendVerbatim(text, begin, end);
         }
-        const std::vector<WordSpan> words = m_options.clip ? splitClipWords(normal.bytes()) : splitGpt2Words(normal.bytes());
+        const std::vector<WordSpan> words =
+            m_options.clip ? splitClipWords(normal.bytes()) : splitGpt2Words(normal.bytes());
         for (const WordSpan& word : words) encodeWord(normal, word, out);
     }
 
@@ -163,7 +164,8 @@ private:
             if (token.id < 0) {
                 char hex[8];
                 std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(bytes[std::size_t(symbol.begin)]));
-                throw Error("text", std::string("byte ") + hex + " has no token in the vocabulary, which has no unknown token");
+                throw Error("text", std::string("byte ") + hex +
+                                        " has no token in the vocabulary, which has no unknown token");
             }
             token.piece = m_vocabulary->token(token.id);
             token.display = symbol.id >= 0 ? display(token.piece) : token.piece;

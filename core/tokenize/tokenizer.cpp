@@ -59,9 +59,11 @@ std::vector<int64_t> Encoding::attentionMask() const { return std::vector<int64_
 
 std::string Encoding::truncationNotice() const {
     if (!truncated) return {};
+    const std::string cut = std::to_string(untruncatedLength - size());
     return std::string(isPair ? "text pair" : "text") + " truncated to " + std::to_string(size()) + " of " +
-           std::to_string(untruncatedLength) + " tokens (limit " + std::to_string(maxLength) + "): the last " +
-           std::to_string(untruncatedLength - size()) + " were cut";
+           std::to_string(untruncatedLength) + " tokens (the limit is " + std::to_string(maxLength) + "): " +
+           (isPair ? "the last tokens of the longer text, " + cut + " in all, were cut"
+                   : "the last " + cut + " were cut");
 }
 
 std::string Encoding::originalText(int index) const {
@@ -195,10 +197,11 @@ Encoding Tokenizer::assemble(std::vector<EncodedToken> first, std::vector<Encode
     const bool isPair = second != nullptr;
     std::vector<TemplateItem> items = isPair ? data.post.pair : data.post.single;
     if (!options.addSpecialTokens) {
-        items.erase(std::remove_if(items.begin(), items.end(), [](const TemplateItem& item) { return item.sequence < 0; }),
+        items.erase(std::remove_if(items.begin(), items.end(), [](const TemplateItem& i) { return i.sequence < 0; }),
                     items.end());
     }
-    const int specials = int(std::count_if(items.begin(), items.end(), [](const TemplateItem& i) { return i.sequence < 0; }));
+    const int specials =
+        int(std::count_if(items.begin(), items.end(), [](const TemplateItem& i) { return i.sequence < 0; }));
     std::size_t secondSize = isPair ? second->size() : 0;
     const int total = specials + int(first.size() + secondSize);
 

@@ -73,8 +73,8 @@ struct Encoding {
     std::vector<int64_t> ids() const;
     std::vector<int64_t> typeIds() const;
     std::vector<int64_t> attentionMask() const;  // 1 per token (an encoding has no padding)
-    // "text truncated to 1024 of 1500 tokens" (the 476 tokens after ... were cut), or "" when
-    // nothing was cut; for the CLI and GUI to show.
+    // "text truncated to 1024 of 1500 tokens (the limit is 1024): the last 476 were cut", or ""
+    // when nothing was cut; for the CLI and GUI to show.
     std::string truncationNotice() const;
     // The original text a token covers ("" for added special tokens).
     std::string originalText(int index) const;

@@ -247,7 +247,9 @@ std::shared_ptr<TokenizerImpl> readClassicFiles(const FolderSettings& settings) 
     for (const char* name : {"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt"}) {
         if (isRegularFile(folder + "/" + name)) return readClipMergesOnly(settings, folder + "/" + name);
     }
-    if (isRegularFile(mergesPath) && settings.modelType.rfind("clip", 0) == 0) return readClipMergesOnly(settings, mergesPath);
+    if (isRegularFile(mergesPath) && settings.modelType.rfind("clip", 0) == 0) {
+        return readClipMergesOnly(settings, mergesPath);
+    }
     if (isRegularFile(mergesPath)) throw Error(vocabPath, "is missing: merges.txt needs the vocabulary beside it");
     throw Error(folder, "no tokenizer files (tokenizer.json, vocab.txt, vocab.json + merges.txt, or CLIP's "
                         "bpe_simple_vocab_16e6.txt.gz)");

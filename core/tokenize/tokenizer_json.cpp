@@ -61,7 +61,9 @@ std::vector<json> flatten(const json& component, const char* listKey) {
 }
 
 std::shared_ptr<Vocabulary> readVocabulary(const JsonReader& reader, const json& model) {
-    if (!model.contains("vocab") || !model["vocab"].is_object()) reader.fail("model.vocab", "is missing or not an object");
+    if (!model.contains("vocab") || !model["vocab"].is_object()) {
+        reader.fail("model.vocab", "is missing or not an object");
+    }
     auto vocabulary = std::make_shared<Vocabulary>();
     for (const auto& [token, id] : model["vocab"].items()) {
         if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() > 100000000) {
@@ -104,7 +106,8 @@ WordPieceOptions readWordPieceOptions(const JsonReader& reader, const json& root
             options.splitCjk = reader.flag(part, "handle_chinese_chars", "normalizer.handle_chinese_chars", true);
             options.lowerCase = reader.flag(part, "lowercase", "normalizer.lowercase", true);
             const bool unset = !part.contains("strip_accents") || part["strip_accents"].is_null();
-            options.stripAccents = unset ? -1 : int(reader.flag(part, "strip_accents", "normalizer.strip_accents", false));
+            options.stripAccents =
+                unset ? -1 : int(reader.flag(part, "strip_accents", "normalizer.strip_accents", false));
         } else if (type == "Lowercase") {
             options.lowerCase = true;
             if (options.stripAccents < 0) options.stripAccents = 0;
@@ -124,7 +127,8 @@ WordPieceOptions readWordPieceOptions(const JsonReader& reader, const json& root
     }
     if (!bertSplit) reader.fail("pre_tokenizer", "is missing (a WordPiece model needs BertPreTokenizer)");
     options.unknownToken = reader.text(model, "unk_token", "model.unk_token", "[UNK]");
-    options.continuationPrefix = reader.text(model, "continuing_subword_prefix", "model.continuing_subword_prefix", "##");
+    options.continuationPrefix =
+        reader.text(model, "continuing_subword_prefix", "model.continuing_subword_prefix", "##");
     const int maxCharacters = readPositiveInt(model, "max_input_chars_per_word", reader.path(), "model.");
     if (maxCharacters > 0) options.maxCharactersPerWord = maxCharacters;
     return options;
@@ -171,12 +175,15 @@ BytePairOptions readBytePairOptions(const JsonReader& reader, const json& root, 
         reader.fail("model.end_of_word_suffix", "\"" + options.endOfWordSuffix + "\" is not CLIP's \"</w>\"");
     }
     bool byteLevel = false;
+    bool splits = false;  // by ByteLevel's own regex or a Split step
     for (const json& part : flatten(root.value("pre_tokenizer", json()), "pretokenizers")) {
         const std::string type = part.value("type", "");
         if (type == "ByteLevel") {
             byteLevel = true;
             options.addPrefixSpace = reader.flag(part, "add_prefix_space", "pre_tokenizer.add_prefix_space", false);
+            splits = splits || reader.flag(part, "use_regex", "pre_tokenizer.use_regex", true);
         } else if (type == "Split") {
+            splits = true;
             const std::string pattern =
                 part.contains("pattern") && part["pattern"].is_object() ? part["pattern"].value("Regex", "") : "";
             if (pattern != (clip ? kClipPattern : kGpt2Pattern)) {
@@ -189,6 +196,7 @@ BytePairOptions readBytePairOptions(const JsonReader& reader, const json& root, 
         }
     }
     if (!byteLevel) reader.fail("pre_tokenizer", "has no ByteLevel step: not a GPT-2, RoBERTa or CLIP tokenizer");
+    if (!splits) reader.fail("pre_tokenizer", "does not split words (ByteLevel use_regex false without a Split)");
     for (const json& part : flatten(root.value("normalizer", json()), "normalizers")) {
         const std::string type = part.value("type", "");
         // CLIP's normaliser is NFC, whitespace runs to one space, lower-case: the CLIP model does that.
@@ -224,7 +232,8 @@ std::vector<TemplateItem> readTemplate(const JsonReader& reader, const json& pro
             }
             const json tokens = special.value("tokens", json::array());
             for (std::size_t i = 0; i < special["ids"].size(); ++i) {
-                const std::string token = i < tokens.size() && tokens[i].is_string() ? tokens[i].get<std::string>() : name;
+                const std::string token =
+                    i < tokens.size() && tokens[i].is_string() ? tokens[i].get<std::string>() : name;
                 items.push_back({-1, token, special["ids"][i].get<int>(), entry["SpecialToken"].value("type_id", 0)});
             }
         } else {
@@ -242,7 +251,8 @@ PostTemplate readPostProcessor(const JsonReader& reader, const json& root) {
         if (type == "BertProcessing" || type == "RobertaProcessing") {
             const auto [cls, clsId] = specialPair(reader, processor, "cls");
             const auto [sep, sepId] = specialPair(reader, processor, "sep");
-            post = type == "BertProcessing" ? bertTemplate(cls, clsId, sep, sepId) : robertaTemplate(cls, clsId, sep, sepId);
+            post = type == "BertProcessing" ? bertTemplate(cls, clsId, sep, sepId)
+                                            : robertaTemplate(cls, clsId, sep, sepId);
         } else if (type == "TemplateProcessing") {
             post.single = readTemplate(reader, processor, "single");
             post.pair = readTemplate(reader, processor, "pair");

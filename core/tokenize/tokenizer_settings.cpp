@@ -68,8 +68,10 @@ FolderSettings readFolderSettings(const std::string& folder) {
     settings.contextLength = context;
     settings.tokenizerConfig = readJsonIfPresent(folder + "/tokenizer_config.json");
     settings.specialTokensMap = readJsonIfPresent(folder + "/special_tokens_map.json");
-    if (!settings.tokenizerConfig.is_object()) throw Error(folder + "/tokenizer_config.json", "is not a JSON object");
-    if (!settings.specialTokensMap.is_object()) throw Error(folder + "/special_tokens_map.json", "is not a JSON object");
+    for (const auto& [json, name] : {std::pair{&settings.tokenizerConfig, "/tokenizer_config.json"},
+                                     std::pair{&settings.specialTokensMap, "/special_tokens_map.json"}}) {
+        if (!json->is_object()) throw Error(folder + name, "is not a JSON object");
+    }
     return settings;
 }
 

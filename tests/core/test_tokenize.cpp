@@ -30,7 +30,9 @@ std::vector<std::pair<int, int>> spansOf(const Encoding& encoding) {
 
 std::vector<std::string> wordsOf(std::string_view text, const std::vector<WordSpan>& spans) {
     std::vector<std::string> words;
-    for (const WordSpan& span : spans) words.emplace_back(text.substr(std::size_t(span.begin), std::size_t(span.end - span.begin)));
+    for (const WordSpan& span : spans) {
+        words.emplace_back(text.substr(std::size_t(span.begin), std::size_t(span.end - span.begin)));
+    }
     return words;
 }
 
@@ -73,7 +75,8 @@ TEST(PreTokenize, BertSplitsPunctuationAndCjkCharacters) {
     // Every punctuation character and every CJK ideograph is a word; ASCII "$" is punctuation
     // for BERT (33-47, 58-64, 91-96, 123-126) though Unicode calls it Sc.
     const std::string text = "Hi,$5 \xE4\xBD\xA0\xE5\xA5\xBDok";
-    EXPECT_EQ(wordsOf(text, splitBertWords(text, true)), (Strings{"Hi", ",", "$", "5", "\xE4\xBD\xA0", "\xE5\xA5\xBD", "ok"}));
+    EXPECT_EQ(wordsOf(text, splitBertWords(text, true)),
+              (Strings{"Hi", ",", "$", "5", "\xE4\xBD\xA0", "\xE5\xA5\xBD", "ok"}));
     EXPECT_EQ(wordsOf(text, splitBertWords(text, false)), (Strings{"Hi", ",", "$", "5", "\xE4\xBD\xA0\xE5\xA5\xBDok"}));
 }
 

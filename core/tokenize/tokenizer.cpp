@@ -252,8 +252,8 @@ Encoding Tokenizer::assemble(std::vector<EncodedToken> first, std::vector<Encode
             encoding.tokens.push_back(std::move(token));
             continue;
         }
-        std::vector<EncodedToken>& sequence = item.sequence == 0 ? first : *second;
         if (item.sequence == 1 && !isPair) continue;
+        std::vector<EncodedToken>& sequence = item.sequence == 0 ? first : *second;
         segment = item.sequence;
         for (EncodedToken& token : sequence) {
             token.typeId = item.typeId;

@@ -163,7 +163,8 @@ std::shared_ptr<TokenizerImpl> readWordPieceFiles(const FolderSettings& settings
     return impl;
 }
 
-std::shared_ptr<TokenizerImpl> readBytePairFiles(const FolderSettings& settings, std::shared_ptr<Vocabulary> vocabulary,
+std::shared_ptr<TokenizerImpl> readBytePairFiles(const FolderSettings& settings,
+                                                 const std::shared_ptr<Vocabulary>& vocabulary,
                                                  const std::vector<MergeRule>& merges, const std::string& mergesPath,
                                                  bool clip, const std::string& source) {
     auto impl = std::make_shared<TokenizerImpl>();

@@ -97,8 +97,8 @@ private:
             for (std::size_t stop = points.size(); stop > start; --stop) {
                 const int from = points[start].begin;
                 const int to = points[stop - 1].end;
-                std::string candidate = bytes.substr(std::size_t(from), std::size_t(to - from));
-                if (start > 0) candidate = m_options.continuationPrefix + candidate;
+                std::string candidate = start > 0 ? m_options.continuationPrefix : std::string();
+                candidate.append(bytes, std::size_t(from), std::size_t(to - from));
                 const int id = m_vocabulary->find(candidate);
                 if (id < 0) continue;
                 EncodedToken token;

@@ -39,6 +39,9 @@ const char* kUsage =
     "                                          label mask PNG + overlay per input (DINO, LOST, TokenCut, ...)\n"
     "  segment eval [MODEL] [--scenes N | --data DIR --gt DIR] [--methods a,b] [--param NAME=VALUE] --out TABLE.csv\n"
     "                                          mIoU and CorLoc (95% CI) per method; shapes scenes by default\n"
+    "  tokenize MODEL --text \"...\" [--text-pair \"...\"] [--max-length N] [--overflow refuse|truncate]\n"
+    "      [--no-special] [--json] | --decode ID,ID,...\n"
+    "                                          each token's id, text and byte span (tokenizer.json or vocab files)\n"
     "  bench forward|explain|segment [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
         {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
+        {"tokenize", runTokenizeCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

@@ -10,7 +10,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "science")
 # The run-time libraries the build links (Debian 12 names); OpenBLAS makes LibTorch fast.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libtorch1.13, libopenblas0-pthread, libopencv-core406, libopencv-imgproc406, libopencv-imgcodecs406, zlib1g")
+    "libtorch1.13, libopenblas0-pthread, libopencv-core406, libopencv-imgproc406, libopencv-imgcodecs406, zlib1g, libicu72")
 if(FOVEA_BUILD_GUI)
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libqt6widgets6, libqt6svg6, libqt6opengl6")
 endif()

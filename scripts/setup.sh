@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread
-  libopencv-dev nlohmann-json3-dev zlib1g-dev libgtest-dev
+  libopencv-dev nlohmann-json3-dev zlib1g-dev libicu-dev libgtest-dev
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-charts-dev qt6-tools-dev libqt6opengl6-dev
   libvtk9-dev xvfb xauth
 )

@@ -18,6 +18,7 @@ int runBenchCommand(const Arguments& arguments);
 int runEvalCommand(const Arguments& arguments);   // commands/eval.cpp
 int runMethodsCommand(const Arguments& arguments);  // commands/eval.cpp
 int runSegmentCommand(const Arguments& arguments);  // commands/segment.cpp (segment, segment eval)
+int runTokenizeCommand(const Arguments& arguments);  // commands/tokenize.cpp
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

@@ -39,10 +39,22 @@ const char* kUsage =
     "                                          label mask PNG + overlay per input (DINO, LOST, TokenCut, ...)\n"
     "  segment eval [MODEL] [--scenes N | --data DIR --gt DIR] [--methods a,b] [--param NAME=VALUE] --out TABLE.csv\n"
     "                                          mIoU and CorLoc (95% CI) per method; shapes scenes by default\n"
-    "  bench forward|explain|segment [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
+    "  gaze eval MODEL --stimuli DIR --fixations FILE [--method M] [--param NAME=VALUE ...] --out TABLE.csv\n"
+    "       [--sigma PX | --sigma-deg DEG --ppd PX] [--display WxH] [--skip-missing] [--mit]\n"
+    "                                          saliency metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, KLD, SIM, IG) of a\n"
+    "                                          model's maps against human fixations, per image, mean and inter-observer\n"
+    "  gaze visual-search [MODEL] [--scenes N] [--methods a,b] [--fixations N] [--out DIR]\n"
+    "                                          fixations a model scanpath needs to land on the target (shapes scenes)\n"
+    "  scanpath MODEL IMAGE --out PATH.csv|png|svg [--method M] [--fixations N] [--radius PX]\n"
+    "      [--inhibition disk|gaussian] [--decay D] [--segments SEGMENTER] [--human FILE]\n"
+    "                                          a scanpath from the model's map (winner-take-all + inhibition of return)\n"
+    "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
+    "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
+    "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
-    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare|all-methods|3d] [--method M]\n"
+    "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH] [--view atlas|compare|all-methods|3d|gaze] [--method M]\n"
+    "      [--fixations FILE]                  (human eye-tracking data for the Gaze page)\n"
     "                                          the workbench window (also: fovea with no command)\n"
     "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods] [--dpi N]\n"
     "                                          a session's figure (or every method as a grid), headless\n"
@@ -62,7 +74,7 @@ static void restartWithPassiveOpenMp(const std::vector<std::string>& args, char*
     if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("FOVEA_NO_RESTART") != nullptr) return;
     const std::string command = args.empty() ? "gui" : args[0];
     if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval" &&
-        command != "segment")
+        command != "segment" && command != "gaze")
         return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("FOVEA_NO_RESTART", "1", 1);
@@ -88,6 +100,7 @@ int main(int argc, char** argv) {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
         {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
+        {"gaze", runGazeCommand},   {"scanpath", runScanpathCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

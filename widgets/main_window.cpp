@@ -11,6 +11,7 @@
 #include "core/util/system.h"
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
+#include "widgets/gaze_view.h"
 #include "widgets/volume_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
@@ -93,7 +94,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     m_tabs->addTab(m_compare, tr("Compare"));
     m_volume = new VolumeView(m_tabs);
     m_tabs->addTab(m_volume, tr("3D"));
+    m_gaze = new GazeView(m_tabs);
+    m_tabs->addTab(m_gaze, tr("Gaze"));
     setCentralWidget(m_tabs);
+    // The Gaze page follows the current input and map while it is shown.
+    const auto syncGaze = [this] {
+        if (m_tabs->currentWidget() != m_gaze || !m_input || m_input->source.empty()) return;
+        m_gaze->setStimulus(QString::fromStdString(m_input->source), figure().heatmap(),
+                            m_model ? m_model->spec().preprocessing : Preprocessing{});
+    };
+    connect(this, &MainWindow::figureUpdated, this, syncGaze);
+    connect(m_tabs, &QTabWidget::currentChanged, this, syncGaze);
     connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
         m_state.view.method = "raw";
         m_state.view.layer = layer;
@@ -257,6 +268,11 @@ void MainWindow::buildActions() {
             paths << info.absoluteFilePath();
         }
         addInputs(paths);
+    });
+    add(file, tr("Open &Fixations..."), QKeySequence(tr("Ctrl+Shift+F")), QStyle::SP_FileDialogContentsView, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open eye-tracking data"), QString(),
+                                                          tr("Gaze data (*.json *.asc *.tsv *.csv *.txt)"));
+        if (!path.isEmpty()) openFixations(path);
     });
     file->addSeparator();
     add(file, tr("Open &Session..."), QKeySequence(tr("Ctrl+Shift+S")), QStyle::SP_DialogOpenButton, [this] {
@@ -567,6 +583,7 @@ QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_atlas) return "atlas";
     if (m_tabs->currentWidget() == m_compare) return "compare";
     if (m_tabs->currentWidget() == m_volume) return "3d";
+    if (m_tabs->currentWidget() == m_gaze) return "gaze";
     return "heatmap";
 }
 
@@ -575,7 +592,19 @@ void MainWindow::setCurrentView(const QString& name) {
     if (name == "atlas") page = m_atlas;
     if (name == "compare") page = m_compare;
     if (name == "3d") page = m_volume;
+    if (name == "gaze") page = m_gaze;
     m_tabs->setCurrentWidget(page);
+}
+
+void MainWindow::openFixations(const QString& path) {
+    try {
+        m_gaze->openFixations(path);
+        setCurrentView("gaze");
+        m_message->setText(tr("%1: %2 scanpaths on %3 images").arg(QFileInfo(path).fileName()).arg(m_gaze->dataset().scanpathCount())
+                               .arg(m_gaze->dataset().stimuli().size()));
+    } catch (const Error& error) {
+        showError(QString::fromStdString(error.what()));
+    }
 }
 
 void MainWindow::setMethod(const std::string& name) {
@@ -917,6 +946,8 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
             if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit()) {
                 throw Error(path.toStdString(), "cannot write: " + file.errorString().toStdString());
             }
+        } else if (currentView() == "gaze") {
+            m_gaze->exportFigure(path, dpi);
         } else if (currentView() == "compare") {
             const ComparePainter& comparison = m_compare->comparison();
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");

@@ -32,6 +32,7 @@ namespace fovea {
 
 class AtlasView;
 class CompareView;
+class GazeView;
 class VolumeView;
 class HeatmapView;
 class InspectorPanel;
@@ -61,6 +62,9 @@ public:
     AtlasView* atlasView() const { return m_atlas; }
     CompareView* compareView() const { return m_compare; }
     VolumeView* volumeView() const { return m_volume; }
+    GazeView* gazeView() const { return m_gaze; }
+    // Human fixations for the Gaze page (any format the gaze readers know); errors as openModel.
+    void openFixations(const QString& path);
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
     static constexpr int kMaxComparison = 24;
     void addToComparison();
@@ -70,7 +74,7 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare" or "3d": what the central area shows (and File > Export writes).
+    // "heatmap", "atlas", "compare", "3d" or "gaze": what the central area shows (and File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -141,6 +145,7 @@ private:
     AtlasView* m_atlas = nullptr;
     CompareView* m_compare = nullptr;
     VolumeView* m_volume = nullptr;
+    GazeView* m_gaze = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

@@ -16,6 +16,7 @@
 #include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
+#include "widgets/gaze_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
@@ -77,7 +78,7 @@ void setApplicationNames() {
 }  // namespace
 
 int runGuiCommand(const Arguments& arguments) {
-    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method"}, {});
+    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method", "fixations"}, {});
     const bool screenshot = args.has("screenshot");
     if (!haveDisplay()) {
         if (!screenshot) {
@@ -114,8 +115,12 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods or 3d"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" && view != "gaze") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d or gaze"};
+    }
+    if (args.has("fixations")) {
+        window.openFixations(QString::fromStdString(args.value("fixations")));
+        if (screenshot && !window.lastError().isEmpty()) throw Error(args.value("fixations"), window.lastError().toStdString());
     }
     if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
     // All methods need the model open first: asked for once the first jobs are done.
@@ -129,7 +134,7 @@ int runGuiCommand(const Arguments& arguments) {
     int status = 0;
     auto grab = [&] {
         QTimer::singleShot(100, &window, [&] {
-            if (window.jobs()->busy()) return;
+            if (window.jobs()->busy() || window.gazeView()->metricsPending()) return;
             if (pendingAllMethods) {
                 pendingAllMethods = false;
                 window.compareAllMethods();
@@ -145,6 +150,7 @@ int runGuiCommand(const Arguments& arguments) {
         });
     };
     QObject::connect(window.jobs(), &JobRunner::idle, &window, grab);
+    QObject::connect(window.gazeView(), &GazeView::metricsUpdated, &window, grab);
     QTimer::singleShot(0, &window, [&] {
         if (!window.jobs()->busy()) grab();
     });

@@ -136,8 +136,12 @@ std::vector<cv::Point2d> GazeDataset::fixationsOffExcept(const std::string& imag
 }
 
 void GazeDataset::fitToImage(const std::string& image, cv::Size imageSize) {
-    if (m_display && *m_display != imageSize) {
+    const std::optional<cv::Size> current = this->imageSize(image);
+    if (current == imageSize) return;
+    if (m_display && (!current || *current == *m_display)) {
         transformToImage(image, DisplayTransform::fit(cv::Size2d(*m_display), cv::Size2d(imageSize)));
+    } else if (current) {
+        transformToImage(image, DisplayTransform::stretch(cv::Size2d(*current), cv::Size2d(imageSize)));
     }
     setImageSize(image, imageSize);
 }

@@ -91,9 +91,10 @@ public:
     // 1680x1050); fitToImage() uses it.
     void setDisplaySize(std::optional<cv::Size> size) { m_display = size; }
     std::optional<cv::Size> displaySize() const { return m_display; }
-    // With a display size set and an image of another size: fixations go from display to image
-    // pixels as if the image had been fitted to the display (DisplayTransform::fit). Records the
-    // size either way.
+    // Puts the fixations of `image` in the pixels of an image of `imageSize` and records that
+    // size. From display coordinates (a display size is set and the stimulus has no other size
+    // yet) as if the image had been fitted to the display (DisplayTransform::fit); from an earlier
+    // fit to another size by stretching; nothing to do when the size is already this one.
     void fitToImage(const std::string& image, cv::Size imageSize);
 
     void setImageSize(const std::string& image, cv::Size size);

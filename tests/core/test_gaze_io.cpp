@@ -104,6 +104,12 @@ TEST(GazeReaders, CocoSearch18) {
     EXPECT_NEAR(fitted.target->x, (806.0 - 140.0) / 2.1875, 1e-9);
     EXPECT_NEAR(fitted.target->width, 100.0 / 2.1875, 1e-9);
     EXPECT_EQ(*data.imageSize("000000400966.jpg"), cv::Size(640, 480));
+    // Fitting again to the same size changes nothing; to half the size halves the coordinates.
+    data.fitToImage("000000400966.jpg", {640, 480});
+    EXPECT_NEAR(pathOf(data, "000000400966.jpg", "2").fixations[0].x, (848.2 - 140.0) / 2.1875, 1e-9);
+    data.fitToImage("000000400966.jpg", {320, 240});
+    EXPECT_NEAR(pathOf(data, "000000400966.jpg", "2").fixations[0].x, (848.2 - 140.0) / 2.1875 / 2.0, 1e-9);
+    EXPECT_NEAR(pathOf(data, "000000400966.jpg", "2").fixations[0].y, 524.1 / 2.1875 / 2.0, 1e-9);
 }
 
 TEST(GazeReaders, CocoSearch18ErrorsNameEntryAndField) {

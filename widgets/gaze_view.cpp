@@ -76,6 +76,11 @@ GazeView::GazeView(QWidget* parent) : QWidget(parent) {
     m_displayBox->addItems({tr("Scanpaths over the model's map"), tr("People and model side by side"), tr("People and model blended")});
     m_colourBox = new QComboBox(this);
     m_colourBox->addItems({tr("Colour by time"), tr("Colour by subject")});
+    // Several people's paths are told apart by colour; time colours suit one path at a time.
+    m_colourBox->setCurrentIndex(1);
+    ScanpathStyle bySubject;
+    bySubject.colouring = ScanpathColouring::Subject;
+    m_painter.setStyle(bySubject);
     m_modelBox = new QCheckBox(tr("Model scanpath"), this);
     m_modelBox->setChecked(true);
     m_playButton = new QToolButton(this);
@@ -112,7 +117,7 @@ GazeView::GazeView(QWidget* parent) : QWidget(parent) {
     m_table->verticalHeader()->setVisible(false);
     splitter->addWidget(m_pages);
     splitter->addWidget(m_table);
-    splitter->setStretchFactor(0, 4);
+    splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 1);
     layout->addWidget(splitter, 1);
 

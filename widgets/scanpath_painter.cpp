@@ -55,9 +55,15 @@ QSizeF ScanpathPainter::preferredSize(double imageSide) const {
     return {width * panels + (panels - 1) * 0.04 * imageSide, height + title + caption};
 }
 
+double ScanpathPainter::titleBand(const QRectF& target) const {
+    return m_title.isEmpty() ? 0.0 : std::clamp(0.06 * target.height(), 12.0, 36.0);
+}
+
+double ScanpathPainter::captionBand(const QRectF& target) const { return std::clamp(0.055 * target.height(), 11.0, 30.0); }
+
 QRectF ScanpathPainter::panelRect(const QRectF& target, int panel) const {
-    const double title = m_title.isEmpty() ? 0.0 : std::clamp(0.06 * target.height(), 12.0, 36.0);
-    const double caption = std::clamp(0.055 * target.height(), 11.0, 30.0);
+    const double title = titleBand(target);
+    const double caption = captionBand(target);
     const int panels = m_display == GazeDisplay::SideBySide ? 2 : 1;
     const double gap = panels > 1 ? 0.02 * target.width() : 0.0;
     const double width = (target.width() - gap * (panels - 1)) / panels;
@@ -100,16 +106,17 @@ QImage ScanpathPainter::composite(const cv::Mat& first, const std::string& color
     return toQImage(overlayHeatmap(bgr, values, options));
 }
 
-void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, const QImage& picture, const QString& caption,
+void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double band, const QImage& picture, const QString& caption,
                                  bool withPaths) const {
     const QFont base = painter.font();
     if (!caption.isEmpty()) {
+        // Sized from the band as HeatmapPainter sizes its title, elided to the panel's width.
         QFont font = base;
-        font.setPointSizeF(std::clamp(area.height() * 0.035, 7.0, 16.0));
+        font.setPointSizeF(band * 0.45);
         painter.setFont(font);
         painter.setPen(QColor(40, 40, 40));
-        const QRectF band(area.left(), area.top() - QFontMetricsF(font).height() * 1.3, area.width(), QFontMetricsF(font).height() * 1.2);
-        painter.drawText(band, Qt::AlignLeft | Qt::AlignBottom, caption);
+        const QRectF line(area.left(), area.top() - band, area.width(), band * 0.95);
+        painter.drawText(line, Qt::AlignLeft | Qt::AlignBottom, QFontMetricsF(font).elidedText(caption, Qt::ElideRight, area.width()));
         painter.setFont(base);
     }
     if (!picture.isNull()) painter.drawImage(area, picture);
@@ -118,10 +125,15 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, const QI
     painter.drawRect(area);
     if (!withPaths || m_image.isNull()) return;
     std::vector<Scanpath> shown;
-    for (const Scanpath& path : m_paths) {
-        if (m_display != GazeDisplay::SideBySide || (caption.startsWith("model") == isModelPath(path))) shown.push_back(path);
+    ScanpathStyle style = m_style;
+    style.colourIndices.clear();
+    for (std::size_t i = 0; i < m_paths.size(); ++i) {
+        if (m_display != GazeDisplay::SideBySide || (caption.startsWith("model") == isModelPath(m_paths[i]))) {
+            shown.push_back(m_paths[i]);
+            style.colourIndices.push_back(int(i));  // the same colour in both panels and the legend
+        }
     }
-    const ScanpathLayout layout = layoutScanpaths(shown, cv::Size(m_image.width(), m_image.height()), m_style);
+    const ScanpathLayout layout = layoutScanpaths(shown, cv::Size(m_image.width(), m_image.height()), style);
     const double scale = area.width() / m_image.width();
     const auto at = [&](cv::Point2d p) { return QPointF(area.left() + p.x * scale, area.top() + p.y * scale); };
     painter.save();
@@ -149,12 +161,36 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, const QI
         painter.setPen(QPen(QColor(40, 40, 40), stroke));
         painter.drawEllipse(at(mark.centre), radius, radius);
         if (!m_style.numbers || radius < 4.0) continue;
-        numberFont.setPointSizeF(std::max(5.0, radius * 0.9));
+        numberFont.setPointSizeF(std::max(4.0, radius * 0.7));
         painter.setFont(numberFont);
         const bool light = 0.299 * mark.rgb[0] + 0.587 * mark.rgb[1] + 0.114 * mark.rgb[2] > 150;
         painter.setPen(light ? QColor(20, 20, 20) : QColor(255, 255, 255));
         const QPointF centre = at(mark.centre);
         painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius), Qt::AlignCenter, QString::number(mark.number));
+    }
+    // Colour by subject: a legend of the subjects drawn, in the panel's top-left corner.
+    if (m_style.colouring == ScanpathColouring::Subject && !shown.empty()) {
+        QFont legendFont = base;
+        legendFont.setPointSizeF(std::clamp(area.height() * 0.022, 5.0, 10.0));
+        painter.setFont(legendFont);
+        const QFontMetricsF metrics(legendFont);
+        const int entries = std::min<int>(int(shown.size()), 12);
+        double widest = 0.0;
+        for (int i = 0; i < entries; ++i) widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(shown[std::size_t(i)].subject)));
+        const double line = metrics.height() * 1.15, box = metrics.height() * 0.7;
+        const QRectF legend(area.left() + 4, area.top() + 4, widest + box + 14, line * entries + 6);
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(QColor(255, 255, 255, 200));
+        painter.drawRect(legend);
+        for (int i = 0; i < entries; ++i) {
+            const double y = legend.top() + 3 + i * line;
+            painter.setBrush(rgbColor(subjectColour(style.colourIndices[std::size_t(i)])));
+            painter.setPen(Qt::NoPen);
+            painter.drawEllipse(QRectF(legend.left() + 4, y + (line - box) / 2, box, box));
+            painter.setPen(QColor(30, 30, 30));
+            painter.drawText(QRectF(legend.left() + 8 + box, y, widest + 4, line), Qt::AlignLeft | Qt::AlignVCenter,
+                             QString::fromStdString(shown[std::size_t(i)].subject));
+        }
     }
     painter.restore();
     painter.setFont(base);
@@ -164,14 +200,15 @@ void ScanpathPainter::paint(QPainter& painter, const QRectF& target) const {
     painter.save();
     painter.fillRect(target, Qt::white);
     if (!m_title.isEmpty()) {
-        QFont font = painter.font();
-        font.setPointSizeF(std::clamp(target.height() * 0.035, 8.0, 18.0));
+        const QFont base = painter.font();
+        QFont font = base;
+        font.setPointSizeF(titleBand(target) * 0.45);
         font.setBold(true);
         painter.setFont(font);
         painter.setPen(QColor(30, 30, 30));
-        painter.drawText(QRectF(target.left(), target.top(), target.width(), std::clamp(0.06 * target.height(), 12.0, 36.0)),
-                         Qt::AlignLeft | Qt::AlignVCenter, m_title);
-        painter.setFont(QFont());
+        painter.drawText(QRectF(target.left(), target.top(), target.width(), titleBand(target)), Qt::AlignLeft | Qt::AlignVCenter,
+                         QFontMetricsF(font).elidedText(m_title, Qt::ElideRight, target.width()));
+        painter.setFont(base);
     }
     if (m_image.isNull()) {
         painter.setPen(QColor(90, 90, 90));
@@ -181,14 +218,17 @@ void ScanpathPainter::paint(QPainter& painter, const QRectF& target) const {
     }
     switch (m_display) {
         case GazeDisplay::Scanpaths:
-            paintPanel(painter, panelRect(target, 0), composite(m_model, "viridis", {}), QObject::tr("scanpaths over the model's map"), true);
+            paintPanel(painter, panelRect(target, 0), captionBand(target), composite(m_model, "viridis", {}),
+                       QObject::tr("scanpaths over the model's map"), true);
             break;
         case GazeDisplay::SideBySide:
-            paintPanel(painter, panelRect(target, 0), composite(m_density, "inferno", {}), QObject::tr("people: fixation density"), true);
-            paintPanel(painter, panelRect(target, 1), composite(m_model, "viridis", {}), QObject::tr("model: attention map"), true);
+            paintPanel(painter, panelRect(target, 0), captionBand(target), composite(m_density, "inferno", {}),
+                       QObject::tr("people: fixation density"), true);
+            paintPanel(painter, panelRect(target, 1), captionBand(target), composite(m_model, "viridis", {}), QObject::tr("model: attention map"),
+                       true);
             break;
         case GazeDisplay::Blended:
-            paintPanel(painter, panelRect(target, 0), composite(m_density, "", m_model),
+            paintPanel(painter, panelRect(target, 0), captionBand(target), composite(m_density, "", m_model),
                        QObject::tr("people (magenta) and model (green); white where both"), true);
             break;
     }

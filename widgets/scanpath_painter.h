@@ -53,8 +53,11 @@ public:
     QRectF imageRect(const QRectF& target) const;
 
 private:
+    double titleBand(const QRectF& target) const;
+    double captionBand(const QRectF& target) const;
     QRectF panelRect(const QRectF& target, int panel) const;
-    void paintPanel(QPainter& painter, const QRectF& area, const QImage& picture, const QString& caption, bool withPaths) const;
+    void paintPanel(QPainter& painter, const QRectF& area, double band, const QImage& picture, const QString& caption,
+                    bool withPaths) const;
     QImage composite(const cv::Mat& first, const std::string& colormap, const cv::Mat& second) const;
 
     QImage m_image;

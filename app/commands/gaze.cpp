@@ -227,8 +227,8 @@ int runGazeCommand(const Arguments& arguments) {
 int runScanpathCommand(const Arguments& arguments) {
     if (!arguments.empty() && arguments[0] == "compare") return runScanpathCompare(Arguments(arguments.begin() + 1, arguments.end()));
     const Args args(arguments,
-                    joinNames({"method", "param", "out", "fixations", "radius", "inhibition", "decay", "segments", "target", "human",
-                               "colour"},
+                    joinNames({"method", "param", "out", "fixations", "radius", "inhibition", "decay", "segments", "rank", "target",
+                               "human", "colour"},
                               runtimeOptionNames()),
                     {"no-heatmap"});
     if (args.positional().size() != 2) throw UsageError{"usage: fovea scanpath MODEL IMAGE --method M --out PATH.csv|png|svg"};
@@ -264,8 +264,11 @@ int runScanpathCommand(const Arguments& arguments) {
         const Segmentation segmentation = segmenter.segment(segmentInputsFor(*model, input, segmenter, SegmentRunOptions{}), segmenter.defaults());
         ObjectScanpathOptions objects;
         objects.fixations = args.has("fixations") ? wta.fixations : 0;
+        const std::string rank = args.value("rank", "mass");
+        if (rank != "mass" && rank != "mean") throw UsageError{"--rank is mass or mean, not '" + rank + "'"};
+        objects.ranking = rank == "mass" ? ObjectRanking::Mass : ObjectRanking::MeanAttention;
         path = synthesizeObjectScanpath(map, viewLabelsToImage(segmentation.labels, model->spec().preprocessing, bgr.size()), objects);
-        kind = "objects: " + segmenter.name() + " segments by attention mass";
+        kind = "objects: " + segmenter.name() + " segments by " + (rank == "mass" ? "attention mass" : "mean attention");
     } else {
         path = synthesizeScanpath(map, wta);
     }

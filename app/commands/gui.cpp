@@ -115,8 +115,9 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" && view != "gaze") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d or gaze"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" && view != "gaze" &&
+        view != "gaze-cube") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, gaze or gaze-cube"};
     }
     if (args.has("fixations")) {
         window.openFixations(QString::fromStdString(args.value("fixations")));
@@ -125,7 +126,8 @@ int runGuiCommand(const Arguments& arguments) {
     if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
     // All methods need the model open first: asked for once the first jobs are done.
     bool pendingAllMethods = view == "all-methods";
-    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view));
+    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view == "gaze-cube" ? "gaze" : view));
+    if (view == "gaze-cube") window.gazeView()->setCurrentPage("cube");
     window.show();
     if (!screenshot) return app.exec();
 

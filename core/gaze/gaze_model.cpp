@@ -154,15 +154,13 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
         sources.push_back("random");
     }
     std::vector<std::string> variants = {"pixels"};
-    if (options.objectLevel) {
-        variants.push_back("objects");
-        variants.push_back("segments");
-    }
+    if (options.objectLevel) variants.insert(variants.end(), {"objects-mass", "objects-mean", "segments-mass", "segments-mean"});
     std::map<std::pair<std::string, std::string>, SearchTally> tallies;
     WtaOptions wta = options.wta;
     wta.fixations = options.maxFixations;
-    ObjectScanpathOptions objectOptions;
-    objectOptions.fixations = options.maxFixations;
+    ObjectScanpathOptions byMass, byMean;
+    byMass.fixations = byMean.fixations = options.maxFixations;
+    byMean.ranking = ObjectRanking::MeanAttention;
     const Segmenter& parts = findSegmenter("kmeans-parts");
     const double miss = options.maxFixations + 1;
     for (int s = 0; s < options.scenes; ++s) {
@@ -195,11 +193,13 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
             pixelTally.milliseconds += millisecondsSince(start);
             pixelTally.needed.push_back(pixelHits > 0 ? pixelHits : miss);
             if (!options.objectLevel) continue;
-            // Ground-truth objects: the target is objects[0], label 1, object index 0.
-            const int objectHits = objectFixationsToTarget(synthesizeObjectScanpath(map, objects, objectOptions), 0);
-            tallies[{source, "objects"}].needed.push_back(objectHits > 0 ? objectHits : miss);
-            const int segmentHits = fixationsToTarget(synthesizeObjectScanpath(map, segments, objectOptions), scene.targetMask);
-            tallies[{source, "segments"}].needed.push_back(segmentHits > 0 ? segmentHits : miss);
+            for (const auto& [suffix, objectOptions] : {std::make_pair("-mass", byMass), std::make_pair("-mean", byMean)}) {
+                // Ground-truth objects: the target is objects[0], label 1, object index 0.
+                const int objectHits = objectFixationsToTarget(synthesizeObjectScanpath(map, objects, objectOptions), 0);
+                tallies[{source, std::string("objects") + suffix}].needed.push_back(objectHits > 0 ? objectHits : miss);
+                const int segmentHits = fixationsToTarget(synthesizeObjectScanpath(map, segments, objectOptions), scene.targetMask);
+                tallies[{source, std::string("segments") + suffix}].needed.push_back(segmentHits > 0 ? segmentHits : miss);
+            }
         }
     }
     std::vector<VisualSearchRow> rows;
@@ -245,10 +245,11 @@ std::string visualSearchMarkdown(const std::vector<VisualSearchRow>& rows, const
         out << " |\n";
     }
     out << "\n" << modelName << ", " << options.scenes << " held-out shapes-in-clutter scenes (seeds " << options.firstSeed
-        << " on). pixels: winner-take-all with inhibition of return (disk of radius "
+        << " on). pixels: winner-take-all with inhibition of return (disk of radius " << std::setprecision(1)
         << (options.wta.radius > 0 ? options.wta.radius : options.scene.size / 10.0)
-        << " px); objects: the scene's ground-truth objects, segments: k-means-parts segments of the model's keys, each visited in "
-           "the order of the map's mass on it. A scanpath that has not reached the target after "
+        << " px). objects: the scene's ground-truth objects; segments: k-means-parts segments of the model's keys; each visited "
+           "in the order of the map's mass on it (-mass) or of its mean per pixel (-mean), at its attention-weighted centroid. "
+           "A scanpath that has not reached the target after "
         << options.maxFixations << " fixations counts " << options.maxFixations + 1 << ". centre: a centre-bias map; random: uniform noise.\n";
     return out.str();
 }

@@ -79,7 +79,7 @@ struct VisualSearchOptions {
 
 struct VisualSearchRow {
     std::string method;   // explainer name, or "centre" / "random"
-    std::string variant;  // "pixels", "objects", "segments"
+    std::string variant;  // "pixels", "objects-mass", "objects-mean", "segments-mass", "segments-mean"
     MeanCI fixations;     // fixations needed; a scanpath that never lands counts maxFixations + 1
     double firstFixation = 0.0;  // share of scenes found with the first fixation
     double foundWithin3 = 0.0;

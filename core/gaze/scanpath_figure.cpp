@@ -43,7 +43,7 @@ ScanpathLayout layoutScanpaths(const std::vector<Scanpath>& paths, cv::Size imag
             // Area proportional to duration; fixations without durations get the smallest circle.
             mark.radius = longest > 0 ? minRadius + (maxRadius - minRadius) * std::sqrt(std::max(0.0, f.duration) / longest) : minRadius;
             if (style.colouring == ScanpathColouring::Subject) {
-                mark.rgb = subjectColour(int(p));
+                mark.rgb = subjectColour(p < style.colourIndices.size() ? style.colourIndices[p] : int(p));
             } else {
                 const double t = end > 0 ? (f.start + f.duration / 2.0) / end
                                          : fixations.size() > 1 ? double(i) / double(fixations.size() - 1) : 0.0;
@@ -150,7 +150,12 @@ cv::Mat renderScanpathFigure(const cv::Mat& image, const std::vector<Scanpath>& 
     const int band = std::max(24, canvas.rows / 14);
     cv::Mat figure(canvas.rows + band, canvas.cols, CV_8UC3, cv::Scalar(255, 255, 255));
     canvas.copyTo(figure(cv::Rect(0, band, canvas.cols, canvas.rows)));
-    cv::putText(figure, style.title, cv::Point(6, band * 2 / 3), cv::FONT_HERSHEY_SIMPLEX, band / 40.0, cv::Scalar(30, 30, 30), 1, cv::LINE_AA);
+    // As large as the band allows, smaller when the title would not fit the width.
+    double scale = band / 40.0;
+    int baseline = 0;
+    const int width = cv::getTextSize(style.title, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline).width;
+    if (width > canvas.cols - 12) scale *= double(canvas.cols - 12) / width;
+    cv::putText(figure, style.title, cv::Point(6, band * 2 / 3), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(30, 30, 30), 1, cv::LINE_AA);
     return figure;
 }
 

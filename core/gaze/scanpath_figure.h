@@ -22,6 +22,9 @@ enum class ScanpathColouring { Time, Subject };
 
 struct ScanpathStyle {
     ScanpathColouring colouring = ScanpathColouring::Time;
+    // Subject colouring: the colour index of each path (so a path keeps its colour when only some
+    // are drawn); empty: the path's position in the list.
+    std::vector<int> colourIndices;
     std::string colormap = "plasma";   // for Time
     double minRadius = 0.0, maxRadius = 0.0;  // image pixels; 0 => 1.5% and 4% of the longer side
     // Playback: only fixations that start at or before this time (seconds) are drawn.

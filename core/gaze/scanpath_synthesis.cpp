@@ -93,12 +93,17 @@ namespace {
 struct ObjectMass {
     int index = 0;
     double mass = 0.0;
+    double area = 0.0;  // pixels
     cv::Point2d centroid;
+    double score = 0.0;
 };
 
 Scanpath objectPath(std::vector<ObjectMass> objects, const ObjectScanpathOptions& options) {
     objects.erase(std::remove_if(objects.begin(), objects.end(), [](const ObjectMass& o) { return !(o.mass > 0.0); }), objects.end());
-    std::stable_sort(objects.begin(), objects.end(), [](const ObjectMass& a, const ObjectMass& b) { return a.mass > b.mass; });
+    for (ObjectMass& object : objects) {
+        object.score = options.ranking == ObjectRanking::Mass ? object.mass : object.mass / std::max(1.0, object.area);
+    }
+    std::stable_sort(objects.begin(), objects.end(), [](const ObjectMass& a, const ObjectMass& b) { return a.score > b.score; });
     if (options.fixations > 0 && std::size_t(options.fixations) < objects.size()) objects.resize(std::size_t(options.fixations));
     Scanpath path;
     double time = 0.0;
@@ -107,7 +112,7 @@ Scanpath objectPath(std::vector<ObjectMass> objects, const ObjectScanpathOptions
         fixation.x = object.centroid.x;
         fixation.y = object.centroid.y;
         fixation.object = object.index;
-        fixation.duration = options.minDuration + (options.maxDuration - options.minDuration) * object.mass / objects.front().mass;
+        fixation.duration = options.minDuration + (options.maxDuration - options.minDuration) * object.score / objects.front().score;
         fixation.start = time;
         time += fixation.duration;
         path.fixations.push_back(fixation);
@@ -132,6 +137,7 @@ Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const cv::Mat& labels, c
             const int id = ids(r, c);
             if (id <= 0) continue;
             ObjectMass& object = objects[std::size_t(id - 1)];
+            object.area += 1.0;
             const double weight = saliency(r, c);
             object.mass += weight;
             object.centroid += cv::Point2d((c + 0.5) * weight, (r + 0.5) * weight);
@@ -155,6 +161,7 @@ Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const std::vector<cv::Re
         const cv::Rect pixels = cv::Rect(cv::Point(int(std::ceil(boxes[i].x - 0.5)), int(std::ceil(boxes[i].y - 0.5))),
                                          cv::Point(int(std::ceil(boxes[i].br().x - 0.5)), int(std::ceil(boxes[i].br().y - 0.5)))) &
                                 whole;
+        object.area = double(pixels.area());
         for (int r = pixels.y; r < pixels.y + pixels.height; ++r) {
             for (int c = pixels.x; c < pixels.x + pixels.width; ++c) {
                 const double weight = saliency(r, c);

@@ -42,12 +42,17 @@ struct WtaOptions {
 // ties) at the pixel's centre, then inhibits around it. Stops early when everything left is zero.
 Scanpath synthesizeScanpath(const cv::Mat1f& map, const WtaOptions& options = {});
 
+// How objects are ranked: by attention mass (the map summed over the object, as OAT orders
+// objects), or by mean attention per pixel (mass / area), which does not favour large objects.
+enum class ObjectRanking { Mass, MeanAttention };
+
 struct ObjectScanpathOptions {
     int fixations = 0;  // 0: every object with attention mass, once
-    double minDuration = 0.1, maxDuration = 0.5;  // seconds; scaled by each object's mass / the largest
+    ObjectRanking ranking = ObjectRanking::Mass;
+    double minDuration = 0.1, maxDuration = 0.5;  // seconds; scaled by each object's score / the largest
 };
 
-// Fixates objects in decreasing order of attention mass (the map summed over the object), each at
+// Fixates objects in decreasing order of attention mass (or mean attention), each at
 // its attention-weighted centroid; Fixation::object is the object's index (label − 1 for label
 // masks, the box's index for boxes). `labels`: 0 background, 1..K objects, the map's size.
 Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const cv::Mat& labels, const ObjectScanpathOptions& options = {});

@@ -1,8 +1,10 @@
 // Scanpath metrics against brute-force versions written here (every alignment, warping path or
 // coupling enumerated by plain recursion), hand-computed ScanMatch and sequence scores, mean-shift
 // on planted clusters, and scanpath synthesis on maps whose right order is known.
+#include "core/gaze/scanpath_figure.h"
 #include "core/gaze/scanpath_metrics.h"
 #include "core/gaze/scanpath_synthesis.h"
+#include "core/image/colormap.h"
 #include "core/util/error.h"
 
 #include <gtest/gtest.h>
@@ -254,6 +256,14 @@ TEST(ScanpathSynthesis, ObjectLevelOrdersByAttentionMass) {
     ObjectScanpathOptions one;
     one.fixations = 1;
     EXPECT_EQ(synthesizeObjectScanpath(map, labels, one).fixations.size(), 1u);
+    // By mean attention the small bright object (1.0 per pixel) comes before the large dim one.
+    ObjectScanpathOptions mean;
+    mean.ranking = ObjectRanking::MeanAttention;
+    const Scanpath byMean = synthesizeObjectScanpath(map, labels, mean);
+    ASSERT_EQ(byMean.fixations.size(), 2u);
+    EXPECT_EQ(byMean.fixations[0].object, 0);
+    EXPECT_NEAR(byMean.fixations[1].duration, 0.1 + 0.4 * (mass / 600.0) / 1.0, 1e-9);
+    EXPECT_EQ(synthesizeObjectScanpath(map, boxes, mean).fixations[0].object, 0);
 }
 
 TEST(ScanpathSynthesis, FixationsToTarget) {
@@ -263,4 +273,41 @@ TEST(ScanpathSynthesis, FixationsToTarget) {
     EXPECT_EQ(fixationsToTarget(path, target), 3);
     EXPECT_EQ(fixationsToTarget(path, target, 3.0), 2);  // (27, 35) is 3 px left of the box
     EXPECT_EQ(fixationsToTarget(pathOf({{1, 1}}), target), 0);
+}
+
+TEST(ScanpathFigure, LayoutSizesCirclesByDurationAndShortensArrows) {
+    Scanpath path = pathOf({{10, 10}, {110, 10}});
+    path.fixations[0].duration = 0.1;
+    path.fixations[1].duration = 0.4;
+    setStartsFromDurations(path);
+    ScanpathStyle style;
+    style.minRadius = 2;
+    style.maxRadius = 10;
+    style.colouring = ScanpathColouring::Subject;
+    style.colourIndices = {3};
+    const ScanpathLayout layout = layoutScanpaths({path}, {200, 100}, style);
+    ASSERT_EQ(layout.marks.size(), 2u);
+    EXPECT_DOUBLE_EQ(layout.marks[1].radius, 10.0);                      // the longest fixation
+    EXPECT_DOUBLE_EQ(layout.marks[0].radius, 2.0 + 8.0 * std::sqrt(0.25));  // area proportional to duration
+    EXPECT_EQ(layout.marks[0].rgb, subjectColour(3));
+    EXPECT_EQ(layout.marks[1].number, 2);
+    ASSERT_EQ(layout.arrows.size(), 1u);
+    EXPECT_DOUBLE_EQ(layout.arrows[0].from.x, 16.0);  // from the first circle's edge
+    EXPECT_DOUBLE_EQ(layout.arrows[0].to.x, 100.0);   // to the second's
+    // Playback: only what started by then.
+    style.upToTime = 0.05;
+    const ScanpathLayout early = layoutScanpaths({path}, {200, 100}, style);
+    EXPECT_EQ(early.marks.size(), 1u);
+    EXPECT_TRUE(early.arrows.empty());
+    // Time colours run from the colormap's start to its end over the viewing time.
+    style.upToTime = 1.0;
+    style.colouring = ScanpathColouring::Time;
+    const ScanpathLayout timed = layoutScanpaths({path}, {200, 100}, style);
+    EXPECT_EQ(timed.marks[0].rgb, colormapColor("plasma", colormapIndex(0.05 / 0.5, 0.0, 1.0)));
+    EXPECT_EQ(timed.marks[1].rgb, colormapColor("plasma", colormapIndex(0.3 / 0.5, 0.0, 1.0)));
+    // The PNG figure is enlarged to at least minSide and keeps the aspect ratio.
+    const cv::Mat figure = renderScanpathFigure(cv::Mat(100, 200, CV_8UC3, cv::Scalar(255, 255, 255)), {path}, style);
+    EXPECT_EQ(figure.cols, 600);
+    EXPECT_EQ(figure.rows, 300);
+    EXPECT_NE(scanpathFigureSvg(cv::Mat(100, 200, CV_8UC3, cv::Scalar(0, 0, 0)), {path}, style).find("<circle"), std::string::npos);
 }

@@ -235,7 +235,7 @@ TEST_F(GazeCli, VisualSearchAndBench) {
                               " --scenes 4 --methods raw --out " + quote(out));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::string csv = readFileContents(out + "/visual_search.csv");
-    for (const char* row : {"raw,pixels,", "raw,objects,", "raw,segments,", "centre,pixels,", "random,pixels,"}) {
+    for (const char* row : {"raw,pixels,", "raw,objects-mass,", "raw,objects-mean,", "raw,segments-mean,", "centre,pixels,", "random,pixels,"}) {
         EXPECT_NE(csv.find(row), std::string::npos) << row << "\n" << csv;
     }
     EXPECT_NE(readFileContents(out + "/visual_search.md").find("| raw | pixels |"), std::string::npos);

@@ -37,7 +37,9 @@ namespace {
 // Paints the ScanpathPainter into the whole widget.
 class GazeCanvas : public QWidget {
 public:
-    GazeCanvas(const ScanpathPainter& painter, QWidget* parent) : QWidget(parent), m_painter(painter) { setMinimumSize(200, 150); }
+    GazeCanvas(const ScanpathPainter& painter, QWidget* parent) : QWidget(parent), m_painter(painter) {
+        setMinimumSize(200, 150);
+    }
 
 protected:
     void paintEvent(QPaintEvent*) override {
@@ -73,7 +75,8 @@ GazeView::GazeView(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(4, 4, 4, 4);
     auto* controls = new QHBoxLayout();
     m_displayBox = new QComboBox(this);
-    m_displayBox->addItems({tr("Scanpaths over the model's map"), tr("People and model side by side"), tr("People and model blended")});
+    m_displayBox->addItems(
+        {tr("Scanpaths over the model's map"), tr("People and model side by side"), tr("People and model blended")});
     m_colourBox = new QComboBox(this);
     m_colourBox->addItems({tr("Colour by time"), tr("Colour by subject")});
     // Several people's paths are told apart by colour; time colours suit one path at a time.
@@ -132,8 +135,9 @@ GazeView::GazeView(QWidget* parent) : QWidget(parent) {
         }
         setTime(next);
     });
-    connect(m_displayBox, qOverload<int>(&QComboBox::currentIndexChanged), this,
-            [this](int index) { setDisplay(index == 1 ? GazeDisplay::SideBySide : index == 2 ? GazeDisplay::Blended : GazeDisplay::Scanpaths); });
+    connect(m_displayBox, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int index) {
+        setDisplay(index == 1 ? GazeDisplay::SideBySide : index == 2 ? GazeDisplay::Blended : GazeDisplay::Scanpaths);
+    });
     connect(m_colourBox, qOverload<int>(&QComboBox::currentIndexChanged), this,
             [this](int index) { setColouring(index == 1 ? ScanpathColouring::Subject : ScanpathColouring::Time); });
     connect(m_modelBox, &QCheckBox::toggled, this, &GazeView::setModelScanpath);
@@ -189,7 +193,8 @@ void GazeView::rebuild() {
             m_data.fitToImage(key, size);
             m_data.dropOutside();
             const std::vector<cv::Point2d> fixations = m_data.fixationsOn(key);
-            if (!fixations.empty()) m_density = fixationDensityMap(size, fixations, std::max(size.width, size.height) / 30.0);
+            if (!fixations.empty())
+                m_density = fixationDensityMap(size, fixations, std::max(size.width, size.height) / 30.0);
         }
         if (!m_modelMap.empty()) {
             // The model's scanpath lasts about as long as the people's, for playback side by side.
@@ -225,8 +230,11 @@ void GazeView::updatePicture() {
     m_painter.setModelMap(m_modelMap);
     m_painter.setDensity(m_density);
     m_painter.setScanpaths(paths);
-    m_painter.setTitle(m_key.isEmpty() ? (m_image.isNull() ? QString() : tr("%1: no fixations for this image").arg(QFileInfo(m_imagePath).fileName()))
-                                       : tr("%1: %2 scanpath(s)").arg(m_key).arg(m_data.scanpathsOf(m_key.toStdString()).size()));
+    m_painter.setTitle(m_key.isEmpty()
+                           ? (m_image.isNull()
+                                  ? QString()
+                                  : tr("%1: no fixations for this image").arg(QFileInfo(m_imagePath).fileName()))
+                           : tr("%1: %2 scanpath(s)").arg(m_key).arg(m_data.scanpathsOf(m_key.toStdString()).size()));
     m_timeLabel->setText(tr("%1 / %2 s").arg(std::min(m_time, m_duration), 0, 'f', 2).arg(m_duration, 0, 'f', 2));
     m_canvas->update();
     if (m_cube) {
@@ -262,17 +270,22 @@ void GazeView::startMetrics() {
             const std::vector<SubjectScores> subjects = scoreSubjects(map, data, key, options, &others);
             for (const SubjectScores& s : subjects) rows.emplace_back(QString::fromStdString(s.subject), s.scores);
             rows.emplace_back(QObject::tr("mean over subjects"), meanScores(scoresOf(subjects)));
-            rows.emplace_back(QObject::tr("inter-observer"), interObserverScores(data, key, map.size(), options, &others));
+            rows.emplace_back(QObject::tr("inter-observer"),
+                              interObserverScores(data, key, map.size(), options, &others));
         } catch (const std::exception&) {
             rows.clear();
         }
-        QMetaObject::invokeMethod(qApp, [self, generation, rows] {
-            if (self) self->showMetrics(generation, rows, true);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, generation, rows] {
+                if (self) self->showMetrics(generation, rows, true);
+            },
+            Qt::QueuedConnection);
     });
 }
 
-void GazeView::showMetrics(quint64 generation, const std::vector<std::pair<QString, SaliencyScores>>& rows, bool fromJob) {
+void GazeView::showMetrics(quint64 generation, const std::vector<std::pair<QString, SaliencyScores>>& rows,
+                           bool fromJob) {
     if (fromJob) --m_pendingMetrics;
     if (generation != m_generation) return;  // a newer request is on its way
     const std::vector<const char*> names = saliencyMetricNames();
@@ -289,10 +302,13 @@ void GazeView::showMetrics(quint64 generation, const std::vector<std::pair<QStri
         const std::vector<double> values = saliencyMetricValues(scores);
         for (int c = 0; c < int(values.size()); ++c) {
             const double v = values[std::size_t(c)];
-            m_table->setItem(r, c + 2, new QTableWidgetItem(std::isnan(v) ? QStringLiteral("–") : QString::number(v, 'f', 3)));
+            m_table->setItem(r, c + 2,
+                             new QTableWidgetItem(std::isnan(v) ? QStringLiteral("–") : QString::number(v, 'f', 3)));
         }
         if (label == tr("inter-observer")) {
-            for (int c = 0; c < m_table->columnCount(); ++c) m_table->item(r, c)->setToolTip(tr("Each subject predicted by the others' fixations: the human baseline"));
+            for (int c = 0; c < m_table->columnCount(); ++c)
+                m_table->item(r, c)->setToolTip(
+                    tr("Each subject predicted by the others' fixations: the human baseline"));
         }
     }
     m_table->resizeColumnsToContents();
@@ -352,17 +368,26 @@ void GazeView::pause() {
     m_playButton->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
 }
 
-bool GazeView::playing() const { return m_timer->isActive(); }
+bool GazeView::playing() const {
+    return m_timer->isActive();
+}
 
-void GazeView::setSpeed(double factor) { m_speed = std::clamp(factor, 0.05, 20.0); }
+void GazeView::setSpeed(double factor) {
+    m_speed = std::clamp(factor, 0.05, 20.0);
+}
 
-QString GazeView::currentPage() const { return m_pages->currentWidget() == m_cube ? "cube" : "scanpaths"; }
+QString GazeView::currentPage() const {
+    return m_pages->currentWidget() == m_cube ? "cube" : "scanpaths";
+}
 
-void GazeView::setCurrentPage(const QString& page) { m_pages->setCurrentWidget(page == "cube" ? static_cast<QWidget*>(m_cube) : m_canvas); }
+void GazeView::setCurrentPage(const QString& page) {
+    m_pages->setCurrentWidget(page == "cube" ? static_cast<QWidget*>(m_cube) : m_canvas);
+}
 
 void GazeView::exportFigure(const QString& path, int dpi) {
     if (currentPage() == "cube") {
-        if (!path.endsWith(".png", Qt::CaseInsensitive)) throw Error(path.toStdString(), "the space-time cube exports PNG only (it is a rendered picture)");
+        if (!path.endsWith(".png", Qt::CaseInsensitive))
+            throw Error(path.toStdString(), "the space-time cube exports PNG only (it is a rendered picture)");
         const QImage image = m_cube->grabImage();
         QSaveFile file(path);
         if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit()) {
@@ -371,8 +396,8 @@ void GazeView::exportFigure(const QString& path, int dpi) {
         return;
     }
     if (m_image.isNull()) throw Error(path.toStdString(), "no stimulus to export (open an image and its fixations)");
-    exportPainting([this](QPainter& painter, const QRectF& target) { m_painter.paint(painter, target); }, path, m_painter.preferredSize(), dpi,
-                   tr("Scanpaths"));
+    exportPainting([this](QPainter& painter, const QRectF& target) { m_painter.paint(painter, target); }, path,
+                   m_painter.preferredSize(), dpi, tr("Scanpaths"));
 }
 
 }  // namespace fovea

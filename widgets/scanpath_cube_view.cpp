@@ -35,7 +35,8 @@ void addFloor(vtkRenderer* renderer, const QImage& image, double width, double h
     const int cells = 48;
     const int cols = image.width() >= image.height() ? cells : std::max(1, cells * image.width() / image.height());
     const int rows = image.width() >= image.height() ? std::max(1, cells * image.height() / image.width()) : cells;
-    const QImage small = image.convertToFormat(QImage::Format_Grayscale8).scaled(cols, rows, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    const QImage small = image.convertToFormat(QImage::Format_Grayscale8)
+                             .scaled(cols, rows, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
     constexpr int kLevels = 16;
     std::vector<vtkSmartPointer<vtkPoints>> points(kLevels);
     std::vector<vtkSmartPointer<vtkCellArray>> quads(kLevels);
@@ -94,9 +95,13 @@ ScanpathCubeView::ScanpathCubeView(QWidget* parent) : QWidget(parent) {
     m_vtk->renderer()->SetBackground(1.0, 1.0, 1.0);
 }
 
-bool ScanpathCubeView::available() const { return m_vtk != nullptr && m_vtk->available(); }
+bool ScanpathCubeView::available() const {
+    return m_vtk != nullptr && m_vtk->available();
+}
 
-QString ScanpathCubeView::unavailableReason() const { return m_vtk ? m_vtk->unavailableReason() : m_reason; }
+QString ScanpathCubeView::unavailableReason() const {
+    return m_vtk ? m_vtk->unavailableReason() : m_reason;
+}
 
 void ScanpathCubeView::setScanpaths(const std::vector<Scanpath>& paths, const QImage& image) {
     m_paths = int(paths.size());

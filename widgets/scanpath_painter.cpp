@@ -17,9 +17,13 @@
 namespace fovea {
 namespace {
 
-QColor rgbColor(const cv::Vec3b& rgb, int alpha = 255) { return QColor(rgb[0], rgb[1], rgb[2], alpha); }
+QColor rgbColor(const cv::Vec3b& rgb, int alpha = 255) {
+    return QColor(rgb[0], rgb[1], rgb[2], alpha);
+}
 
-bool isModelPath(const Scanpath& path) { return path.subject.rfind("model", 0) == 0; }
+bool isModelPath(const Scanpath& path) {
+    return path.subject.rfind("model", 0) == 0;
+}
 
 cv::Mat1f normalised(const cv::Mat& map, cv::Size size) {
     cv::Mat1f values;
@@ -28,8 +32,10 @@ cv::Mat1f normalised(const cv::Mat& map, cv::Size size) {
     cv::resize(values, values, size, 0, 0, cv::INTER_LINEAR);
     double low = 0.0, high = 0.0;
     cv::minMaxLoc(values, &low, &high);
-    if (high > low) values = (values - low) / (high - low);
-    else values.setTo(0.0f);
+    if (high > low)
+        values = (values - low) / (high - low);
+    else
+        values.setTo(0.0f);
     return values;
 }
 
@@ -59,7 +65,9 @@ double ScanpathPainter::titleBand(const QRectF& target) const {
     return m_title.isEmpty() ? 0.0 : std::clamp(0.06 * target.height(), 12.0, 36.0);
 }
 
-double ScanpathPainter::captionBand(const QRectF& target) const { return std::clamp(0.055 * target.height(), 11.0, 30.0); }
+double ScanpathPainter::captionBand(const QRectF& target) const {
+    return std::clamp(0.055 * target.height(), 11.0, 30.0);
+}
 
 QRectF ScanpathPainter::panelRect(const QRectF& target, int panel) const {
     const double title = titleBand(target);
@@ -67,14 +75,18 @@ QRectF ScanpathPainter::panelRect(const QRectF& target, int panel) const {
     const int panels = m_display == GazeDisplay::SideBySide ? 2 : 1;
     const double gap = panels > 1 ? 0.02 * target.width() : 0.0;
     const double width = (target.width() - gap * (panels - 1)) / panels;
-    QRectF area(target.left() + panel * (width + gap), target.top() + title + caption, width, target.height() - title - caption);
+    QRectF area(target.left() + panel * (width + gap), target.top() + title + caption, width,
+                target.height() - title - caption);
     if (m_image.isNull() || area.width() <= 0 || area.height() <= 0) return area;
     const double scale = std::min(area.width() / m_image.width(), area.height() / m_image.height());
     const QSizeF size(m_image.width() * scale, m_image.height() * scale);
-    return {area.left() + (area.width() - size.width()) / 2, area.top() + (area.height() - size.height()) / 2, size.width(), size.height()};
+    return {area.left() + (area.width() - size.width()) / 2, area.top() + (area.height() - size.height()) / 2,
+            size.width(), size.height()};
 }
 
-QRectF ScanpathPainter::imageRect(const QRectF& target) const { return panelRect(target, 0); }
+QRectF ScanpathPainter::imageRect(const QRectF& target) const {
+    return panelRect(target, 0);
+}
 
 QImage ScanpathPainter::composite(const cv::Mat& first, const std::string& colormap, const cv::Mat& second) const {
     if (m_image.isNull()) return {};
@@ -90,8 +102,9 @@ QImage ScanpathPainter::composite(const cv::Mat& first, const std::string& color
             for (int c = 0; c < bgr.cols; ++c) {
                 const float base = 0.45f * grey.at<uchar>(r, c);
                 const float p = people(r, c), m = model(r, c);
-                out.at<cv::Vec3b>(r, c) = cv::Vec3b(cv::saturate_cast<uchar>(base + 255.0f * p), cv::saturate_cast<uchar>(base + 255.0f * m),
-                                                    cv::saturate_cast<uchar>(base + 255.0f * p));
+                out.at<cv::Vec3b>(r, c) =
+                    cv::Vec3b(cv::saturate_cast<uchar>(base + 255.0f * p), cv::saturate_cast<uchar>(base + 255.0f * m),
+                              cv::saturate_cast<uchar>(base + 255.0f * p));
             }
         }
         return toQImage(out);
@@ -106,8 +119,8 @@ QImage ScanpathPainter::composite(const cv::Mat& first, const std::string& color
     return toQImage(overlayHeatmap(bgr, values, options));
 }
 
-void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double band, const QImage& picture, const QString& caption,
-                                 bool withPaths) const {
+void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double band, const QImage& picture,
+                                 const QString& caption, bool withPaths) const {
     const QFont base = painter.font();
     if (!caption.isEmpty()) {
         // Sized from the band as HeatmapPainter sizes its title, elided to the panel's width.
@@ -116,7 +129,8 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double b
         painter.setFont(font);
         painter.setPen(QColor(40, 40, 40));
         const QRectF line(area.left(), area.top() - band, area.width(), band * 0.95);
-        painter.drawText(line, Qt::AlignLeft | Qt::AlignBottom, QFontMetricsF(font).elidedText(caption, Qt::ElideRight, area.width()));
+        painter.drawText(line, Qt::AlignLeft | Qt::AlignBottom,
+                         QFontMetricsF(font).elidedText(caption, Qt::ElideRight, area.width()));
         painter.setFont(base);
     }
     if (!picture.isNull()) painter.drawImage(area, picture);
@@ -151,7 +165,8 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double b
             const QPointF unit = (to - from) / line.length(), normal(-unit.y(), unit.x());
             painter.setBrush(rgbColor(arrow.rgb, 230));
             painter.setPen(Qt::NoPen);
-            painter.drawPolygon(QPolygonF({to, to - unit * head + normal * head * 0.5, to - unit * head - normal * head * 0.5}));
+            painter.drawPolygon(
+                QPolygonF({to, to - unit * head + normal * head * 0.5, to - unit * head - normal * head * 0.5}));
         }
     }
     QFont numberFont = base;
@@ -166,7 +181,8 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double b
         const bool light = 0.299 * mark.rgb[0] + 0.587 * mark.rgb[1] + 0.114 * mark.rgb[2] > 150;
         painter.setPen(light ? QColor(20, 20, 20) : QColor(255, 255, 255));
         const QPointF centre = at(mark.centre);
-        painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius), Qt::AlignCenter, QString::number(mark.number));
+        painter.drawText(QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius), Qt::AlignCenter,
+                         QString::number(mark.number));
     }
     // Colour by subject: a legend of the subjects drawn, in the panel's top-left corner.
     if (m_style.colouring == ScanpathColouring::Subject && !shown.empty()) {
@@ -176,7 +192,8 @@ void ScanpathPainter::paintPanel(QPainter& painter, const QRectF& area, double b
         const QFontMetricsF metrics(legendFont);
         const int entries = std::min<int>(int(shown.size()), 12);
         double widest = 0.0;
-        for (int i = 0; i < entries; ++i) widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(shown[std::size_t(i)].subject)));
+        for (int i = 0; i < entries; ++i)
+            widest = std::max(widest, metrics.horizontalAdvance(QString::fromStdString(shown[std::size_t(i)].subject)));
         const double line = metrics.height() * 1.15, box = metrics.height() * 0.7;
         const QRectF legend(area.left() + 4, area.top() + 4, widest + box + 14, line * entries + 6);
         painter.setPen(Qt::NoPen);
@@ -206,13 +223,15 @@ void ScanpathPainter::paint(QPainter& painter, const QRectF& target) const {
         font.setBold(true);
         painter.setFont(font);
         painter.setPen(QColor(30, 30, 30));
-        painter.drawText(QRectF(target.left(), target.top(), target.width(), titleBand(target)), Qt::AlignLeft | Qt::AlignVCenter,
+        painter.drawText(QRectF(target.left(), target.top(), target.width(), titleBand(target)),
+                         Qt::AlignLeft | Qt::AlignVCenter,
                          QFontMetricsF(font).elidedText(m_title, Qt::ElideRight, target.width()));
         painter.setFont(base);
     }
     if (m_image.isNull()) {
         painter.setPen(QColor(90, 90, 90));
-        painter.drawText(target, Qt::AlignCenter, QObject::tr("Open fixations (File > Open Fixations) and an image they name"));
+        painter.drawText(target, Qt::AlignCenter,
+                         QObject::tr("Open fixations (File > Open Fixations) and an image they name"));
         painter.restore();
         return;
     }
@@ -224,8 +243,8 @@ void ScanpathPainter::paint(QPainter& painter, const QRectF& target) const {
         case GazeDisplay::SideBySide:
             paintPanel(painter, panelRect(target, 0), captionBand(target), composite(m_density, "inferno", {}),
                        QObject::tr("people: fixation density"), true);
-            paintPanel(painter, panelRect(target, 1), captionBand(target), composite(m_model, "viridis", {}), QObject::tr("model: attention map"),
-                       true);
+            paintPanel(painter, panelRect(target, 1), captionBand(target), composite(m_model, "viridis", {}),
+                       QObject::tr("model: attention map"), true);
             break;
         case GazeDisplay::Blended:
             paintPanel(painter, panelRect(target, 0), captionBand(target), composite(m_density, "", m_model),

@@ -110,18 +110,24 @@ int runGazeBenchCommand(const Arguments& arguments) {
     SaliencyOptions options;
     options.sigma = sigma;
     double allWall = 0.0;
-    const double allMs = medianMs(runs, [&] { sink = sink + scoreSaliency(map, fixations, options, density, baseline).nss; }, &allWall);
+    const double allMs = medianMs(
+        runs, [&] { sink = sink + scoreSaliency(map, fixations, options, density, baseline).nss; }, &allWall);
     const double shuffledMs = medianMs(runs, [&] { sink = sink + aucShuffled(map, fixations, others, 100); });
 
-    std::printf("saliency metrics, 1024x768 map, 50 fixations (median CPU time of %d runs; reference: one pass summing the map, %.3f ms)\n",
-                runs, passMs);
+    std::printf(
+        "saliency metrics, 1024x768 map, 50 fixations (median CPU time of %d runs; reference: one pass summing the "
+        "map, %.3f ms)\n",
+        runs, passMs);
     std::printf("  %-34s %9s %12s\n", "", "ms", "x map pass");
     for (const Timing& t : metrics) std::printf("  %-34s %9.3f %12.1f\n", t.name, t.ms, t.ms / passMs);
-    std::printf("  %-34s %9.3f %12.1f   target < 10 ms: %s (wall-clock median %.3f ms)\n", "all of the above (scoreSaliency)", allMs,
-                allMs / passMs, allMs < 10.0 ? "met" : "MISSED", allWall);
-    std::printf("  %-34s %9.3f %12.1f   (not in the target)\n", "sAUC (100 draws, 500 others)", shuffledMs, shuffledMs / passMs);
-    std::printf("  %-34s %9.3f %12.1f   (computed once per image)\n", "density map (sigma 34 px)", densityMs, densityMs / passMs);
-    std::printf("  %-34s %9.3f %12.1f   (computed once per size)\n", "centre-bias baseline", baselineMs, baselineMs / passMs);
+    std::printf("  %-34s %9.3f %12.1f   target < 10 ms: %s (wall-clock median %.3f ms)\n",
+                "all of the above (scoreSaliency)", allMs, allMs / passMs, allMs < 10.0 ? "met" : "MISSED", allWall);
+    std::printf("  %-34s %9.3f %12.1f   (not in the target)\n", "sAUC (100 draws, 500 others)", shuffledMs,
+                shuffledMs / passMs);
+    std::printf("  %-34s %9.3f %12.1f   (computed once per image)\n", "density map (sigma 34 px)", densityMs,
+                densityMs / passMs);
+    std::printf("  %-34s %9.3f %12.1f   (computed once per size)\n", "centre-bias baseline", baselineMs,
+                baselineMs / passMs);
 
     const Scanpath a = randomWalk(random, 100), b = randomWalk(random, 100);
     MultiMatchOptions plain;
@@ -132,14 +138,16 @@ int runGazeBenchCommand(const Arguments& arguments) {
     grouping.durationThreshold = 0.3;
     grouping.amplitudeThreshold = 146.8;
     double mmWall = 0.0;
-    const double mmMs = medianMs(runs, [&] { sink = sink + multiMatch(a, b, plain).vector; }, &mmWall);
+    const double mmMs = medianMs(
+        runs, [&] { sink = sink + multiMatch(a, b, plain).vector; }, &mmWall);
     const double mmGroupMs = medianMs(runs, [&] { sink = sink + multiMatch(a, b, grouping).vector; });
     const double scanMatchMs = medianMs(runs, [&] { sink = sink + scanMatch(a, b, ScanMatchOptions{}); });
     const double dtwMs = medianMs(runs, [&] { sink = sink + dynamicTimeWarping(a.points(), b.points()); });
     std::printf("scanpath metrics, two 100-fixation scanpaths (median CPU time of %d runs)\n", runs);
-    std::printf("  %-34s %9.3f %12.2f   target < 5 ms: %s (wall-clock median %.3f ms)\n", "MultiMatch", mmMs, mmMs / passMs,
-                mmMs < 5.0 ? "met" : "MISSED", mmWall);
-    std::printf("  %-34s %9.3f %12.2f   target < 5 ms: %s\n", "MultiMatch with grouping", mmGroupMs, mmGroupMs / passMs, mmGroupMs < 5.0 ? "met" : "MISSED");
+    std::printf("  %-34s %9.3f %12.2f   target < 5 ms: %s (wall-clock median %.3f ms)\n", "MultiMatch", mmMs,
+                mmMs / passMs, mmMs < 5.0 ? "met" : "MISSED", mmWall);
+    std::printf("  %-34s %9.3f %12.2f   target < 5 ms: %s\n", "MultiMatch with grouping", mmGroupMs, mmGroupMs / passMs,
+                mmGroupMs < 5.0 ? "met" : "MISSED");
     std::printf("  %-34s %9.3f %12.2f\n", "ScanMatch (12x8)", scanMatchMs, scanMatchMs / passMs);
     std::printf("  %-34s %9.3f %12.2f\n", "DTW", dtwMs, dtwMs / passMs);
     return 0;

@@ -52,7 +52,8 @@ cv::Size2d parseScreen(const std::string& text, const std::string& option) {
     char* end = nullptr;
     const double width = x == std::string::npos ? 0.0 : std::strtod(text.substr(0, x).c_str(), &end);
     const double height = x == std::string::npos ? 0.0 : std::strtod(text.substr(x + 1).c_str(), &end);
-    if (!(width > 0) || !(height > 0)) throw UsageError{"--" + option + " needs WIDTHxHEIGHT in pixels, e.g. 1280x720, not '" + text + "'"};
+    if (!(width > 0) || !(height > 0))
+        throw UsageError{"--" + option + " needs WIDTHxHEIGHT in pixels, e.g. 1280x720, not '" + text + "'"};
     return {width, height};
 }
 
@@ -74,13 +75,14 @@ std::string formatScore(double value, int precision = 4) {
 
 int runGazeEval(const Arguments& arguments) {
     const Args args(arguments,
-                    joinNames({"stimuli", "fixations", "method", "param", "out", "sigma", "sigma-deg", "ppd", "display", "splits", "seed",
-                               "target"},
+                    joinNames({"stimuli", "fixations", "method", "param", "out", "sigma", "sigma-deg", "ppd", "display",
+                               "splits", "seed", "target"},
                               runtimeOptionNames()),
                     {"skip-missing", "no-inter-observer", "mit"});
     const std::string modelPath = args.positional(0, "MODEL");
     const std::string stimuli = args.value("stimuli"), fixations = args.value("fixations");
-    if (stimuli.empty() || fixations.empty()) throw UsageError{"usage: fovea gaze eval MODEL --stimuli DIR --fixations FILE [--method M] --out TABLE.csv"};
+    if (stimuli.empty() || fixations.empty())
+        throw UsageError{"usage: fovea gaze eval MODEL --stimuli DIR --fixations FILE [--method M] --out TABLE.csv"};
     GazeEvalOptions options;
     options.map.method = args.value("method", "rollout");
     options.map.params = findExplainer(options.map.method).resolve(paramsFrom(args));
@@ -123,11 +125,14 @@ int runGazeEval(const Arguments& arguments) {
         for (const double v : saliencyMetricValues(scores)) std::printf(" %9s", formatScore(v).c_str());
         std::printf("\n");
     };
-    const std::vector<GazeEvalRow> rows = evaluateGaze(*model, data, stimuli, options, progress, [&](const GazeEvalRow& row) {
-        written.push_back(row);
-        writeFileAtomically(outPath, [&](std::ostream& out) { out << gazeTableCsv(written); });
-        printRow(row, row.model, row.image);
-    }, &dropped);
+    const std::vector<GazeEvalRow> rows = evaluateGaze(
+        *model, data, stimuli, options, progress,
+        [&](const GazeEvalRow& row) {
+            written.push_back(row);
+            writeFileAtomically(outPath, [&](std::ostream& out) { out << gazeTableCsv(written); });
+            printRow(row, row.model, row.image);
+        },
+        &dropped);
     const GazeEvalRow mean = meanGazeRow(rows);
     printRow(mean, mean.model, "mean (" + options.map.method + ")");
     if (options.interObserver) printRow(mean, mean.interObserver, "mean (inter-observer)");
@@ -137,7 +142,8 @@ int runGazeEval(const Arguments& arguments) {
 }
 
 int runVisualSearch(const Arguments& arguments) {
-    const Args args(arguments, joinNames({"methods", "scenes", "fixations", "radius", "out", "first-seed"}, runtimeOptionNames()),
+    const Args args(arguments,
+                    joinNames({"methods", "scenes", "fixations", "radius", "out", "first-seed"}, runtimeOptionNames()),
                     {"no-objects", "no-baselines"});
     const std::string modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
     VisualSearchOptions options;
@@ -167,13 +173,18 @@ int runVisualSearch(const Arguments& arguments) {
 
 int runScanpathCompare(const Arguments& arguments) {
     const Args args(arguments, {"screen", "tdir", "tdur", "tamp", "bandwidth", "grid"}, {"grouping", "json"});
-    if (args.positional().size() != 2) throw UsageError{"usage: fovea scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]"};
-    if (!args.has("screen")) throw UsageError{"missing --screen WIDTHxHEIGHT (the display the scanpaths were recorded on)"};
+    if (args.positional().size() != 2)
+        throw UsageError{
+            "usage: fovea scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] "
+            "[--json]"};
+    if (!args.has("screen"))
+        throw UsageError{"missing --screen WIDTHxHEIGHT (the display the scanpaths were recorded on)"};
     const cv::Size2d screen = parseScreen(args.value("screen"), "screen");
     MultiMatchOptions options;
     options.screen = screen;
     options.grouping = args.has("grouping");
-    if (!options.grouping && (args.has("tdir") || args.has("tdur") || args.has("tamp"))) throw UsageError{"--tdir, --tdur and --tamp need --grouping"};
+    if (!options.grouping && (args.has("tdir") || args.has("tdur") || args.has("tamp")))
+        throw UsageError{"--tdir, --tdur and --tamp need --grouping"};
     options.directionThreshold = args.doubleValue("tdir", 0.0);
     options.durationThreshold = args.doubleValue("tdur", 0.0);
     options.amplitudeThreshold = args.doubleValue("tamp", 0.0);
@@ -193,7 +204,11 @@ int runScanpathCompare(const Arguments& arguments) {
     const double sequence = all.empty() ? std::nan("") : sequenceScore(a, b, meanShiftClusters(all, bandwidth));
     if (args.has("json")) {
         nlohmann::json out;
-        out["multimatch"] = {{"vector", mm.vector}, {"direction", mm.direction}, {"length", mm.length}, {"position", mm.position}, {"duration", mm.duration}};
+        out["multimatch"] = {{"vector", mm.vector},
+                             {"direction", mm.direction},
+                             {"length", mm.length},
+                             {"position", mm.position},
+                             {"duration", mm.duration}};
         out["scanmatch"] = scanMatchScore;
         out["string_edit_distance"] = edits;
         out["dtw"] = dtw;
@@ -203,10 +218,11 @@ int runScanpathCompare(const Arguments& arguments) {
         std::cout << out.dump(2) << "\n";
         return 0;
     }
-    std::cout << "MultiMatch (" << (options.grouping ? "grouping" : "no grouping") << ", screen " << screen.width << "x" << screen.height << ")\n"
-              << "  vector     " << formatScore(mm.vector, 5) << "\n  direction  " << formatScore(mm.direction, 5) << "\n  length     "
-              << formatScore(mm.length, 5) << "\n  position   " << formatScore(mm.position, 5) << "\n  duration   " << formatScore(mm.duration, 5)
-              << "\n";
+    std::cout << "MultiMatch (" << (options.grouping ? "grouping" : "no grouping") << ", screen " << screen.width << "x"
+              << screen.height << ")\n"
+              << "  vector     " << formatScore(mm.vector, 5) << "\n  direction  " << formatScore(mm.direction, 5)
+              << "\n  length     " << formatScore(mm.length, 5) << "\n  position   " << formatScore(mm.position, 5)
+              << "\n  duration   " << formatScore(mm.duration, 5) << "\n";
     if (!mm.valid) std::cout << "  (MultiMatch needs at least 3 fixations in each scanpath)\n";
     std::cout << "ScanMatch (12x8 grid)        " << formatScore(scanMatchScore) << "\n"
               << "string edit distance (5x5)   " << edits << "\n"
@@ -219,24 +235,31 @@ int runScanpathCompare(const Arguments& arguments) {
 }  // namespace
 
 int runGazeCommand(const Arguments& arguments) {
-    if (!arguments.empty() && arguments[0] == "eval") return runGazeEval(Arguments(arguments.begin() + 1, arguments.end()));
-    if (!arguments.empty() && arguments[0] == "visual-search") return runVisualSearch(Arguments(arguments.begin() + 1, arguments.end()));
-    throw UsageError{"usage: fovea gaze eval MODEL --stimuli DIR --fixations FILE ... | fovea gaze visual-search [MODEL] ..."};
+    if (!arguments.empty() && arguments[0] == "eval")
+        return runGazeEval(Arguments(arguments.begin() + 1, arguments.end()));
+    if (!arguments.empty() && arguments[0] == "visual-search")
+        return runVisualSearch(Arguments(arguments.begin() + 1, arguments.end()));
+    throw UsageError{
+        "usage: fovea gaze eval MODEL --stimuli DIR --fixations FILE ... | fovea gaze visual-search [MODEL] ..."};
 }
 
 int runScanpathCommand(const Arguments& arguments) {
-    if (!arguments.empty() && arguments[0] == "compare") return runScanpathCompare(Arguments(arguments.begin() + 1, arguments.end()));
+    if (!arguments.empty() && arguments[0] == "compare")
+        return runScanpathCompare(Arguments(arguments.begin() + 1, arguments.end()));
     const Args args(arguments,
-                    joinNames({"method", "param", "out", "fixations", "radius", "inhibition", "decay", "segments", "rank", "target",
-                               "human", "colour"},
+                    joinNames({"method", "param", "out", "fixations", "radius", "inhibition", "decay", "segments",
+                               "rank", "target", "human", "colour"},
                               runtimeOptionNames()),
                     {"no-heatmap"});
-    if (args.positional().size() != 2) throw UsageError{"usage: fovea scanpath MODEL IMAGE --method M --out PATH.csv|png|svg"};
+    if (args.positional().size() != 2)
+        throw UsageError{"usage: fovea scanpath MODEL IMAGE --method M --out PATH.csv|png|svg"};
     const std::string outPath = args.value("out");
     const std::string extension = extensionOf(outPath);
-    if (extension != ".csv" && extension != ".png" && extension != ".svg") throw UsageError{"--out must end in .csv, .png or .svg"};
+    if (extension != ".csv" && extension != ".png" && extension != ".svg")
+        throw UsageError{"--out must end in .csv, .png or .svg"};
     const std::string inhibition = args.value("inhibition", "disk");
-    if (inhibition != "disk" && inhibition != "gaussian") throw UsageError{"--inhibition is disk or gaussian, not '" + inhibition + "'"};
+    if (inhibition != "disk" && inhibition != "gaussian")
+        throw UsageError{"--inhibition is disk or gaussian, not '" + inhibition + "'"};
     const std::string colour = args.value("colour", "time");
     if (colour != "time" && colour != "subject") throw UsageError{"--colour is time or subject"};
     WtaOptions wta;
@@ -244,7 +267,8 @@ int runScanpathCommand(const Arguments& arguments) {
     wta.radius = args.doubleValue("radius", 0.0);
     wta.decay = args.doubleValue("decay", 0.0);
     wta.inhibition = inhibition == "disk" ? Inhibition::Disk : Inhibition::Gaussian;
-    if (wta.fixations < 1 || wta.radius < 0 || wta.decay < 0 || wta.decay > 1) throw UsageError{"--fixations >= 1, --radius >= 0, --decay in [0, 1]"};
+    if (wta.fixations < 1 || wta.radius < 0 || wta.decay < 0 || wta.decay > 1)
+        throw UsageError{"--fixations >= 1, --radius >= 0, --decay in [0, 1]"};
 
     const std::string modelPath = args.positional(0, "MODEL"), imagePath = args.positional(1, "IMAGE");
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
@@ -261,14 +285,17 @@ int runScanpathCommand(const Arguments& arguments) {
         // Object level: the segmenter's segments, visited by the map's mass on them.
         const Segmenter& segmenter = findSegmenter(args.value("segments"));
         const ImageInput input = makeImageInput(bgr, model->spec(), imagePath);
-        const Segmentation segmentation = segmenter.segment(segmentInputsFor(*model, input, segmenter, SegmentRunOptions{}), segmenter.defaults());
+        const Segmentation segmentation =
+            segmenter.segment(segmentInputsFor(*model, input, segmenter, SegmentRunOptions{}), segmenter.defaults());
         ObjectScanpathOptions objects;
         objects.fixations = args.has("fixations") ? wta.fixations : 0;
         const std::string rank = args.value("rank", "mass");
         if (rank != "mass" && rank != "mean") throw UsageError{"--rank is mass or mean, not '" + rank + "'"};
         objects.ranking = rank == "mass" ? ObjectRanking::Mass : ObjectRanking::MeanAttention;
-        path = synthesizeObjectScanpath(map, viewLabelsToImage(segmentation.labels, model->spec().preprocessing, bgr.size()), objects);
-        kind = "objects: " + segmenter.name() + " segments by " + (rank == "mass" ? "attention mass" : "mean attention");
+        path = synthesizeObjectScanpath(
+            map, viewLabelsToImage(segmentation.labels, model->spec().preprocessing, bgr.size()), objects);
+        kind =
+            "objects: " + segmenter.name() + " segments by " + (rank == "mass" ? "attention mass" : "mean attention");
     } else {
         path = synthesizeScanpath(map, wta);
     }
@@ -285,11 +312,14 @@ int runScanpathCommand(const Arguments& arguments) {
             for (const Scanpath& human : people.scanpathsOf(path.image)) paths.push_back(human);
         }
         ScanpathStyle style;
-        style.colouring = colour == "subject" || paths.size() > 1 ? ScanpathColouring::Subject : ScanpathColouring::Time;
+        style.colouring =
+            colour == "subject" || paths.size() > 1 ? ScanpathColouring::Subject : ScanpathColouring::Time;
         if (!args.has("no-heatmap")) style.heatmap = map;
         style.title = mapOptions.method + " scanpath (" + kind + ")";
-        if (extension == ".png") writeImage(outPath, renderScanpathFigure(bgr, paths, style));
-        else writeFileAtomically(outPath, [&](std::ostream& out) { out << scanpathFigureSvg(bgr, paths, style); });
+        if (extension == ".png")
+            writeImage(outPath, renderScanpathFigure(bgr, paths, style));
+        else
+            writeFileAtomically(outPath, [&](std::ostream& out) { out << scanpathFigureSvg(bgr, paths, style); });
     }
     std::cout << kind << ", " << path.fixations.size() << " fixation(s):\n";
     for (std::size_t i = 0; i < path.fixations.size(); ++i) {

@@ -90,7 +90,8 @@ const std::vector<Scanpath>& GazeDataset::scanpathsOf(const std::string& image) 
 
 std::vector<Scanpath> GazeDataset::allScanpaths() const {
     std::vector<Scanpath> all;
-    for (const auto& [name, stimulus] : m_stimuli) all.insert(all.end(), stimulus.scanpaths.begin(), stimulus.scanpaths.end());
+    for (const auto& [name, stimulus] : m_stimuli)
+        all.insert(all.end(), stimulus.scanpaths.begin(), stimulus.scanpaths.end());
     return all;
 }
 
@@ -146,7 +147,9 @@ void GazeDataset::fitToImage(const std::string& image, cv::Size imageSize) {
     setImageSize(image, imageSize);
 }
 
-void GazeDataset::setImageSize(const std::string& image, cv::Size size) { m_stimuli[image].size = size; }
+void GazeDataset::setImageSize(const std::string& image, cv::Size size) {
+    m_stimuli[image].size = size;
+}
 
 std::optional<cv::Size> GazeDataset::imageSize(const std::string& image) const {
     const auto found = m_stimuli.find(image);
@@ -222,7 +225,8 @@ void GazeDataset::assignObjects() {
     for (auto& [name, stimulus] : m_stimuli) {
         if (stimulus.objects.empty()) continue;
         for (Scanpath& path : stimulus.scanpaths) {
-            for (Fixation& fixation : path.fixations) fixation.object = objectAt(stimulus.objects, {fixation.x, fixation.y});
+            for (Fixation& fixation : path.fixations)
+                fixation.object = objectAt(stimulus.objects, {fixation.x, fixation.y});
         }
     }
 }

@@ -57,13 +57,14 @@ SaliencyScores meanScores(const std::vector<SaliencyScores>& scores) {
         }
         mean.fixations += s.fixations;
     }
-    double* fields[] = {&mean.aucJudd, &mean.aucBorji, &mean.aucShuffled, &mean.nss, &mean.cc, &mean.kld, &mean.sim, &mean.informationGain};
+    double* fields[] = {&mean.aucJudd, &mean.aucBorji, &mean.aucShuffled, &mean.nss,
+                        &mean.cc,      &mean.kld,      &mean.sim,         &mean.informationGain};
     for (std::size_t i = 0; i < metrics; ++i) *fields[i] = counts[i] > 0 ? sums[i] / counts[i] : std::nan("");
     return mean;
 }
 
-SaliencyScores interObserverScores(const GazeDataset& data, const std::string& image, cv::Size size, const SaliencyOptions& options,
-                                   const std::vector<cv::Point2d>* given) {
+SaliencyScores interObserverScores(const GazeDataset& data, const std::string& image, cv::Size size,
+                                   const SaliencyOptions& options, const std::vector<cv::Point2d>* given) {
     const auto bySubject = fixationsBySubject(data, image);
     if (bySubject.size() < 2) {
         SaliencyScores none = meanScores({});
@@ -91,7 +92,8 @@ std::vector<cv::Point2d> otherFixationsScaled(const GazeDataset& data, const std
     for (const std::string& other : data.stimuli()) {
         if (other == image) continue;
         const std::optional<cv::Size> own = data.imageSize(other);
-        const double sx = own ? double(size.width) / own->width : 1.0, sy = own ? double(size.height) / own->height : 1.0;
+        const double sx = own ? double(size.width) / own->width : 1.0,
+                     sy = own ? double(size.height) / own->height : 1.0;
         for (const Scanpath& path : data.scanpathsOf(other)) {
             for (const Fixation& f : path.fixations) points.emplace_back(f.x * sx, f.y * sy);
         }

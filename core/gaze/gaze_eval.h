@@ -26,7 +26,8 @@ struct SubjectScores {
 // and SIM is that subject's own fixations blurred. sAUC takes the fixations on other stimuli.
 // `others` (in this image's pixels) replaces data.fixationsOffExcept(image) when given.
 std::vector<SubjectScores> scoreSubjects(const cv::Mat1f& map, const GazeDataset& data, const std::string& image,
-                                         const SaliencyOptions& options, const std::vector<cv::Point2d>* others = nullptr);
+                                         const SaliencyOptions& options,
+                                         const std::vector<cv::Point2d>* others = nullptr);
 std::vector<SaliencyScores> scoresOf(const std::vector<SubjectScores>& subjects);
 
 // The mean of each metric over the entries that are not NaN (NaN when all are); fixations summed.

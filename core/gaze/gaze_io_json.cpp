@@ -56,7 +56,9 @@ private:
     std::string m_where;
 };
 
-json parseJson(const std::string& path) { return readJsonFile(path); }
+json parseJson(const std::string& path) {
+    return readJsonFile(path);
+}
 
 cv::Rect2d boxFromCorners(const JsonPlace& place, const json& value, const std::string& field) {
     if (value.is_object()) {
@@ -87,10 +89,14 @@ GazeDataset readCocoSearch18(const std::string& path) {
         const std::vector<double> xs = place.numbers(place.need(entry, "X"), "X");
         const std::vector<double> ys = place.numbers(place.need(entry, "Y"), "Y");
         const std::vector<double> ts = place.numbers(place.need(entry, "T"), "T");
-        if (ys.size() != xs.size()) place.fail("Y", "has " + std::to_string(ys.size()) + " values, X has " + std::to_string(xs.size()));
-        if (ts.size() != xs.size()) place.fail("T", "has " + std::to_string(ts.size()) + " values, X has " + std::to_string(xs.size()));
-        if (entry.contains("length") && entry["length"].is_number() && std::size_t(place.number(entry["length"], "length")) != xs.size()) {
-            place.fail("length", "says " + std::to_string(entry["length"].get<long long>()) + " fixations, X has " + std::to_string(xs.size()));
+        if (ys.size() != xs.size())
+            place.fail("Y", "has " + std::to_string(ys.size()) + " values, X has " + std::to_string(xs.size()));
+        if (ts.size() != xs.size())
+            place.fail("T", "has " + std::to_string(ts.size()) + " values, X has " + std::to_string(xs.size()));
+        if (entry.contains("length") && entry["length"].is_number() &&
+            std::size_t(place.number(entry["length"], "length")) != xs.size()) {
+            place.fail("length", "says " + std::to_string(entry["length"].get<long long>()) + " fixations, X has " +
+                                     std::to_string(xs.size()));
         }
         if (entry.contains("bbox") && !entry["bbox"].is_null()) {
             const std::vector<double> box = place.numbers(entry["bbox"], "bbox");
@@ -118,7 +124,8 @@ GazeDataset readCocoSearch18(const std::string& path) {
 
 GazeDataset readOatJson(const std::string& path) {
     const json root = parseJson(path);
-    if (!root.is_object()) throw Error(path, "is not an OAT book-cover file (expected a JSON object keyed by image name)");
+    if (!root.is_object())
+        throw Error(path, "is not an OAT book-cover file (expected a JSON object keyed by image name)");
     GazeDataset data;
     for (const auto& [image, entry] : root.items()) {
         const JsonPlace place(path, "image '" + printableText(image) + "'");
@@ -127,8 +134,10 @@ GazeDataset readOatJson(const std::string& path) {
         std::optional<cv::Rect2d> target;
         if (entry.contains("ground_truth")) {
             const json& truth = entry["ground_truth"];
-            if (truth.is_array() && !truth.empty()) target = boxFromCorners(place, truth[0], "ground_truth[0]");
-            else if (truth.is_object()) target = boxFromCorners(place, truth, "ground_truth");
+            if (truth.is_array() && !truth.empty())
+                target = boxFromCorners(place, truth[0], "ground_truth[0]");
+            else if (truth.is_object())
+                target = boxFromCorners(place, truth, "ground_truth");
         }
         std::string task;
         if (entry.contains("target") && entry["target"].is_string()) task = entry["target"].get<std::string>();
@@ -137,7 +146,8 @@ GazeDataset readOatJson(const std::string& path) {
             if (!boxes.is_array()) place.fail("boxes", "must be a list of [x1, y1, x2, y2] boxes");
             std::vector<GazeObject> objects;
             for (std::size_t b = 0; b < boxes.size(); ++b) {
-                objects.push_back({boxFromCorners(place, boxes[b], "boxes[" + std::to_string(b) + "]"), std::to_string(b + 1)});
+                objects.push_back(
+                    {boxFromCorners(place, boxes[b], "boxes[" + std::to_string(b) + "]"), std::to_string(b + 1)});
             }
             data.setObjects(image, std::move(objects));
         }
@@ -170,7 +180,8 @@ GazeDataset readOatJson(const std::string& path) {
 
 GazeDataset readGazeJson(const std::string& path) {
     const json root = parseJson(path);
-    if (!root.is_object() || root.value("format", "") != "fovea-gaze") throw Error(path, "is not a Fovea gaze file (no \"format\": \"fovea-gaze\")");
+    if (!root.is_object() || root.value("format", "") != "fovea-gaze")
+        throw Error(path, "is not a Fovea gaze file (no \"format\": \"fovea-gaze\")");
     GazeDataset data;
     if (root.contains("display")) {
         const std::vector<double> size = JsonPlace(path, "root").numbers(root["display"], "display");
@@ -185,7 +196,8 @@ GazeDataset readGazeJson(const std::string& path) {
         const std::string image = place.text(place.need(stimulus, "image"), "image");
         if (stimulus.contains("size")) {
             const std::vector<double> size = place.numbers(stimulus["size"], "size");
-            if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) place.fail("size", "must be [width, height], both positive");
+            if (size.size() != 2 || size[0] <= 0 || size[1] <= 0)
+                place.fail("size", "must be [width, height], both positive");
             data.setImageSize(image, cv::Size(int(size[0]), int(size[1])));
         }
         if (stimulus.contains("objects")) {
@@ -213,7 +225,8 @@ GazeDataset readGazeJson(const std::string& path) {
             const json& fixations = at.need(entry, "fixations");
             for (std::size_t k = 0; k < fixations.size(); ++k) {
                 const std::vector<double> row = at.numbers(fixations[k], "fixations[" + std::to_string(k) + "]");
-                if (row.size() != 5) at.fail("fixations[" + std::to_string(k) + "]", "must be [x, y, start, duration, object]");
+                if (row.size() != 5)
+                    at.fail("fixations[" + std::to_string(k) + "]", "must be [x, y, start, duration, object]");
                 scanpath.fixations.push_back({row[0], row[1], row[2], row[3], int(row[4])});
             }
             data.add(std::move(scanpath));
@@ -235,7 +248,8 @@ void writeGazeJson(const std::string& path, const GazeDataset& dataset) {
         if (!dataset.objectsOf(image).empty()) {
             json objects = json::array();
             for (const GazeObject& object : dataset.objectsOf(image)) {
-                objects.push_back({{"box", {object.box.x, object.box.y, object.box.width, object.box.height}}, {"label", object.label}});
+                objects.push_back({{"box", {object.box.x, object.box.y, object.box.width, object.box.height}},
+                                   {"label", object.label}});
             }
             stimulus["objects"] = objects;
         }
@@ -244,7 +258,9 @@ void writeGazeJson(const std::string& path, const GazeDataset& dataset) {
             json entry;
             entry["subject"] = scanpath.subject;
             if (!scanpath.task.empty()) entry["task"] = scanpath.task;
-            if (scanpath.target) entry["target"] = {scanpath.target->x, scanpath.target->y, scanpath.target->width, scanpath.target->height};
+            if (scanpath.target)
+                entry["target"] = {scanpath.target->x, scanpath.target->y, scanpath.target->width,
+                                   scanpath.target->height};
             json fixations = json::array();
             for (const Fixation& f : scanpath.fixations) fixations.push_back({f.x, f.y, f.start, f.duration, f.object});
             entry["fixations"] = fixations;
@@ -260,8 +276,10 @@ void writeGazeJson(const std::string& path, const GazeDataset& dataset) {
 std::vector<GazeObject> boxesFromBorderMask(const cv::Mat& mask) {
     if (mask.empty()) throw Error("border mask", "is empty");
     cv::Mat grey;
-    if (mask.channels() == 3) cv::cvtColor(mask, grey, cv::COLOR_BGR2GRAY);
-    else grey = mask;
+    if (mask.channels() == 3)
+        cv::cvtColor(mask, grey, cv::COLOR_BGR2GRAY);
+    else
+        grey = mask;
     cv::Mat binary;
     cv::threshold(grey, binary, 127, 255, cv::THRESH_BINARY);
     binary.convertTo(binary, CV_8U);

@@ -12,8 +12,8 @@
 #include <iomanip>
 #include <map>
 #include <optional>
-#include <set>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 namespace fovea {
@@ -21,8 +21,11 @@ namespace gaze_detail {
 
 std::string trimmed(std::string_view text) {
     std::size_t begin = 0, end = text.size();
-    while (begin < end && (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\r' || text[begin] == '\n')) ++begin;
-    while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' || text[end - 1] == '\n')) --end;
+    while (begin < end && (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\r' || text[begin] == '\n'))
+        ++begin;
+    while (end > begin &&
+           (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' || text[end - 1] == '\n'))
+        --end;
     return std::string(text.substr(begin, end - begin));
 }
 
@@ -82,12 +85,15 @@ double parseNumber(const std::string& text, const std::string& path, std::size_t
     char* end = nullptr;
     const double number = value.empty() ? 0.0 : std::strtod(value.c_str(), &end);
     if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(number)) {
-        throw Error(path, "line " + std::to_string(line) + ": " + field + " is not a number ('" + printableText(text) + "')");
+        throw Error(path,
+                    "line " + std::to_string(line) + ": " + field + " is not a number ('" + printableText(text) + "')");
     }
     return number;
 }
 
-std::string fileStem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+std::string fileStem(const std::string& path) {
+    return std::filesystem::path(path).stem().string();
+}
 
 }  // namespace gaze_detail
 
@@ -146,15 +152,30 @@ GazeDataset readFixationCsv(const std::string& path, const GazeReadOptions& opti
     while (headerLine < lines.size() && trimmed(lines[headerLine]).empty()) ++headerLine;
     if (headerLine == lines.size()) throw Error(path, "is empty (expected a header line x,y,duration)");
     const std::string& header = lines[headerLine];
-    const char delimiter = header.find('\t') != std::string::npos ? '\t' : header.find(';') != std::string::npos ? ';' : ',';
+    const char delimiter = header.find('\t') != std::string::npos  ? '\t'
+                           : header.find(';') != std::string::npos ? ';'
+                                                                   : ',';
     const std::vector<std::string> names = splitDelimited(header, delimiter);
     // Column aliases: MultiMatch's start_x/start_y, "onset" for start, "stimulus" for image.
-    const std::map<std::string, std::string> aliases = {
-        {"x", "x"},         {"start_x", "x"},        {"fixation_x", "x"}, {"y", "y"},
-        {"start_y", "y"},   {"fixation_y", "y"},     {"duration", "duration"}, {"dur", "duration"},
-        {"duration_ms", "duration_ms"}, {"start", "start"}, {"onset", "start"}, {"start_s", "start"},
-        {"subject", "subject"}, {"participant", "subject"}, {"image", "image"}, {"stimulus", "image"},
-        {"object", "object"}, {"aoi", "object"}, {"task", "task"}};
+    const std::map<std::string, std::string> aliases = {{"x", "x"},
+                                                        {"start_x", "x"},
+                                                        {"fixation_x", "x"},
+                                                        {"y", "y"},
+                                                        {"start_y", "y"},
+                                                        {"fixation_y", "y"},
+                                                        {"duration", "duration"},
+                                                        {"dur", "duration"},
+                                                        {"duration_ms", "duration_ms"},
+                                                        {"start", "start"},
+                                                        {"onset", "start"},
+                                                        {"start_s", "start"},
+                                                        {"subject", "subject"},
+                                                        {"participant", "subject"},
+                                                        {"image", "image"},
+                                                        {"stimulus", "image"},
+                                                        {"object", "object"},
+                                                        {"aoi", "object"},
+                                                        {"task", "task"}};
     std::map<std::string, std::size_t> column;
     for (std::size_t i = 0; i < names.size(); ++i) {
         const auto alias = aliases.find(lowered(names[i]));
@@ -177,15 +198,18 @@ GazeDataset readFixationCsv(const std::string& path, const GazeReadOptions& opti
         const std::size_t lineNumber = i + 1;
         const std::vector<std::string> fields = splitDelimited(lines[i], delimiter);
         if (fields.size() < names.size()) {
-            throw Error(path, "line " + std::to_string(lineNumber) + ": " + std::to_string(fields.size()) + " fields, the header has " +
-                                  std::to_string(names.size()));
+            throw Error(path, "line " + std::to_string(lineNumber) + ": " + std::to_string(fields.size()) +
+                                  " fields, the header has " + std::to_string(names.size()));
         }
-        const auto text = [&](const char* name) { return column.count(name) ? fields[column.at(name)] : std::string(); };
+        const auto text = [&](const char* name) {
+            return column.count(name) ? fields[column.at(name)] : std::string();
+        };
         Fixation fixation;
         fixation.x = parseNumber(text("x"), path, lineNumber, "x");
         fixation.y = parseNumber(text("y"), path, lineNumber, "y");
-        fixation.duration = column.count("duration") ? parseNumber(text("duration"), path, lineNumber, "duration")
-                                                     : parseNumber(text("duration_ms"), path, lineNumber, "duration_ms") / 1000.0;
+        fixation.duration = column.count("duration")
+                                ? parseNumber(text("duration"), path, lineNumber, "duration")
+                                : parseNumber(text("duration_ms"), path, lineNumber, "duration_ms") / 1000.0;
         if (fixation.duration < 0.0) throw Error(path, "line " + std::to_string(lineNumber) + ": duration is negative");
         if (column.count("start") && !text("start").empty()) {
             fixation.start = parseNumber(text("start"), path, lineNumber, "start");
@@ -200,15 +224,16 @@ GazeDataset readFixationCsv(const std::string& path, const GazeReadOptions& opti
             }
             fixation.object = int(object);
         }
-        const std::string subject = column.count("subject") && !text("subject").empty() ? text("subject") : defaultSubject;
+        const std::string subject =
+            column.count("subject") && !text("subject").empty() ? text("subject") : defaultSubject;
         const std::string image = column.count("image") && !text("image").empty() ? text("image") : options.image;
         collector.pathFor(subject, image, text("task")).fixations.push_back(fixation);
     }
     GazeDataset data = std::move(collector).dataset();
     GazeDataset result;
     for (Scanpath scanpath : data.allScanpaths()) {
-        const bool complete =
-            std::all_of(scanpath.fixations.begin(), scanpath.fixations.end(), [](const Fixation& f) { return !std::isnan(f.start); });
+        const bool complete = std::all_of(scanpath.fixations.begin(), scanpath.fixations.end(),
+                                          [](const Fixation& f) { return !std::isnan(f.start); });
         if (!anyStart || !complete) setStartsFromDurations(scanpath);
         result.add(std::move(scanpath));
     }
@@ -236,7 +261,9 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
         if (tokens.empty()) continue;
         const std::string& keyword = tokens[0];
         if (keyword == "START") {
-            if (block) throw Error(path, line(i) + "START inside the block that began on line " + std::to_string(block->startLine + 1));
+            if (block)
+                throw Error(path, line(i) + "START inside the block that began on line " +
+                                      std::to_string(block->startLine + 1));
             if (tokens.size() < 2) throw Error(path, line(i) + "START needs a time");
             block = Block();
             block->startLine = i;
@@ -246,8 +273,8 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
             if (!block) throw Error(path, line(i) + "END without START");
             Scanpath scanpath;
             scanpath.subject = subject;
-            scanpath.image = !block->image.empty() ? block->image
-                             : !block->trial.empty() ? block->trial
+            scanpath.image = !block->image.empty()    ? block->image
+                             : !block->trial.empty()  ? block->trial
                              : !options.image.empty() ? options.image
                                                       : "trial " + std::to_string(blockCount);
             const double zero = block->onset.value_or(block->startTime);
@@ -263,7 +290,8 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
             if (!block) continue;  // messages between trials (calibration, display setup)
             if (tokens.size() < 2) throw Error(path, line(i) + "MSG needs a time");
             const double time = parseNumber(tokens[1], path, i + 1, "MSG time");
-            if (tokens.size() >= 3 && tokens[2] == options.onsetMessage && !options.onsetMessage.empty()) block->onset = time;
+            if (tokens.size() >= 3 && tokens[2] == options.onsetMessage && !options.onsetMessage.empty())
+                block->onset = time;
             if (tokens.size() >= 4 && tokens[2] == "TRIALID") block->trial = tokens[3];
             if (tokens.size() >= 5 && tokens[2] == "!V" && tokens[3] == "IMGLOAD") {
                 // !V IMGLOAD FILL|CENTER|TOP_LEFT <file> [x y [width height]] (Data Viewer's
@@ -273,7 +301,8 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
                 if (tokens.size() < 6) throw Error(path, line(i) + "!V IMGLOAD needs a file name");
                 block->image = std::filesystem::path(tokens[5]).filename().string();
                 if (placement == "TOP_LEFT" && tokens.size() >= 8) {
-                    block->offset = {parseNumber(tokens[6], path, i + 1, "IMGLOAD x"), parseNumber(tokens[7], path, i + 1, "IMGLOAD y")};
+                    block->offset = {parseNumber(tokens[6], path, i + 1, "IMGLOAD x"),
+                                     parseNumber(tokens[7], path, i + 1, "IMGLOAD y")};
                 } else if (placement == "CENTER" && tokens.size() >= 10) {
                     const double cx = parseNumber(tokens[6], path, i + 1, "IMGLOAD x");
                     const double cy = parseNumber(tokens[7], path, i + 1, "IMGLOAD y");
@@ -286,10 +315,11 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
             if (!block) continue;
             // EFIX <eye> <start> <end> <duration> <x> <y> <pupil> [<x res> <y res>]
             if (tokens.size() < 8) {
-                throw Error(path, line(i) + "EFIX needs eye, start, end, duration, x, y and pupil (" + std::to_string(tokens.size() - 1) +
-                                      " fields)");
+                throw Error(path, line(i) + "EFIX needs eye, start, end, duration, x, y and pupil (" +
+                                      std::to_string(tokens.size() - 1) + " fields)");
             }
-            if (tokens[1] != "L" && tokens[1] != "R") throw Error(path, line(i) + "EFIX eye must be L or R ('" + printableText(tokens[1]) + "')");
+            if (tokens[1] != "L" && tokens[1] != "R")
+                throw Error(path, line(i) + "EFIX eye must be L or R ('" + printableText(tokens[1]) + "')");
             const char eye = tokens[1][0];
             const char wanted = options.eye != 0 ? options.eye : block->eye != 0 ? block->eye : eye;
             if (block->eye == 0 && options.eye == 0) block->eye = eye;
@@ -306,7 +336,8 @@ GazeDataset readEyeLinkAsc(const std::string& path, const GazeReadOptions& optio
             if (!block) continue;
             // ESACC <eye> <start> <end> <duration> <sx> <sy> <ex> <ey> <amplitude> <peak velocity>
             if (tokens.size() < 10) {
-                throw Error(path, line(i) + "ESACC needs eye, start, end, duration, start x/y, end x/y and amplitude (" +
+                throw Error(path, line(i) +
+                                      "ESACC needs eye, start, end, duration, start x/y, end x/y and amplitude (" +
                                       std::to_string(tokens.size() - 1) + " fields)");
             }
             for (std::size_t k = 2; k <= 4; ++k) parseNumber(tokens[k], path, i + 1, "ESACC time");
@@ -337,14 +368,20 @@ GazeDataset readTobiiTsv(const std::string& path, const GazeReadOptions& options
             unit[name] = unitText;
         }
     }
-    for (const char* needed : {"eye movement type", "eye movement type index", "gaze event duration", "fixation point x", "fixation point y"}) {
-        if (!column.count(needed)) throw Error(path, std::string("line 1: no '") + needed + "' column (not a Tobii Pro Lab export?)");
+    for (const char* needed : {"eye movement type", "eye movement type index", "gaze event duration",
+                               "fixation point x", "fixation point y"}) {
+        if (!column.count(needed))
+            throw Error(path, std::string("line 1: no '") + needed + "' column (not a Tobii Pro Lab export?)");
     }
     const std::string stimulusColumn = column.count("presented stimulus name") ? "presented stimulus name"
-                                       : column.count("presented media name")   ? "presented media name"
-                                                                                : "";
-    const double timeScale = unit["recording timestamp"] == "ms" ? 1e-3 : unit["recording timestamp"].empty() ? 1e-3 : 1e-6;
-    const double durationScale = unit["gaze event duration"] == "s" ? 1.0 : unit["gaze event duration"] == "μs" ? 1e-6 : 1e-3;
+                                       : column.count("presented media name")  ? "presented media name"
+                                                                               : "";
+    const double timeScale = unit["recording timestamp"] == "ms"   ? 1e-3
+                             : unit["recording timestamp"].empty() ? 1e-3
+                                                                   : 1e-6;
+    const double durationScale = unit["gaze event duration"] == "s"    ? 1.0
+                                 : unit["gaze event duration"] == "μs" ? 1e-6
+                                                                       : 1e-3;
     ScanpathCollector collector;
     std::map<std::pair<std::string, std::string>, double> onsets;  // (recording, stimulus) -> first timestamp
     std::set<std::string> seen;  // fixations already taken (their samples may be interleaved with other rows)
@@ -357,32 +394,39 @@ GazeDataset readTobiiTsv(const std::string& path, const GazeReadOptions& options
             if (found == column.end() || found->second >= fields.size()) return {};
             return fields[found->second];
         };
-        const std::string participant = field("participant name").empty() ? (options.subject.empty() ? fileStem(path) : options.subject)
-                                                                           : field("participant name");
+        const std::string participant = field("participant name").empty()
+                                            ? (options.subject.empty() ? fileStem(path) : options.subject)
+                                            : field("participant name");
         const std::string recording = field("recording name");
         const std::string stimulus = stimulusColumn.empty() ? options.image : field(stimulusColumn);
         if (!stimulusColumn.empty() && stimulus.empty()) continue;  // between stimuli
         double timestamp = std::nan("");
         if (column.count("recording timestamp") && !field("recording timestamp").empty()) {
-            timestamp = parseNumber(field("recording timestamp"), path, lineNumber, "Recording timestamp", true) * timeScale;
+            timestamp =
+                parseNumber(field("recording timestamp"), path, lineNumber, "Recording timestamp", true) * timeScale;
             onsets.emplace(std::make_pair(participant + "\n" + recording, stimulus), timestamp);
         }
         if (field("eye movement type") != "Fixation") continue;
         const std::string index = field("eye movement type index");
-        if (index.empty()) throw Error(path, "line " + std::to_string(lineNumber) + ": Eye movement type index is empty");
+        if (index.empty())
+            throw Error(path, "line " + std::to_string(lineNumber) + ": Eye movement type index is empty");
         const std::string key = participant + "\n" + recording + "\n" + stimulus + "\n" + index;
         if (!seen.insert(key).second) continue;  // another sample of the same fixation
         Fixation fixation;
         fixation.x = parseNumber(field("fixation point x"), path, lineNumber, "Fixation point X", true);
         fixation.y = parseNumber(field("fixation point y"), path, lineNumber, "Fixation point Y", true);
-        fixation.duration = parseNumber(field("gaze event duration"), path, lineNumber, "Gaze event duration", true) * durationScale;
-        const double onset = onsets.count({participant + "\n" + recording, stimulus}) ? onsets.at({participant + "\n" + recording, stimulus}) : 0.0;
+        fixation.duration =
+            parseNumber(field("gaze event duration"), path, lineNumber, "Gaze event duration", true) * durationScale;
+        const double onset = onsets.count({participant + "\n" + recording, stimulus})
+                                 ? onsets.at({participant + "\n" + recording, stimulus})
+                                 : 0.0;
         fixation.start = std::isnan(timestamp) ? std::nan("") : timestamp - onset;
         collector.pathFor(participant, stimulus).fixations.push_back(fixation);
     }
     GazeDataset result;
     for (Scanpath scanpath : std::move(collector).dataset().allScanpaths()) {
-        if (std::any_of(scanpath.fixations.begin(), scanpath.fixations.end(), [](const Fixation& f) { return std::isnan(f.start); })) {
+        if (std::any_of(scanpath.fixations.begin(), scanpath.fixations.end(),
+                        [](const Fixation& f) { return std::isnan(f.start); })) {
             setStartsFromDurations(scanpath);
         }
         result.add(std::move(scanpath));
@@ -392,12 +436,18 @@ GazeDataset readTobiiTsv(const std::string& path, const GazeReadOptions& options
 
 std::string gazeFormatName(GazeFormat format) {
     switch (format) {
-        case GazeFormat::CocoSearch18: return "COCO-Search18 JSON";
-        case GazeFormat::EyeLinkAsc: return "EyeLink ASC";
-        case GazeFormat::TobiiTsv: return "Tobii Pro Lab TSV";
-        case GazeFormat::OatJson: return "OAT book-cover JSON";
-        case GazeFormat::Csv: return "CSV";
-        case GazeFormat::FoveaJson: return "Fovea gaze JSON";
+        case GazeFormat::CocoSearch18:
+            return "COCO-Search18 JSON";
+        case GazeFormat::EyeLinkAsc:
+            return "EyeLink ASC";
+        case GazeFormat::TobiiTsv:
+            return "Tobii Pro Lab TSV";
+        case GazeFormat::OatJson:
+            return "OAT book-cover JSON";
+        case GazeFormat::Csv:
+            return "CSV";
+        case GazeFormat::FoveaJson:
+            return "Fovea gaze JSON";
     }
     return "unknown";
 }
@@ -414,7 +464,8 @@ GazeFormat detectGazeFormat(const std::string& path) {
     }
     if (extension == ".tsv" || extension == ".txt" || extension == ".csv") {
         const std::vector<std::string> lines = readLines(path);
-        if (!lines.empty() && lowered(lines[0]).find("eye movement type") != std::string::npos) return GazeFormat::TobiiTsv;
+        if (!lines.empty() && lowered(lines[0]).find("eye movement type") != std::string::npos)
+            return GazeFormat::TobiiTsv;
         return GazeFormat::Csv;
     }
     throw Error(path, "unknown gaze format (expected .json, .asc, .tsv or .csv)");
@@ -422,12 +473,18 @@ GazeFormat detectGazeFormat(const std::string& path) {
 
 GazeDataset readGazeFile(const std::string& path, const GazeReadOptions& options) {
     switch (detectGazeFormat(path)) {
-        case GazeFormat::CocoSearch18: return readCocoSearch18(path);
-        case GazeFormat::EyeLinkAsc: return readEyeLinkAsc(path, options);
-        case GazeFormat::TobiiTsv: return readTobiiTsv(path, options);
-        case GazeFormat::OatJson: return readOatJson(path);
-        case GazeFormat::Csv: return readFixationCsv(path, options);
-        case GazeFormat::FoveaJson: return readGazeJson(path);
+        case GazeFormat::CocoSearch18:
+            return readCocoSearch18(path);
+        case GazeFormat::EyeLinkAsc:
+            return readEyeLinkAsc(path, options);
+        case GazeFormat::TobiiTsv:
+            return readTobiiTsv(path, options);
+        case GazeFormat::OatJson:
+            return readOatJson(path);
+        case GazeFormat::Csv:
+            return readFixationCsv(path, options);
+        case GazeFormat::FoveaJson:
+            return readGazeJson(path);
     }
     throw Error(path, "unknown gaze format");
 }

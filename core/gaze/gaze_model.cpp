@@ -30,7 +30,8 @@ cv::Mat1f modelSaliencyMap(Model& model, const cv::Mat& bgr, const GazeMapOption
     const ModelSpec& spec = model.spec();
     const Explainer& method = findExplainer(options.method);
     if (spec.isConvolutional() && method.usesAttention()) {
-        throw Error("method " + method.name(), spec.architecture + " is a convolutional network: it has no attention (try gradcam)");
+        throw Error("method " + method.name(),
+                    spec.architecture + " is a convolutional network: it has no attention (try gradcam)");
     }
     const ImageInput input = makeImageInput(bgr, spec);
     ExplainContext context(model, input, options.target, progress);
@@ -38,8 +39,9 @@ cv::Mat1f modelSaliencyMap(Model& model, const cv::Mat& bgr, const GazeMapOption
     return viewMapToImage(map, spec.preprocessing, bgr.size());
 }
 
-std::vector<GazeEvalRow> evaluateGaze(Model& model, GazeDataset& data, const std::string& stimuliDir, const GazeEvalOptions& options,
-                                      Progress& progress, const std::function<void(const GazeEvalRow&)>& rowDone, std::size_t* dropped) {
+std::vector<GazeEvalRow> evaluateGaze(Model& model, GazeDataset& data, const std::string& stimuliDir,
+                                      const GazeEvalOptions& options, Progress& progress,
+                                      const std::function<void(const GazeEvalRow&)>& rowDone, std::size_t* dropped) {
     findExplainer(options.map.method);  // an unknown name fails before any work
     // First every stimulus's size, so fixations are in image pixels before any sAUC draws them.
     std::map<std::string, std::string> files;
@@ -47,12 +49,14 @@ std::vector<GazeEvalRow> evaluateGaze(Model& model, GazeDataset& data, const std
         const std::filesystem::path file = std::filesystem::path(stimuliDir) / image;
         if (!std::filesystem::is_regular_file(file)) {
             if (options.skipMissing) continue;
-            throw Error(stimuliDir, "has no image '" + printableText(image) + "' (the fixations name it; --skip-missing leaves such stimuli out)");
+            throw Error(stimuliDir, "has no image '" + printableText(image) +
+                                        "' (the fixations name it; --skip-missing leaves such stimuli out)");
         }
         const std::string contents = readFileContents(file.string());
         const std::optional<ImageDimensions> dimensions =
             readImageDimensions(std::vector<std::uint8_t>(contents.begin(), contents.end()), file.string());
-        const cv::Size size = dimensions ? cv::Size(dimensions->width, dimensions->height) : readImage(file.string()).size();
+        const cv::Size size =
+            dimensions ? cv::Size(dimensions->width, dimensions->height) : readImage(file.string()).size();
         data.fitToImage(image, size);
         files[image] = file.string();
     }
@@ -75,7 +79,9 @@ std::vector<GazeEvalRow> evaluateGaze(Model& model, GazeDataset& data, const std
         row.msPerImage = millisecondsSince(start);
         const std::vector<cv::Point2d> others = otherFixationsScaled(data, image, bgr.size());
         row.model = scoreSaliency(map, data.fixationsOn(image), options.saliency, {}, {}, others);
-        row.interObserver = options.interObserver ? interObserverScores(data, image, bgr.size(), options.saliency, &others) : meanScores({});
+        row.interObserver = options.interObserver
+                                ? interObserverScores(data, image, bgr.size(), options.saliency, &others)
+                                : meanScores({});
         rows.push_back(row);
         if (rowDone) rowDone(row);
         ++done;
@@ -109,7 +115,8 @@ std::string gazeTableCsv(const std::vector<GazeEvalRow>& rows) {
     all.push_back(meanGazeRow(rows));
     for (const GazeEvalRow& row : all) {
         const bool quote = row.image.find_first_of(",\"") != std::string::npos;
-        out << (quote ? "\"" : "") << row.image << (quote ? "\"" : "") << ',' << row.subjects << ',' << row.model.fixations;
+        out << (quote ? "\"" : "") << row.image << (quote ? "\"" : "") << ',' << row.subjects << ','
+            << row.model.fixations;
         for (const double v : saliencyMetricValues(row.model)) out << ',' << v;
         for (const double v : saliencyMetricValues(row.interObserver)) out << ',' << v;
         out << ',' << std::setprecision(4) << row.msPerImage << std::setprecision(6) << '\n';
@@ -144,7 +151,8 @@ cv::Mat1f randomMap(cv::Size size, std::uint64_t seed) {
 
 std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSearchOptions& options, Progress& progress,
                                                   const std::function<void(const VisualSearchRow&)>& rowDone) {
-    if (options.scenes < 1 || options.maxFixations < 1) throw Error("visual search", "needs at least one scene and one fixation");
+    if (options.scenes < 1 || options.maxFixations < 1)
+        throw Error("visual search", "needs at least one scene and one fixation");
     options.scene.validate();
     for (const std::string& name : options.methods) findExplainer(name);
     const ModelSpec& spec = model.spec();
@@ -154,7 +162,8 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
         sources.push_back("random");
     }
     std::vector<std::string> variants = {"pixels"};
-    if (options.objectLevel) variants.insert(variants.end(), {"objects-mass", "objects-mean", "segments-mass", "segments-mean"});
+    if (options.objectLevel)
+        variants.insert(variants.end(), {"objects-mass", "objects-mean", "segments-mass", "segments-mean"});
     std::map<std::pair<std::string, std::string>, SearchTally> tallies;
     WtaOptions wta = options.wta;
     wta.fixations = options.maxFixations;
@@ -193,12 +202,16 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
             pixelTally.milliseconds += millisecondsSince(start);
             pixelTally.needed.push_back(pixelHits > 0 ? pixelHits : miss);
             if (!options.objectLevel) continue;
-            for (const auto& [suffix, objectOptions] : {std::make_pair("-mass", byMass), std::make_pair("-mean", byMean)}) {
+            for (const auto& [suffix, objectOptions] :
+                 {std::make_pair("-mass", byMass), std::make_pair("-mean", byMean)}) {
                 // Ground-truth objects: the target is objects[0], label 1, object index 0.
-                const int objectHits = objectFixationsToTarget(synthesizeObjectScanpath(map, objects, objectOptions), 0);
+                const int objectHits =
+                    objectFixationsToTarget(synthesizeObjectScanpath(map, objects, objectOptions), 0);
                 tallies[{source, std::string("objects") + suffix}].needed.push_back(objectHits > 0 ? objectHits : miss);
-                const int segmentHits = fixationsToTarget(synthesizeObjectScanpath(map, segments, objectOptions), scene.targetMask);
-                tallies[{source, std::string("segments") + suffix}].needed.push_back(segmentHits > 0 ? segmentHits : miss);
+                const int segmentHits =
+                    fixationsToTarget(synthesizeObjectScanpath(map, segments, objectOptions), scene.targetMask);
+                tallies[{source, std::string("segments") + suffix}].needed.push_back(segmentHits > 0 ? segmentHits
+                                                                                                     : miss);
             }
         }
     }
@@ -212,8 +225,10 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
             row.fixations = meanWithCI(tally.needed);
             const double n = double(tally.needed.size());
             row.firstFixation = double(std::count(tally.needed.begin(), tally.needed.end(), 1.0)) / n;
-            row.foundWithin3 = double(std::count_if(tally.needed.begin(), tally.needed.end(), [](double v) { return v <= 3.0; })) / n;
-            row.found = double(std::count_if(tally.needed.begin(), tally.needed.end(), [&](double v) { return v < miss; })) / n;
+            row.foundWithin3 =
+                double(std::count_if(tally.needed.begin(), tally.needed.end(), [](double v) { return v <= 3.0; })) / n;
+            row.found =
+                double(std::count_if(tally.needed.begin(), tally.needed.end(), [&](double v) { return v < miss; })) / n;
             row.msPerScene = variant == "pixels" ? tally.milliseconds / n : 0.0;
             rows.push_back(row);
             if (rowDone) rowDone(row);
@@ -225,32 +240,40 @@ std::vector<VisualSearchRow> evaluateVisualSearch(Model& model, const VisualSear
 
 std::string visualSearchCsv(const std::vector<VisualSearchRow>& rows) {
     std::ostringstream out;
-    out << std::setprecision(6) << "method,scanpath,fixations_mean,fixations_ci95,first_fixation,within_3,found,scenes,ms_per_scene\n";
+    out << std::setprecision(6)
+        << "method,scanpath,fixations_mean,fixations_ci95,first_fixation,within_3,found,scenes,ms_per_scene\n";
     for (const VisualSearchRow& row : rows) {
-        out << row.method << ',' << row.variant << ',' << row.fixations.mean << ',' << row.fixations.halfWidth << ',' << row.firstFixation
-            << ',' << row.foundWithin3 << ',' << row.found << ',' << row.fixations.count << ',' << row.msPerScene << '\n';
+        out << row.method << ',' << row.variant << ',' << row.fixations.mean << ',' << row.fixations.halfWidth << ','
+            << row.firstFixation << ',' << row.foundWithin3 << ',' << row.found << ',' << row.fixations.count << ','
+            << row.msPerScene << '\n';
     }
     return out.str();
 }
 
-std::string visualSearchMarkdown(const std::vector<VisualSearchRow>& rows, const std::string& modelName, const VisualSearchOptions& options) {
+std::string visualSearchMarkdown(const std::vector<VisualSearchRow>& rows, const std::string& modelName,
+                                 const VisualSearchOptions& options) {
     std::ostringstream out;
     out << std::fixed;
-    out << "| method | scanpath | fixations to the target (mean ± 95% CI) | found at fixation 1 | within 3 | within " << options.maxFixations
-        << " | ms / scene |\n|---|---|---|---|---|---|---|\n";
+    out << "| method | scanpath | fixations to the target (mean ± 95% CI) | found at fixation 1 | within 3 | within "
+        << options.maxFixations << " | ms / scene |\n|---|---|---|---|---|---|---|\n";
     for (const VisualSearchRow& row : rows) {
-        out << "| " << row.method << " | " << row.variant << " | " << std::setprecision(2) << row.fixations.mean << " ± " << row.fixations.halfWidth
-            << " | " << std::setprecision(3) << row.firstFixation << " | " << row.foundWithin3 << " | " << row.found << " | ";
+        out << "| " << row.method << " | " << row.variant << " | " << std::setprecision(2) << row.fixations.mean
+            << " ± " << row.fixations.halfWidth << " | " << std::setprecision(3) << row.firstFixation << " | "
+            << row.foundWithin3 << " | " << row.found << " | ";
         if (row.variant == "pixels") out << std::setprecision(1) << row.msPerScene;
         out << " |\n";
     }
-    out << "\n" << modelName << ", " << options.scenes << " held-out shapes-in-clutter scenes (seeds " << options.firstSeed
+    out << "\n"
+        << modelName << ", " << options.scenes << " held-out shapes-in-clutter scenes (seeds " << options.firstSeed
         << " on). pixels: winner-take-all with inhibition of return (disk of radius " << std::setprecision(1)
         << (options.wta.radius > 0 ? options.wta.radius : options.scene.size / 10.0)
-        << " px). objects: the scene's ground-truth objects; segments: k-means-parts segments of the model's keys; each visited "
-           "in the order of the map's mass on it (-mass) or of its mean per pixel (-mean), at its attention-weighted centroid. "
+        << " px). objects: the scene's ground-truth objects; segments: k-means-parts segments of the model's keys; "
+           "each visited "
+           "in the order of the map's mass on it (-mass) or of its mean per pixel (-mean), at its attention-weighted "
+           "centroid. "
            "A scanpath that has not reached the target after "
-        << options.maxFixations << " fixations counts " << options.maxFixations + 1 << ". centre: a centre-bias map; random: uniform noise.\n";
+        << options.maxFixations << " fixations counts " << options.maxFixations + 1
+        << ". centre: a centre-bias map; random: uniform noise.\n";
     return out.str();
 }
 

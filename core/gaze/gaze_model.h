@@ -34,7 +34,8 @@ struct GazeMapOptions {
 };
 
 // The method's map for an 8-bit BGR image, over the image's own pixels (viewMapToImage).
-cv::Mat1f modelSaliencyMap(Model& model, const cv::Mat& bgr, const GazeMapOptions& options, Progress* progress = nullptr);
+cv::Mat1f modelSaliencyMap(Model& model, const cv::Mat& bgr, const GazeMapOptions& options,
+                           Progress* progress = nullptr);
 
 struct GazeEvalOptions {
     GazeMapOptions map;
@@ -72,18 +73,18 @@ struct VisualSearchOptions {
     std::uint64_t firstSeed = 1000000000ULL + 500000;  // the held-out scenes of fovea eval
     SceneOptions scene;
     int maxFixations = 10;
-    WtaOptions wta;             // radius 0: the longer side / 10
-    bool objectLevel = true;    // also visit ground-truth objects and k-means segments by attention mass
-    bool baselines = true;      // also a centre-bias map and a random map
+    WtaOptions wta;           // radius 0: the longer side / 10
+    bool objectLevel = true;  // also visit ground-truth objects and k-means segments by attention mass
+    bool baselines = true;    // also a centre-bias map and a random map
 };
 
 struct VisualSearchRow {
-    std::string method;   // explainer name, or "centre" / "random"
-    std::string variant;  // "pixels", "objects-mass", "objects-mean", "segments-mass", "segments-mean"
-    MeanCI fixations;     // fixations needed; a scanpath that never lands counts maxFixations + 1
+    std::string method;          // explainer name, or "centre" / "random"
+    std::string variant;         // "pixels", "objects-mass", "objects-mean", "segments-mass", "segments-mean"
+    MeanCI fixations;            // fixations needed; a scanpath that never lands counts maxFixations + 1
     double firstFixation = 0.0;  // share of scenes found with the first fixation
     double foundWithin3 = 0.0;
-    double found = 0.0;          // share found within maxFixations
+    double found = 0.0;  // share found within maxFixations
     double msPerScene = 0.0;
 };
 

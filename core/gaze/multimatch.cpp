@@ -78,7 +78,8 @@ SaccadeVectors mergeByLength(const SaccadeVectors& path, double thresholdAmplitu
                 keepSaccade(merged, path, i);
                 ++i;
             }
-        } else if (path.rho[i] < thresholdAmplitude && (durations[i + 1] < thresholdDuration || durations[i] < thresholdDuration)) {
+        } else if (path.rho[i] < thresholdAmplitude &&
+                   (durations[i + 1] < thresholdDuration || durations[i] < thresholdDuration)) {
             pushSaccade(merged, path.x[i], path.y[i], path.dx[i] + path.dx[i + 1], path.dy[i] + path.dy[i + 1]);
             merged.durations.push_back(durations[i]);
             i += 2;
@@ -122,7 +123,8 @@ double angleDifference(double a, double b) {
 SaccadeVectors saccadeVectors(const Scanpath& scanpath) {
     SaccadeVectors vectors;
     const std::vector<Fixation>& f = scanpath.fixations;
-    for (std::size_t i = 0; i + 1 < f.size(); ++i) pushSaccade(vectors, f[i].x, f[i].y, f[i + 1].x - f[i].x, f[i + 1].y - f[i].y);
+    for (std::size_t i = 0; i + 1 < f.size(); ++i)
+        pushSaccade(vectors, f[i].x, f[i].y, f[i + 1].x - f[i].x, f[i + 1].y - f[i].y);
     for (const Fixation& fixation : f) vectors.durations.push_back(fixation.duration);
     return vectors;
 }
@@ -147,7 +149,9 @@ std::vector<std::pair<int, int>> alignSaccades(const SaccadeVectors& a, const Sa
     // this DAG (moves right, down, diagonal) dynamic programming finds the same cheapest path.
     std::vector<double> cost(std::size_t(n) * std::size_t(m));
     const auto at = [&](int i, int j) -> double& { return cost[std::size_t(i) * std::size_t(m) + std::size_t(j)]; };
-    const auto weight = [&](int i, int j) { return std::hypot(a.dx[std::size_t(i)] - b.dx[std::size_t(j)], a.dy[std::size_t(i)] - b.dy[std::size_t(j)]); };
+    const auto weight = [&](int i, int j) {
+        return std::hypot(a.dx[std::size_t(i)] - b.dx[std::size_t(j)], a.dy[std::size_t(i)] - b.dy[std::size_t(j)]);
+    };
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < m; ++j) {
             if (i == 0 && j == 0) {

@@ -30,9 +30,9 @@ namespace fovea {
 struct MultiMatchOptions {
     cv::Size2d screen{1280.0, 720.0};  // pixels; only the diagonal enters
     bool grouping = false;
-    double directionThreshold = 0.0;   // TDir, degrees
-    double durationThreshold = 0.0;    // TDur, seconds
-    double amplitudeThreshold = 0.0;   // TAmp, pixels
+    double directionThreshold = 0.0;  // TDir, degrees
+    double durationThreshold = 0.0;   // TDur, seconds
+    double amplitudeThreshold = 0.0;  // TAmp, pixels
 };
 
 struct MultiMatchResult {

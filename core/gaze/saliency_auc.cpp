@@ -18,8 +18,8 @@ void checkMap(const cv::Mat1f& map, const char* what) {
 void checkSameSize(const cv::Mat1f& a, const cv::Mat1f& b, const char* what) {
     checkMap(a, what);
     if (a.size() != b.size()) {
-        throw Error(what, "maps of different sizes (" + std::to_string(a.cols) + "x" + std::to_string(a.rows) + " and " +
-                              std::to_string(b.cols) + "x" + std::to_string(b.rows) + ")");
+        throw Error(what, "maps of different sizes (" + std::to_string(a.cols) + "x" + std::to_string(a.rows) +
+                              " and " + std::to_string(b.cols) + "x" + std::to_string(b.rows) + ")");
     }
 }
 
@@ -29,8 +29,9 @@ std::vector<int> fixationIndices(const cv::Mat1f& map, const std::vector<cv::Poi
     for (const cv::Point2d& point : fixations) {
         const double col = std::floor(point.x), row = std::floor(point.y);
         if (!(col >= 0 && row >= 0 && col < map.cols && row < map.rows)) {
-            throw Error(what, "fixation (" + std::to_string(point.x) + ", " + std::to_string(point.y) + ") lies outside the " +
-                                  std::to_string(map.cols) + "x" + std::to_string(map.rows) + " map");
+            throw Error(what, "fixation (" + std::to_string(point.x) + ", " + std::to_string(point.y) +
+                                  ") lies outside the " + std::to_string(map.cols) + "x" + std::to_string(map.rows) +
+                                  " map");
         }
         indices.push_back(int(row) * map.cols + int(col));
     }
@@ -130,7 +131,9 @@ std::vector<std::int64_t> countAtOrAbove(const float* values, std::size_t count,
             continue;
         }
         int k = below[std::size_t(b)];
-        for (int j = firstIn[std::size_t(b)], end = j + countIn[std::size_t(b)]; j < end && thresholds[std::size_t(j)] <= v; ++j) ++k;
+        for (int j = firstIn[std::size_t(b)], end = j + countIn[std::size_t(b)];
+             j < end && thresholds[std::size_t(j)] <= v; ++j)
+            ++k;
         ++histogram[std::size_t(k)];
     }
     std::vector<std::int64_t> atOrAbove(m, 0);
@@ -173,8 +176,8 @@ struct Scaler {
 
 }  // namespace
 
-double aucJudd(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, RepeatedFixations repeats, double jitter,
-               std::uint64_t seed) {
+double aucJudd(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, RepeatedFixations repeats,
+               double jitter, std::uint64_t seed) {
     checkMap(map, "AUC-Judd");
     if (fixations.empty()) return std::nan("");
     std::vector<int> indices = fixationIndices(map, fixations, "AUC-Judd");
@@ -209,7 +212,8 @@ double aucJudd(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, 
     double totalWeight = 0.0;
     for (const auto& [value, weight] : fixated) {
         totalWeight += weight;
-        const std::size_t k = std::size_t(std::upper_bound(thresholds.begin(), thresholds.end(), value) - thresholds.begin());
+        const std::size_t k =
+            std::size_t(std::upper_bound(thresholds.begin(), thresholds.end(), value) - thresholds.begin());
         for (std::size_t j = 0; j < k; ++j) {
             weightAbove[j] += weight;
             fixatedAbove[j] += 1.0;
@@ -245,8 +249,8 @@ std::vector<double> fixationAucs(const cv::Mat1f& map, const std::vector<cv::Poi
 
 namespace saliency_detail {
 
-double aucBorjiFrom(const float* values, std::size_t count, double low, double high, const std::vector<int>& fixated, int splits,
-                    double step, std::uint64_t seed) {
+double aucBorjiFrom(const float* values, std::size_t count, double low, double high, const std::vector<int>& fixated,
+                    int splits, double step, std::uint64_t seed) {
     if (fixated.empty()) return std::nan("");
     if (splits < 1 || !(step > 0.0)) throw Error("AUC-Borji", "needs splits >= 1 and a positive step");
     const Scaler scaled(low, high);
@@ -264,7 +268,8 @@ double aucBorjiFrom(const float* values, std::size_t count, double low, double h
 
 }  // namespace saliency_detail
 
-double aucBorji(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, int splits, double step, std::uint64_t seed) {
+double aucBorji(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, int splits, double step,
+                std::uint64_t seed) {
     checkMap(map, "AUC-Borji");
     if (fixations.empty()) return std::nan("");
     const std::vector<int> indices = fixationIndices(map, fixations, "AUC-Borji");
@@ -274,8 +279,8 @@ double aucBorji(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations,
     return aucBorjiFrom(pixels(map, keep), map.total(), low, high, indices, splits, step, seed);
 }
 
-double aucShuffled(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, const std::vector<cv::Point2d>& otherFixations,
-                   int splits, double step, std::uint64_t seed) {
+double aucShuffled(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations,
+                   const std::vector<cv::Point2d>& otherFixations, int splits, double step, std::uint64_t seed) {
     checkMap(map, "shuffled AUC");
     if (fixations.empty()) return std::nan("");
     if (splits < 1 || !(step > 0.0)) throw Error("shuffled AUC", "needs splits >= 1 and a positive step");

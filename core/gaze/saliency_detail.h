@@ -43,7 +43,7 @@ struct MapStats {
 MapStats mapStats(const float* values, std::size_t count);
 
 // AUC-Borji on a map known by its pixels and range (the map is min-max scaled on the fly).
-double aucBorjiFrom(const float* values, std::size_t count, double low, double high, const std::vector<int>& fixated, int splits,
-                    double step, std::uint64_t seed);
+double aucBorjiFrom(const float* values, std::size_t count, double low, double high, const std::vector<int>& fixated,
+                    int splits, double step, std::uint64_t seed);
 
 }  // namespace fovea::saliency_detail

@@ -1,8 +1,8 @@
 // The saliency metrics that read whole maps (NSS, CC, KLD, SIM, IG), fixation density and
 // centre-bias maps, and scoreSaliency, which computes every metric with as few passes over the
 // maps as it can (the AUCs are in saliency_auc.cpp).
-#include "core/gaze/saliency_detail.h"
 #include "core/gaze/saliency_metrics.h"
+#include "core/gaze/saliency_detail.h"
 
 #include "core/util/error.h"
 
@@ -38,7 +38,9 @@ Distribution distributionOf(const MapStats& stats, double shift) {
 }
 
 // pysaliency's convert_saliency_map_to_density: shifted only when it has negative values.
-Distribution densityOf(const MapStats& stats) { return distributionOf(stats, std::min(stats.low, 0.0)); }
+Distribution densityOf(const MapStats& stats) {
+    return distributionOf(stats, std::min(stats.low, 0.0));
+}
 
 // SIM's two conventions (see the header): MIT min-max scales first, which after the division is
 // a shift by the minimum; a constant map it leaves as it is.
@@ -66,7 +68,8 @@ void logBlock(float* values) {
         std::memcpy(&m, &mantissaBits, sizeof m);
         const float exponent = float(std::int32_t((bits >> 23) & 0xFFu) - 127 + std::int32_t(high));
         const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-        const float series = s * (2.0f + s2 * (2.0f / 3.0f + s2 * (2.0f / 5.0f + s2 * (2.0f / 7.0f + s2 * (2.0f / 9.0f)))));
+        const float series =
+            s * (2.0f + s2 * (2.0f / 3.0f + s2 * (2.0f / 5.0f + s2 * (2.0f / 7.0f + s2 * (2.0f / 9.0f)))));
         values[i] = exponent * 0.693147180559945f + series;
     }
 }
@@ -80,8 +83,8 @@ struct PairSums {
 // One pass over P and Q for CC's covariance, SIM's intersection and (when asked; its log is the
 // costly part) KLD. Eight independent lanes so the compiler vectorises without reassociating;
 // float sums over 64 values, then double.
-PairSums pairSums(const float* p, const float* q, const MapStats& statsP, const MapStats& statsQ, SimConvention convention,
-                  bool withKld) {
+PairSums pairSums(const float* p, const float* q, const MapStats& statsP, const MapStats& statsQ,
+                  SimConvention convention, bool withKld) {
     constexpr std::size_t kLanes = 8, kChunk = 64, kBlock = kLogBlock;
     const std::size_t n = statsP.count;
     const float meanP = float(statsP.mean), meanQ = float(statsQ.mean);
@@ -119,7 +122,8 @@ PairSums pairSums(const float* p, const float* q, const MapStats& statsP, const 
         float* l = ratio.data();
         std::size_t i = begin;
         for (; i + kLanes <= end; i += kLanes) {
-            for (std::size_t k = 0; k < kLanes; ++k) l[i + k - begin] = epsilon + kldQ(q[i + k]) / (kldP(p[i + k]) + epsilon);
+            for (std::size_t k = 0; k < kLanes; ++k)
+                l[i + k - begin] = epsilon + kldQ(q[i + k]) / (kldP(p[i + k]) + epsilon);
         }
         for (; i < end; ++i) l[i - begin] = epsilon + kldQ(q[i]) / (kldP(p[i]) + epsilon);
         std::fill(l + (end - begin), l + kBlock, 1.0f);  // the last block's unused tail
@@ -141,7 +145,8 @@ double correlationFrom(const PairSums& sums, const MapStats& statsP, const MapSt
     return sums.covariance / (double(statsP.count) * statsP.std * statsQ.std);
 }
 
-double informationGainFrom(const float* p, const float* b, const MapStats& statsP, const MapStats& statsB, const std::vector<int>& fixated) {
+double informationGainFrom(const float* p, const float* b, const MapStats& statsP, const MapStats& statsB,
+                           const std::vector<int>& fixated) {
     // Min-max scaling then division by the sum is (m − min) / (Σm − N min); a constant map is
     // uniform (the MIT code would divide 0 by 0).
     const double n = double(statsP.count);
@@ -156,7 +161,8 @@ double informationGainFrom(const float* p, const float* b, const MapStats& stats
     return sum / double(fixated.size());
 }
 
-std::vector<double> nssFrom(const float* p, const MapStats& stats, const std::vector<int>& fixated, StdConvention convention) {
+std::vector<double> nssFrom(const float* p, const MapStats& stats, const std::vector<int>& fixated,
+                            StdConvention convention) {
     double sigma = stats.std;
     const double n = double(stats.count);
     if (convention == StdConvention::Sample && n > 1) sigma *= std::sqrt(n / (n - 1.0));
@@ -171,7 +177,8 @@ double meanOf(const std::vector<double>& values) {
 
 }  // namespace
 
-std::vector<double> nssValues(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, StdConvention convention) {
+std::vector<double> nssValues(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations,
+                              StdConvention convention) {
     checkMap(map, "NSS");
     const std::vector<int> indices = fixationIndices(map, fixations, "NSS");
     cv::Mat1f keep;
@@ -179,7 +186,8 @@ std::vector<double> nssValues(const cv::Mat1f& map, const std::vector<cv::Point2
     return nssFrom(p, mapStats(p, map.total()), indices, convention);
 }
 
-double normalizedScanpathSaliency(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, StdConvention convention) {
+double normalizedScanpathSaliency(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations,
+                                  StdConvention convention) {
     return meanOf(nssValues(map, fixations, convention));
 }
 
@@ -227,12 +235,15 @@ cv::Mat1f fixationDensityMap(cv::Size size, const std::vector<cv::Point2d>& fixa
     cv::Mat1f density(size, 0.0f);
     const int radius = int(std::ceil(4.0 * sigma));
     std::vector<float> kernel(std::size_t(2 * radius + 1));
-    for (int d = -radius; d <= radius; ++d) kernel[std::size_t(d + radius)] = float(std::exp(-0.5 * d * d / (sigma * sigma)));
+    for (int d = -radius; d <= radius; ++d)
+        kernel[std::size_t(d + radius)] = float(std::exp(-0.5 * d * d / (sigma * sigma)));
     for (const cv::Point2d& point : fixations) {
         const double fx = std::floor(point.x), fy = std::floor(point.y);
         if (!(fx >= 0 && fy >= 0 && fx < size.width && fy < size.height)) {
-            throw Error("fixation density map", "fixation (" + std::to_string(point.x) + ", " + std::to_string(point.y) +
-                                                    ") lies outside the " + std::to_string(size.width) + "x" + std::to_string(size.height) + " image");
+            throw Error("fixation density map", "fixation (" + std::to_string(point.x) + ", " +
+                                                    std::to_string(point.y) + ") lies outside the " +
+                                                    std::to_string(size.width) + "x" + std::to_string(size.height) +
+                                                    " image");
         }
         const int cx = int(fx), cy = int(fy);
         const int c0 = std::max(0, cx - radius), c1 = std::min(size.width - 1, cx + radius);
@@ -248,18 +259,22 @@ cv::Mat1f fixationDensityMap(cv::Size size, const std::vector<cv::Point2d>& fixa
 }
 
 double pixelsPerDegree(double screenWidthPixels, double screenWidthCm, double distanceCm) {
-    if (!(screenWidthPixels > 0 && screenWidthCm > 0 && distanceCm > 0)) throw Error("pixels per degree", "sizes and distance must be positive");
+    if (!(screenWidthPixels > 0 && screenWidthCm > 0 && distanceCm > 0))
+        throw Error("pixels per degree", "sizes and distance must be positive");
     const double cmPerDegree = 2.0 * distanceCm * std::tan(0.5 * M_PI / 180.0);
     return cmPerDegree * screenWidthPixels / screenWidthCm;
 }
 
 cv::Mat1f centreBiasMap(cv::Size size, double sigmaFraction) {
-    if (size.width <= 0 || size.height <= 0 || !(sigmaFraction > 0)) throw Error("centre bias map", "needs a positive size and sigma");
+    if (size.width <= 0 || size.height <= 0 || !(sigmaFraction > 0))
+        throw Error("centre bias map", "needs a positive size and sigma");
     const double sigma = sigmaFraction * std::max(size.width, size.height);
     const double cx = (size.width - 1) / 2.0, cy = (size.height - 1) / 2.0;
     std::vector<float> gx(std::size_t(size.width)), gy(std::size_t(size.height));
-    for (int c = 0; c < size.width; ++c) gx[std::size_t(c)] = float(std::exp(-0.5 * (c - cx) * (c - cx) / (sigma * sigma)));
-    for (int r = 0; r < size.height; ++r) gy[std::size_t(r)] = float(std::exp(-0.5 * (r - cy) * (r - cy) / (sigma * sigma)));
+    for (int c = 0; c < size.width; ++c)
+        gx[std::size_t(c)] = float(std::exp(-0.5 * (c - cx) * (c - cx) / (sigma * sigma)));
+    for (int r = 0; r < size.height; ++r)
+        gy[std::size_t(r)] = float(std::exp(-0.5 * (r - cy) * (r - cy) / (sigma * sigma)));
     cv::Mat1f map(size);
     for (int r = 0; r < size.height; ++r) {
         float* row = map.ptr<float>(r);
@@ -268,20 +283,24 @@ cv::Mat1f centreBiasMap(cv::Size size, double sigmaFraction) {
     return map;
 }
 
-std::vector<const char*> saliencyMetricNames() { return {"auc_judd", "auc_borji", "sauc", "nss", "cc", "kld", "sim", "ig"}; }
+std::vector<const char*> saliencyMetricNames() {
+    return {"auc_judd", "auc_borji", "sauc", "nss", "cc", "kld", "sim", "ig"};
+}
 
 std::vector<double> saliencyMetricValues(const SaliencyScores& s) {
     return {s.aucJudd, s.aucBorji, s.aucShuffled, s.nss, s.cc, s.kld, s.sim, s.informationGain};
 }
 
-SaliencyScores scoreSaliency(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations, const SaliencyOptions& options,
-                             const cv::Mat1f& density, const cv::Mat1f& baseline, const std::vector<cv::Point2d>& otherFixations) {
+SaliencyScores scoreSaliency(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations,
+                             const SaliencyOptions& options, const cv::Mat1f& density, const cv::Mat1f& baseline,
+                             const std::vector<cv::Point2d>& otherFixations) {
     checkMap(map, "saliency scores");
     SaliencyScores scores;
     scores.fixations = int(fixations.size());
     if (fixations.empty()) {
         const double nan = std::nan("");
-        scores.aucJudd = scores.aucBorji = scores.aucShuffled = scores.nss = scores.cc = scores.kld = scores.sim = scores.informationGain = nan;
+        scores.aucJudd = scores.aucBorji = scores.aucShuffled = scores.nss = scores.cc = scores.kld = scores.sim =
+            scores.informationGain = nan;
         return scores;
     }
     const std::vector<int> indices = fixationIndices(map, fixations, "saliency scores");
@@ -301,9 +320,11 @@ SaliencyScores scoreSaliency(const cv::Mat1f& map, const std::vector<cv::Point2d
     const float* p = pixels(map, keepP);
     const float* qp = pixels(q, keepQ);
     const float* bp = pixels(b, keepB);
-    const MapStats statsP = mapStats(p, map.total()), statsQ = mapStats(qp, q.total()), statsB = mapStats(bp, b.total());
+    const MapStats statsP = mapStats(p, map.total()), statsQ = mapStats(qp, q.total()),
+                   statsB = mapStats(bp, b.total());
     scores.aucJudd = aucJudd(map, fixations, options.repeats);
-    scores.aucBorji = aucBorjiFrom(p, map.total(), statsP.low, statsP.high, indices, options.splits, options.step, options.seed);
+    scores.aucBorji =
+        aucBorjiFrom(p, map.total(), statsP.low, statsP.high, indices, options.splits, options.step, options.seed);
     scores.nss = meanOf(nssFrom(p, statsP, indices, options.nssStd));
     const PairSums sums = pairSums(p, qp, statsP, statsQ, options.sim, statsQ.high > 0.0 || statsQ.low < 0.0);
     scores.cc = correlationFrom(sums, statsP, statsQ);

@@ -93,9 +93,9 @@ double pixelsPerDegree(double screenWidthPixels, double screenWidthCm, double di
 cv::Mat1f centreBiasMap(cv::Size size, double sigmaFraction = 0.25);
 
 struct SaliencyOptions {
-    double sigma = 0.0;        // density blur in pixels; 0 => 1/30 of the larger side (~1 degree)
-    int splits = 100;          // AUC-Borji and sAUC draws
-    double step = 0.1;         // their threshold step
+    double sigma = 0.0;  // density blur in pixels; 0 => 1/30 of the larger side (~1 degree)
+    int splits = 100;    // AUC-Borji and sAUC draws
+    double step = 0.1;   // their threshold step
     std::uint64_t seed = 0;
     RepeatedFixations repeats = RepeatedFixations::Count;
     StdConvention nssStd = StdConvention::Population;

@@ -15,8 +15,9 @@
 namespace fovea {
 
 cv::Vec3b subjectColour(int index) {
-    static const cv::Vec3b kTab10[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
-                                       {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+    static const cv::Vec3b kTab10[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                                       {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
+                                       {188, 189, 34},  {23, 190, 207}};
     return kTab10[((index % 10) + 10) % 10];
 }
 
@@ -41,12 +42,15 @@ ScanpathLayout layoutScanpaths(const std::vector<Scanpath>& paths, cv::Size imag
             FixationMark mark;
             mark.centre = {f.x, f.y};
             // Area proportional to duration; fixations without durations get the smallest circle.
-            mark.radius = longest > 0 ? minRadius + (maxRadius - minRadius) * std::sqrt(std::max(0.0, f.duration) / longest) : minRadius;
+            mark.radius = longest > 0
+                              ? minRadius + (maxRadius - minRadius) * std::sqrt(std::max(0.0, f.duration) / longest)
+                              : minRadius;
             if (style.colouring == ScanpathColouring::Subject) {
                 mark.rgb = subjectColour(p < style.colourIndices.size() ? style.colourIndices[p] : int(p));
             } else {
-                const double t = end > 0 ? (f.start + f.duration / 2.0) / end
-                                         : fixations.size() > 1 ? double(i) / double(fixations.size() - 1) : 0.0;
+                const double t = end > 0                ? (f.start + f.duration / 2.0) / end
+                                 : fixations.size() > 1 ? double(i) / double(fixations.size() - 1)
+                                                        : 0.0;
                 mark.rgb = colormapColor(style.colormap, std::max(0, colormapIndex(t, 0.0, 1.0)));
             }
             mark.number = int(i) + 1;
@@ -60,8 +64,8 @@ ScanpathLayout layoutScanpaths(const std::vector<Scanpath>& paths, cv::Size imag
             const double length = std::hypot(d.x, d.y);
             if (length <= a.radius + b.radius) continue;  // overlapping circles: no room for an arrow
             const cv::Point2d unit = d * (1.0 / length);
-            layout.arrows.push_back({a.centre + unit * a.radius, b.centre - unit * b.radius, style.colouring == ScanpathColouring::Subject ? a.rgb : b.rgb,
-                                     int(p)});
+            layout.arrows.push_back({a.centre + unit * a.radius, b.centre - unit * b.radius,
+                                     style.colouring == ScanpathColouring::Subject ? a.rgb : b.rgb, int(p)});
         }
     }
     return layout;
@@ -73,9 +77,12 @@ namespace {
 cv::Mat baseImage(const cv::Mat& image, const ScanpathStyle& style, int& factor) {
     if (image.empty()) throw Error("scanpath figure", "the image is empty");
     cv::Mat bgr;
-    if (image.type() == CV_8UC1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
-    else if (image.type() == CV_8UC3) bgr = image;
-    else throw Error("scanpath figure", "expected an 8-bit BGR or grey image");
+    if (image.type() == CV_8UC1)
+        cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+    else if (image.type() == CV_8UC3)
+        bgr = image;
+    else
+        throw Error("scanpath figure", "expected an 8-bit BGR or grey image");
     if (!style.heatmap.empty()) {
         FigureOptions options;
         options.opacity = style.heatmapOpacity;
@@ -90,17 +97,22 @@ cv::Mat baseImage(const cv::Mat& image, const ScanpathStyle& style, int& factor)
     return bgr;
 }
 
-cv::Scalar bgrOf(const cv::Vec3b& rgb) { return cv::Scalar(rgb[2], rgb[1], rgb[0]); }
+cv::Scalar bgrOf(const cv::Vec3b& rgb) {
+    return cv::Scalar(rgb[2], rgb[1], rgb[0]);
+}
 
 // Dark text on light fills, white on dark ones.
-bool isLight(const cv::Vec3b& rgb) { return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 150; }
+bool isLight(const cv::Vec3b& rgb) {
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 150;
+}
 
 std::string base64(const std::vector<uchar>& bytes) {
     static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     for (std::size_t i = 0; i < bytes.size(); i += 3) {
-        const unsigned a = bytes[i], b = i + 1 < bytes.size() ? bytes[i + 1] : 0u, c = i + 2 < bytes.size() ? bytes[i + 2] : 0u;
+        const unsigned a = bytes[i], b = i + 1 < bytes.size() ? bytes[i + 1] : 0u,
+                       c = i + 2 < bytes.size() ? bytes[i + 2] : 0u;
         const unsigned triple = (a << 16) | (b << 8) | c;
         out += kAlphabet[(triple >> 18) & 63];
         out += kAlphabet[(triple >> 12) & 63];
@@ -122,7 +134,9 @@ cv::Mat renderScanpathFigure(const cv::Mat& image, const std::vector<Scanpath>& 
     int factor = 1;
     cv::Mat canvas = baseImage(image, style, factor).clone();
     const ScanpathLayout layout = layoutScanpaths(paths, image.size(), style);
-    const auto scaled = [&](cv::Point2d p) { return cv::Point(int(std::lround(p.x * factor)), int(std::lround(p.y * factor))); };
+    const auto scaled = [&](cv::Point2d p) {
+        return cv::Point(int(std::lround(p.x * factor)), int(std::lround(p.y * factor)));
+    };
     const int thickness = std::max(1, int(std::lround(std::max(canvas.cols, canvas.rows) / 300.0)));
     if (style.arrows) {
         for (const SaccadeArrow& arrow : layout.arrows) {
@@ -133,18 +147,21 @@ cv::Mat renderScanpathFigure(const cv::Mat& image, const std::vector<Scanpath>& 
     }
     // Translucent discs (60% opaque) with a dark outline, so the image stays readable.
     cv::Mat discs = canvas.clone();
-    for (const FixationMark& mark : layout.marks) cv::circle(discs, scaled(mark.centre), int(std::lround(mark.radius * factor)), bgrOf(mark.rgb), cv::FILLED, cv::LINE_AA);
+    for (const FixationMark& mark : layout.marks)
+        cv::circle(discs, scaled(mark.centre), int(std::lround(mark.radius * factor)), bgrOf(mark.rgb), cv::FILLED,
+                   cv::LINE_AA);
     cv::addWeighted(discs, 0.6, canvas, 0.4, 0.0, canvas);
     for (const FixationMark& mark : layout.marks) {
-        cv::circle(canvas, scaled(mark.centre), int(std::lround(mark.radius * factor)), cv::Scalar(40, 40, 40), thickness, cv::LINE_AA);
+        cv::circle(canvas, scaled(mark.centre), int(std::lround(mark.radius * factor)), cv::Scalar(40, 40, 40),
+                   thickness, cv::LINE_AA);
         if (!style.numbers) continue;
         const std::string text = std::to_string(mark.number);
         const double scale = std::max(0.3, mark.radius * factor / 22.0);
         int baseline = 0;
         const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
         const cv::Point at = scaled(mark.centre) + cv::Point(-size.width / 2, size.height / 2);
-        cv::putText(canvas, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, isLight(mark.rgb) ? cv::Scalar(20, 20, 20) : cv::Scalar(255, 255, 255),
-                    thickness, cv::LINE_AA);
+        cv::putText(canvas, text, at, cv::FONT_HERSHEY_SIMPLEX, scale,
+                    isLight(mark.rgb) ? cv::Scalar(20, 20, 20) : cv::Scalar(255, 255, 255), thickness, cv::LINE_AA);
     }
     if (style.title.empty()) return canvas;
     const int band = std::max(24, canvas.rows / 14);
@@ -155,7 +172,8 @@ cv::Mat renderScanpathFigure(const cv::Mat& image, const std::vector<Scanpath>& 
     int baseline = 0;
     const int width = cv::getTextSize(style.title, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline).width;
     if (width > canvas.cols - 12) scale *= double(canvas.cols - 12) / width;
-    cv::putText(figure, style.title, cv::Point(6, band * 2 / 3), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(30, 30, 30), 1, cv::LINE_AA);
+    cv::putText(figure, style.title, cv::Point(6, band * 2 / 3), cv::FONT_HERSHEY_SIMPLEX, scale,
+                cv::Scalar(30, 30, 30), 1, cv::LINE_AA);
     return figure;
 }
 
@@ -174,12 +192,13 @@ std::string scanpathFigureSvg(const cv::Mat& image, const std::vector<Scanpath>&
     const double stroke = std::max(1.0, side / 300.0);
     std::ostringstream svg;
     svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" << width << "\" height=\""
-        << height << "\" viewBox=\"0 0 " << image.cols << ' ' << image.rows + band / scale << "\">\n";
+        << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"" << width
+        << "\" height=\"" << height << "\" viewBox=\"0 0 " << image.cols << ' ' << image.rows + band / scale << "\">\n";
     if (!style.title.empty()) {
-        svg << "<text x=\"4\" y=\"" << band / scale * 0.7 << "\" font-family=\"sans-serif\" font-size=\"" << band / scale * 0.5
-            << "\" fill=\"#1e1e1e\">";
-        for (const char c : style.title) svg << (c == '<' ? std::string("&lt;") : c == '&' ? std::string("&amp;") : std::string(1, c));
+        svg << "<text x=\"4\" y=\"" << band / scale * 0.7 << "\" font-family=\"sans-serif\" font-size=\""
+            << band / scale * 0.5 << "\" fill=\"#1e1e1e\">";
+        for (const char c : style.title)
+            svg << (c == '<' ? std::string("&lt;") : c == '&' ? std::string("&amp;") : std::string(1, c));
         svg << "</text>\n";
     }
     svg << "<g transform=\"translate(0," << band / scale << ")\">\n";
@@ -191,20 +210,23 @@ std::string scanpathFigureSvg(const cv::Mat& image, const std::vector<Scanpath>&
             const double head = std::min(0.4 * length, 4.0 * stroke);
             const double ux = dx / length, uy = dy / length;
             const std::string colour = hexColour(arrow.rgb);
-            svg << "<line x1=\"" << arrow.from.x << "\" y1=\"" << arrow.from.y << "\" x2=\"" << arrow.to.x << "\" y2=\"" << arrow.to.y
-                << "\" stroke=\"" << colour << "\" stroke-width=\"" << stroke << "\"/>\n";
-            svg << "<polygon points=\"" << arrow.to.x << ',' << arrow.to.y << ' ' << arrow.to.x - head * ux - head * 0.5 * uy << ','
-                << arrow.to.y - head * uy + head * 0.5 * ux << ' ' << arrow.to.x - head * ux + head * 0.5 * uy << ','
-                << arrow.to.y - head * uy - head * 0.5 * ux << "\" fill=\"" << colour << "\"/>\n";
+            svg << "<line x1=\"" << arrow.from.x << "\" y1=\"" << arrow.from.y << "\" x2=\"" << arrow.to.x << "\" y2=\""
+                << arrow.to.y << "\" stroke=\"" << colour << "\" stroke-width=\"" << stroke << "\"/>\n";
+            svg << "<polygon points=\"" << arrow.to.x << ',' << arrow.to.y << ' '
+                << arrow.to.x - head * ux - head * 0.5 * uy << ',' << arrow.to.y - head * uy + head * 0.5 * ux << ' '
+                << arrow.to.x - head * ux + head * 0.5 * uy << ',' << arrow.to.y - head * uy - head * 0.5 * ux
+                << "\" fill=\"" << colour << "\"/>\n";
         }
     }
     for (const FixationMark& mark : layout.marks) {
-        svg << "<circle cx=\"" << mark.centre.x << "\" cy=\"" << mark.centre.y << "\" r=\"" << mark.radius << "\" fill=\"" << hexColour(mark.rgb)
-            << "\" fill-opacity=\"0.6\" stroke=\"#282828\" stroke-width=\"" << stroke << "\"/>\n";
+        svg << "<circle cx=\"" << mark.centre.x << "\" cy=\"" << mark.centre.y << "\" r=\"" << mark.radius
+            << "\" fill=\"" << hexColour(mark.rgb) << "\" fill-opacity=\"0.6\" stroke=\"#282828\" stroke-width=\""
+            << stroke << "\"/>\n";
         if (style.numbers) {
-            svg << "<text x=\"" << mark.centre.x << "\" y=\"" << mark.centre.y << "\" font-family=\"sans-serif\" font-size=\"" << mark.radius
-                << "\" text-anchor=\"middle\" dominant-baseline=\"central\" fill=\"" << (isLight(mark.rgb) ? "#141414" : "#ffffff") << "\">"
-                << mark.number << "</text>\n";
+            svg << "<text x=\"" << mark.centre.x << "\" y=\"" << mark.centre.y
+                << "\" font-family=\"sans-serif\" font-size=\"" << mark.radius
+                << "\" text-anchor=\"middle\" dominant-baseline=\"central\" fill=\""
+                << (isLight(mark.rgb) ? "#141414" : "#ffffff") << "\">" << mark.number << "</text>\n";
         }
     }
     svg << "</g>\n</svg>\n";

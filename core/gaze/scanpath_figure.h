@@ -25,7 +25,7 @@ struct ScanpathStyle {
     // Subject colouring: the colour index of each path (so a path keeps its colour when only some
     // are drawn); empty: the path's position in the list.
     std::vector<int> colourIndices;
-    std::string colormap = "plasma";   // for Time
+    std::string colormap = "plasma";          // for Time
     double minRadius = 0.0, maxRadius = 0.0;  // image pixels; 0 => 1.5% and 4% of the longer side
     // Playback: only fixations that start at or before this time (seconds) are drawn.
     double upToTime = std::numeric_limits<double>::infinity();
@@ -42,8 +42,8 @@ struct FixationMark {
     cv::Point2d centre;  // image pixels
     double radius = 0.0;
     cv::Vec3b rgb;
-    int number = 0;      // 1-based within its scanpath
-    int path = 0;        // index of its scanpath
+    int number = 0;  // 1-based within its scanpath
+    int path = 0;    // index of its scanpath
 };
 
 struct SaccadeArrow {

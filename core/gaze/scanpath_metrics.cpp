@@ -8,15 +8,16 @@
 
 namespace fovea {
 
-double needlemanWunsch(const std::vector<int>& a, const std::vector<int>& b, const std::function<double(int, int)>& substitution,
-                       double gap) {
+double needlemanWunsch(const std::vector<int>& a, const std::vector<int>& b,
+                       const std::function<double(int, int)>& substitution, double gap) {
     const std::size_t n = a.size(), m = b.size();
     std::vector<double> previous(m + 1), current(m + 1);
     for (std::size_t j = 0; j <= m; ++j) previous[j] = gap * double(j);
     for (std::size_t i = 1; i <= n; ++i) {
         current[0] = gap * double(i);
         for (std::size_t j = 1; j <= m; ++j) {
-            current[j] = std::max({previous[j - 1] + substitution(a[i - 1], b[j - 1]), previous[j] + gap, current[j - 1] + gap});
+            current[j] =
+                std::max({previous[j - 1] + substitution(a[i - 1], b[j - 1]), previous[j] + gap, current[j - 1] + gap});
         }
         std::swap(previous, current);
     }
@@ -38,7 +39,8 @@ std::vector<std::vector<double>> scanMatchSubstitution(const ScanMatchOptions& o
     double largest = 0.0;
     for (int i = 0; i < cells; ++i) {
         for (int j = 0; j < cells; ++j) {
-            const double d = std::hypot(double(i % options.columns - j % options.columns), double(i / options.columns - j / options.columns));
+            const double d = std::hypot(double(i % options.columns - j % options.columns),
+                                        double(i / options.columns - j / options.columns));
             distance[std::size_t(i)][std::size_t(j)] = d;
             largest = std::max(largest, d);
         }
@@ -70,8 +72,8 @@ double scanMatch(const Scanpath& a, const Scanpath& b, const ScanMatchOptions& o
     const std::vector<std::vector<double>> substitution = scanMatchSubstitution(options);
     double largest = -std::numeric_limits<double>::infinity();
     for (const auto& row : substitution) largest = std::max(largest, *std::max_element(row.begin(), row.end()));
-    const double score = needlemanWunsch(first, second, [&](int i, int j) { return substitution[std::size_t(i)][std::size_t(j)]; },
-                                         options.gap);
+    const double score = needlemanWunsch(
+        first, second, [&](int i, int j) { return substitution[std::size_t(i)][std::size_t(j)]; }, options.gap);
     return score / (largest * double(std::max(first.size(), second.size())));
 }
 
@@ -81,7 +83,8 @@ int levenshteinDistance(const std::vector<int>& a, const std::vector<int>& b) {
     for (std::size_t i = 1; i <= a.size(); ++i) {
         current[0] = int(i);
         for (std::size_t j = 1; j <= b.size(); ++j) {
-            current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            current[j] =
+                std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
         }
         std::swap(previous, current);
     }
@@ -120,10 +123,14 @@ double discreteFrechetDistance(const std::vector<cv::Point2d>& a, const std::vec
         for (std::size_t j = 0; j < m; ++j) {
             const double d = std::hypot(a[i].x - b[j].x, a[i].y - b[j].y);
             double reach;
-            if (i == 0 && j == 0) reach = d;
-            else if (i == 0) reach = std::max(current[j - 1], d);
-            else if (j == 0) reach = std::max(previous[0], d);
-            else reach = std::max(std::min({previous[j], previous[j - 1], current[j - 1]}), d);
+            if (i == 0 && j == 0)
+                reach = d;
+            else if (i == 0)
+                reach = std::max(current[j - 1], d);
+            else if (j == 0)
+                reach = std::max(previous[0], d);
+            else
+                reach = std::max(std::min({previous[j], previous[j - 1], current[j - 1]}), d);
             current[j] = reach;
         }
         std::swap(previous, current);
@@ -193,7 +200,8 @@ double sequenceScore(const Scanpath& a, const Scanpath& b, const FixationCluster
     std::vector<int> first, second;
     for (const Fixation& f : a.fixations) first.push_back(clusters.labelOf({f.x, f.y}));
     for (const Fixation& f : b.fixations) second.push_back(clusters.labelOf({f.x, f.y}));
-    const double score = needlemanWunsch(first, second, [](int x, int y) { return x == y ? 1.0 : 0.0; }, 0.0);
+    const double score = needlemanWunsch(
+        first, second, [](int x, int y) { return x == y ? 1.0 : 0.0; }, 0.0);
     return score / double(std::max(first.size(), second.size()));
 }
 

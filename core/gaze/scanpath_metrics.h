@@ -20,8 +20,8 @@ namespace fovea {
 
 // Needleman & Wunsch (1970) global alignment score of two symbol sequences with a substitution
 // score and a constant gap score.
-double needlemanWunsch(const std::vector<int>& a, const std::vector<int>& b, const std::function<double(int, int)>& substitution,
-                       double gap);
+double needlemanWunsch(const std::vector<int>& a, const std::vector<int>& b,
+                       const std::function<double(int, int)>& substitution, double gap);
 
 // Grid cell of a point: row * columns + column, cells of (screen / bins) pixels; points outside
 // the screen go to the nearest edge cell.
@@ -29,10 +29,10 @@ int gridCell(cv::Point2d point, cv::Size2d screen, int columns, int rows);
 
 struct ScanMatchOptions {
     cv::Size2d screen{1280.0, 720.0};
-    int columns = 12, rows = 8;   // Xbin, Ybin
-    double threshold = 3.5;       // cells: the distance at which substitution turns negative
+    int columns = 12, rows = 8;  // Xbin, Ybin
+    double threshold = 3.5;      // cells: the distance at which substitution turns negative
     double gap = 0.0;
-    double temporalBin = 0.0;     // seconds; > 0 repeats each fixation round(duration / bin) times
+    double temporalBin = 0.0;  // seconds; > 0 repeats each fixation round(duration / bin) times
 };
 
 // ScanMatch (Cristino et al., Behavior Research Methods 2010): fixations as grid-cell letters,

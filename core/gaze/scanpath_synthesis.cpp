@@ -41,7 +41,8 @@ cv::Point firstMaximum(const cv::Mat1f& map, float& value) {
 Scanpath synthesizeScanpath(const cv::Mat1f& map, const WtaOptions& options) {
     if (map.empty()) throw Error("scanpath synthesis", "the map is empty");
     if (options.fixations < 1) throw Error("scanpath synthesis", "needs at least one fixation");
-    if (options.radius < 0 || options.decay < 0 || options.decay > 1) throw Error("scanpath synthesis", "radius must be >= 0 and decay in [0, 1]");
+    if (options.radius < 0 || options.decay < 0 || options.decay > 1)
+        throw Error("scanpath synthesis", "radius must be >= 0 and decay in [0, 1]");
     const cv::Mat1f saliency = shiftedToZero(map);
     double top = 0.0;
     cv::minMaxLoc(saliency, nullptr, &top);
@@ -74,8 +75,9 @@ Scanpath synthesizeScanpath(const cv::Mat1f& map, const WtaOptions& options) {
                     local += saliency(r, c);
                     ++count;
                 }
-                const float inhibit = options.inhibition == Inhibition::Disk ? (d2 <= radius * radius ? 1.0f : 0.0f)
-                                                                             : float(std::exp(-d2 / (2.0 * sigma * sigma)));
+                const float inhibit = options.inhibition == Inhibition::Disk
+                                          ? (d2 <= radius * radius ? 1.0f : 0.0f)
+                                          : float(std::exp(-d2 / (2.0 * sigma * sigma)));
                 inhibition(r, c) = std::max(inhibition(r, c), inhibit);
             }
         }
@@ -99,12 +101,15 @@ struct ObjectMass {
 };
 
 Scanpath objectPath(std::vector<ObjectMass> objects, const ObjectScanpathOptions& options) {
-    objects.erase(std::remove_if(objects.begin(), objects.end(), [](const ObjectMass& o) { return !(o.mass > 0.0); }), objects.end());
+    objects.erase(std::remove_if(objects.begin(), objects.end(), [](const ObjectMass& o) { return !(o.mass > 0.0); }),
+                  objects.end());
     for (ObjectMass& object : objects) {
         object.score = options.ranking == ObjectRanking::Mass ? object.mass : object.mass / std::max(1.0, object.area);
     }
-    std::stable_sort(objects.begin(), objects.end(), [](const ObjectMass& a, const ObjectMass& b) { return a.score > b.score; });
-    if (options.fixations > 0 && std::size_t(options.fixations) < objects.size()) objects.resize(std::size_t(options.fixations));
+    std::stable_sort(objects.begin(), objects.end(),
+                     [](const ObjectMass& a, const ObjectMass& b) { return a.score > b.score; });
+    if (options.fixations > 0 && std::size_t(options.fixations) < objects.size())
+        objects.resize(std::size_t(options.fixations));
     Scanpath path;
     double time = 0.0;
     for (const ObjectMass& object : objects) {
@@ -112,7 +117,8 @@ Scanpath objectPath(std::vector<ObjectMass> objects, const ObjectScanpathOptions
         fixation.x = object.centroid.x;
         fixation.y = object.centroid.y;
         fixation.object = object.index;
-        fixation.duration = options.minDuration + (options.maxDuration - options.minDuration) * object.score / objects.front().score;
+        fixation.duration =
+            options.minDuration + (options.maxDuration - options.minDuration) * object.score / objects.front().score;
         fixation.start = time;
         time += fixation.duration;
         path.fixations.push_back(fixation);
@@ -149,7 +155,8 @@ Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const cv::Mat& labels, c
     return objectPath(std::move(objects), options);
 }
 
-Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const std::vector<cv::Rect2d>& boxes, const ObjectScanpathOptions& options) {
+Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const std::vector<cv::Rect2d>& boxes,
+                                  const ObjectScanpathOptions& options) {
     if (map.empty()) throw Error("object scanpath", "the map is empty");
     const cv::Mat1f saliency = shiftedToZero(map);
     std::vector<ObjectMass> objects;
@@ -158,9 +165,10 @@ Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const std::vector<cv::Re
         ObjectMass object;
         object.index = int(i);
         // Pixels whose centre lies inside the box.
-        const cv::Rect pixels = cv::Rect(cv::Point(int(std::ceil(boxes[i].x - 0.5)), int(std::ceil(boxes[i].y - 0.5))),
-                                         cv::Point(int(std::ceil(boxes[i].br().x - 0.5)), int(std::ceil(boxes[i].br().y - 0.5)))) &
-                                whole;
+        const cv::Rect pixels =
+            cv::Rect(cv::Point(int(std::ceil(boxes[i].x - 0.5)), int(std::ceil(boxes[i].y - 0.5))),
+                     cv::Point(int(std::ceil(boxes[i].br().x - 0.5)), int(std::ceil(boxes[i].br().y - 0.5)))) &
+            whole;
         object.area = double(pixels.area());
         for (int r = pixels.y; r < pixels.y + pixels.height; ++r) {
             for (int c = pixels.x; c < pixels.x + pixels.width; ++c) {

@@ -55,7 +55,8 @@ struct ObjectScanpathOptions {
 // Fixates objects in decreasing order of attention mass (or mean attention), each at
 // its attention-weighted centroid; Fixation::object is the object's index (label − 1 for label
 // masks, the box's index for boxes). `labels`: 0 background, 1..K objects, the map's size.
-Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const cv::Mat& labels, const ObjectScanpathOptions& options = {});
+Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const cv::Mat& labels,
+                                  const ObjectScanpathOptions& options = {});
 Scanpath synthesizeObjectScanpath(const cv::Mat1f& map, const std::vector<cv::Rect2d>& boxes,
                                   const ObjectScanpathOptions& options = {});
 

@@ -114,15 +114,19 @@ TEST(GazeReaders, CocoSearch18) {
 
 TEST(GazeReaders, CocoSearch18ErrorsNameEntryAndField) {
     TempDir dir;
-    const std::string mismatch = dir.write("a.json", R"([{"name": "a.jpg", "subject": 1, "X": [1, 2], "Y": [1], "T": [100, 100]}])");
+    const std::string mismatch =
+        dir.write("a.json", R"([{"name": "a.jpg", "subject": 1, "X": [1, 2], "Y": [1], "T": [100, 100]}])");
     EXPECT_EQ(errorOf([&] { readCocoSearch18(mismatch); }), mismatch + ": entry 0: field 'Y' has 1 values, X has 2");
     const std::string missing = dir.write("b.json", R"([{"name": "a.jpg", "subject": 1, "X": [1], "Y": [1], "T": [9]},
                                                         {"name": "b.jpg", "X": [1], "Y": [1], "T": [9]}])");
     EXPECT_EQ(errorOf([&] { readCocoSearch18(missing); }), missing + ": entry 1: field 'subject' is missing");
-    const std::string text = dir.write("c.json", R"([{"name": "a.jpg", "subject": 1, "X": [1, "two"], "Y": [1, 2], "T": [9, 9]}])");
+    const std::string text =
+        dir.write("c.json", R"([{"name": "a.jpg", "subject": 1, "X": [1, "two"], "Y": [1, 2], "T": [9, 9]}])");
     EXPECT_EQ(errorOf([&] { readCocoSearch18(text); }), text + ": entry 0: field 'X' element 1 is not a number");
-    const std::string length = dir.write("d.json", R"([{"name": "a.jpg", "subject": 1, "X": [1], "Y": [1], "T": [9], "length": 4}])");
-    EXPECT_EQ(errorOf([&] { readCocoSearch18(length); }), length + ": entry 0: field 'length' says 4 fixations, X has 1");
+    const std::string length =
+        dir.write("d.json", R"([{"name": "a.jpg", "subject": 1, "X": [1], "Y": [1], "T": [9], "length": 4}])");
+    EXPECT_EQ(errorOf([&] { readCocoSearch18(length); }),
+              length + ": entry 0: field 'length' says 4 fixations, X has 1");
     const std::string broken = dir.write("e.json", "[{\"name\": ");
     EXPECT_NE(errorOf([&] { readCocoSearch18(broken); }).find(broken + ": "), std::string::npos);
 }
@@ -161,18 +165,23 @@ TEST(GazeReaders, EyeLinkAscErrorsNameTheLine) {
     const std::string shortEfix = dir.write("a.asc", "START\t100\tLEFT\tEVENTS\nEFIX L 101 200 99 12.0\nEND\t300\n");
     EXPECT_EQ(errorOf([&] { readEyeLinkAsc(shortEfix); }),
               shortEfix + ": line 2: EFIX needs eye, start, end, duration, x, y and pupil (5 fields)");
-    const std::string badNumber = dir.write("b.asc", "START\t100\tLEFT\tEVENTS\nEFIX L 101 200 99 12.0 1x3 1000\nEND\t300\n");
+    const std::string badNumber =
+        dir.write("b.asc", "START\t100\tLEFT\tEVENTS\nEFIX L 101 200 99 12.0 1x3 1000\nEND\t300\n");
     EXPECT_EQ(errorOf([&] { readEyeLinkAsc(badNumber); }), badNumber + ": line 2: EFIX y is not a number ('1x3')");
-    const std::string unterminated = dir.write("c.asc", "MSG 1 hello\nSTART\t100\tLEFT\tEVENTS\nEFIX L 101 200 99 12 13 1000\n");
+    const std::string unterminated =
+        dir.write("c.asc", "MSG 1 hello\nSTART\t100\tLEFT\tEVENTS\nEFIX L 101 200 99 12 13 1000\n");
     EXPECT_EQ(errorOf([&] { readEyeLinkAsc(unterminated); }), unterminated + ": line 2: START without END");
     const std::string nested = dir.write("d.asc", "START\t100\tLEFT\nSTART\t200\tLEFT\nEND\t300\n");
-    EXPECT_EQ(errorOf([&] { readEyeLinkAsc(nested); }), nested + ": line 2: START inside the block that began on line 1");
+    EXPECT_EQ(errorOf([&] { readEyeLinkAsc(nested); }),
+              nested + ": line 2: START inside the block that began on line 1");
     const std::string badEye = dir.write("e.asc", "START\t100\tLEFT\nEFIX X 101 200 99 12 13 1000\nEND\t300\n");
     EXPECT_EQ(errorOf([&] { readEyeLinkAsc(badEye); }), badEye + ": line 2: EFIX eye must be L or R ('X')");
     const std::string shortSaccade = dir.write("f.asc", "START\t100\tLEFT\nESACC L 101 200 99 12 13\nEND\t300\n");
-    EXPECT_NE(errorOf([&] { readEyeLinkAsc(shortSaccade); }).find(shortSaccade + ": line 2: ESACC needs"), std::string::npos);
+    EXPECT_NE(errorOf([&] { readEyeLinkAsc(shortSaccade); }).find(shortSaccade + ": line 2: ESACC needs"),
+              std::string::npos);
     const std::string empty = dir.write("g.asc", "** nothing here\n");
-    EXPECT_EQ(errorOf([&] { readEyeLinkAsc(empty); }), empty + ": has no START ... END block (not an EyeLink ASC file?)");
+    EXPECT_EQ(errorOf([&] { readEyeLinkAsc(empty); }),
+              empty + ": has no START ... END block (not an EyeLink ASC file?)");
 }
 
 TEST(GazeReaders, TobiiProLabCollapsesSamplesByFixationIndex) {
@@ -195,11 +204,14 @@ TEST(GazeReaders, TobiiProLabCollapsesSamplesByFixationIndex) {
 TEST(GazeReaders, TobiiErrorsNameLineAndField) {
     TempDir dir;
     const std::string header =
-        "Participant name\tEye movement type\tEye movement type index\tGaze event duration [ms]\tFixation point X\tFixation point Y\n";
-    const std::string bad = dir.write("a.tsv", header + "P1\tFixation\t1\t100\t10\t20\nP1\tFixation\t2\t100\tleft\t20\n");
+        "Participant name\tEye movement type\tEye movement type index\tGaze event duration [ms]\tFixation point "
+        "X\tFixation point Y\n";
+    const std::string bad =
+        dir.write("a.tsv", header + "P1\tFixation\t1\t100\t10\t20\nP1\tFixation\t2\t100\tleft\t20\n");
     EXPECT_EQ(errorOf([&] { readTobiiTsv(bad); }), bad + ": line 3: Fixation point X is not a number ('left')");
     const std::string noColumn = dir.write("b.tsv", "Participant name\tEye movement type\n");
-    EXPECT_EQ(errorOf([&] { readTobiiTsv(noColumn); }), noColumn + ": line 1: no 'eye movement type index' column (not a Tobii Pro Lab export?)");
+    EXPECT_EQ(errorOf([&] { readTobiiTsv(noColumn); }),
+              noColumn + ": line 1: no 'eye movement type index' column (not a Tobii Pro Lab export?)");
 }
 
 TEST(GazeReaders, OatBookCoversAssignObjects) {
@@ -220,9 +232,11 @@ TEST(GazeReaders, OatBookCoversAssignObjects) {
 
     TempDir dir;
     const std::string bad = dir.write("a.json", R"({"p.png": {"fixations": {"u1": [[1, 2], [3]]}}})");
-    EXPECT_EQ(errorOf([&] { readOatJson(bad); }), bad + ": image 'p.png': field 'fixations.u1[1]' must be [x, y] or [x, y, duration in ms]");
+    EXPECT_EQ(errorOf([&] { readOatJson(bad); }),
+              bad + ": image 'p.png': field 'fixations.u1[1]' must be [x, y] or [x, y, duration in ms]");
     const std::string noFixations = dir.write("b.json", R"({"p.png": {"target": "x"}})");
-    EXPECT_EQ(errorOf([&] { readOatJson(noFixations); }), noFixations + ": image 'p.png': field 'fixations' is missing");
+    EXPECT_EQ(errorOf([&] { readOatJson(noFixations); }),
+              noFixations + ": image 'p.png': field 'fixations' is missing");
 }
 
 TEST(GazeReaders, PlainCsvAndItsErrors) {
@@ -239,7 +253,8 @@ TEST(GazeReaders, PlainCsvAndItsErrors) {
     const std::string bad = dir.write("bad.csv", "x,y,duration\n1,2,0.1\n12,abc,0.2\n");
     EXPECT_EQ(errorOf([&] { readFixationCsv(bad); }), bad + ": line 3: y is not a number ('abc')");
     const std::string noDuration = dir.write("nod.csv", "x,y\n1,2\n");
-    EXPECT_EQ(errorOf([&] { readFixationCsv(noDuration); }), noDuration + ": line 1: the header has no 'duration' column (seconds)");
+    EXPECT_EQ(errorOf([&] { readFixationCsv(noDuration); }),
+              noDuration + ": line 1: the header has no 'duration' column (seconds)");
     const std::string shortRow = dir.write("short.csv", "x,y,duration\n1,2\n");
     EXPECT_EQ(errorOf([&] { readFixationCsv(shortRow); }), shortRow + ": line 2: 2 fields, the header has 3");
     const std::string negative = dir.write("neg.csv", "x,y,duration\n1,2,-0.5\n");
@@ -251,7 +266,9 @@ TEST(GazeReaders, PlainCsvAndItsErrors) {
     ASSERT_EQ(one.fixations.size(), 2u);
     EXPECT_DOUBLE_EQ(one.fixations[0].x, 150.0);
     EXPECT_EQ(one.subject, "mm");
-    EXPECT_NE(errorOf([&] { readScanpath(kGaze + "fixations_small.csv"); }).find("holds 3 scanpaths; one is needed here"), std::string::npos);
+    EXPECT_NE(
+        errorOf([&] { readScanpath(kGaze + "fixations_small.csv"); }).find("holds 3 scanpaths; one is needed here"),
+        std::string::npos);
 }
 
 TEST(GazeReaders, DetectsFormats) {

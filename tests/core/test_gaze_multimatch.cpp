@@ -43,7 +43,8 @@ void expectVector(const MultiMatchResult& result, const std::array<double, 5>& e
 TEST(MultiMatch, ReferenceValuesOnThePackageTestFiles) {
     const std::string first = kMultiMatch + "segment_10_sub-19.tsv", second = kMultiMatch + "segment_10_sub-01.tsv";
     if (!std::filesystem::exists(first) || !std::filesystem::exists(second)) {
-        GTEST_SKIP() << "MultiMatch reference files not found in " << kMultiMatch << " (they are not shipped with Fovea)";
+        GTEST_SKIP() << "MultiMatch reference files not found in " << kMultiMatch
+                     << " (they are not shipped with Fovea)";
     }
     const Scanpath a = readScanpath(first), b = readScanpath(second);
     MultiMatchOptions options;
@@ -130,7 +131,9 @@ TEST(MultiMatch, AlignmentIsTheCheapestMonotonePath) {
             b.dx.push_back(coordinate(random));
             b.dy.push_back(coordinate(random));
         }
-        const auto weight = [&](int i, int j) { return std::hypot(a.dx[std::size_t(i)] - b.dx[std::size_t(j)], a.dy[std::size_t(i)] - b.dy[std::size_t(j)]); };
+        const auto weight = [&](int i, int j) {
+            return std::hypot(a.dx[std::size_t(i)] - b.dx[std::size_t(j)], a.dy[std::size_t(i)] - b.dy[std::size_t(j)]);
+        };
         // Every path of right / down / diagonal steps from (0,0) to (n−1, m−1), by recursion.
         std::function<double(int, int)> cheapest = [&](int i, int j) -> double {
             if (i == n - 1 && j == m - 1) return 0.0;

@@ -22,7 +22,8 @@ namespace {
 cv::Mat1f gaussMap() {
     cv::Mat1f map(40, 40);
     for (int y = 0; y < 40; ++y) {
-        for (int x = 0; x < 40; ++x) map(y, x) = float(std::exp(-0.5 * ((x - 20.0) * (x - 20.0) + (y - 20.0) * (y - 20.0)) / std::sqrt(3200.0)));
+        for (int x = 0; x < 40; ++x)
+            map(y, x) = float(std::exp(-0.5 * ((x - 20.0) * (x - 20.0) + (y - 20.0) * (y - 20.0)) / std::sqrt(3200.0)));
     }
     return map;
 }
@@ -60,8 +61,10 @@ double plainJudd(const cv::Mat1f& map, const std::vector<cv::Point2d>& fixations
             for (int c = 0; c < map.cols; ++c) {
                 if (map(r, c) < t) continue;
                 const auto found = weight.find({r, c});
-                if (found != weight.end()) hits += found->second;
-                else falseHits += 1.0;
+                if (found != weight.end())
+                    hits += found->second;
+                else
+                    falseHits += 1.0;
             }
         }
         tp.push_back(hits / total);
@@ -147,7 +150,8 @@ TEST(SaliencyMetrics, AucJuddAgreesWithPlainLoopOnMapsWithTies) {
         const cv::Mat1f map = randomMap(size, seed, seed % 2 == 0 ? 20 : 0);
         const std::vector<cv::Point2d> fixations = randomFixations(size, 30, seed + 100);
         EXPECT_NEAR(aucJudd(map, fixations), plainJudd(map, fixations, false), 1e-12) << "seed " << seed;
-        EXPECT_NEAR(aucJudd(map, fixations, RepeatedFixations::Collapse), plainJudd(map, fixations, true), 1e-12) << "seed " << seed;
+        EXPECT_NEAR(aucJudd(map, fixations, RepeatedFixations::Collapse), plainJudd(map, fixations, true), 1e-12)
+            << "seed " << seed;
     }
     // Jitter breaks ties only: on a map whose values are 1 apart it changes nothing.
     cv::Mat1f ramp(40, 40);
@@ -219,7 +223,8 @@ TEST(SaliencyMetrics, BorjiEstimatesTheMannWhitneyAuc) {
     cv::Mat1f map(60, 80);
     std::mt19937 random(5);
     for (int r = 0; r < 60; ++r) {
-        for (int c = 0; c < 80; ++c) map(r, c) = levels[std::min(9, int((c + std::uniform_int_distribution<int>(0, 30)(random)) / 11))];
+        for (int c = 0; c < 80; ++c)
+            map(r, c) = levels[std::min(9, int((c + std::uniform_int_distribution<int>(0, 30)(random)) / 11))];
     }
     const std::vector<cv::Point2d> fixations = randomFixations(map.size(), 40, 9);
     const std::vector<double> aucs = fixationAucs(map, fixations);
@@ -271,7 +276,8 @@ TEST(SaliencyMetrics, DensityMapEqualsGaussianBlurOfFixationCounts) {
     double kernelSum = 0.0;
     for (int d = -radius; d <= radius; ++d) kernelSum += std::exp(-0.5 * d * d / (sigma * sigma));
     double worst = 0.0;
-    for (int i = 0; i < size.area(); ++i) worst = std::max(worst, std::abs(density(i) - blurred(i) * kernelSum * kernelSum));
+    for (int i = 0; i < size.area(); ++i)
+        worst = std::max(worst, std::abs(density(i) - blurred(i) * kernelSum * kernelSum));
     EXPECT_LT(worst, 1e-4);
     EXPECT_NEAR(density(30, 45), 2.0, 1e-6);  // two fixations on that pixel, peak 1 each
     EXPECT_THROW(fixationDensityMap(size, {{90.0, 3.0}}, 2.0), Error);

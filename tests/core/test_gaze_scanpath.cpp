@@ -40,14 +40,17 @@ std::vector<cv::Point2d> randomPoints(std::mt19937& random, int count) {
     return points;
 }
 
-double distance(cv::Point2d a, cv::Point2d b) { return std::hypot(a.x - b.x, a.y - b.y); }
+double distance(cv::Point2d a, cv::Point2d b) {
+    return std::hypot(a.x - b.x, a.y - b.y);
+}
 
 // Every alignment of two sequences, by recursion over the first step.
 double bruteAlignment(const std::vector<int>& a, const std::vector<int>& b, std::size_t i, std::size_t j,
                       const std::function<double(int, int)>& substitution, double gap) {
     if (i == a.size() && j == b.size()) return 0.0;
     double best = -std::numeric_limits<double>::infinity();
-    if (i < a.size() && j < b.size()) best = std::max(best, substitution(a[i], b[j]) + bruteAlignment(a, b, i + 1, j + 1, substitution, gap));
+    if (i < a.size() && j < b.size())
+        best = std::max(best, substitution(a[i], b[j]) + bruteAlignment(a, b, i + 1, j + 1, substitution, gap));
     if (i < a.size()) best = std::max(best, gap + bruteAlignment(a, b, i + 1, j, substitution, gap));
     if (j < b.size()) best = std::max(best, gap + bruteAlignment(a, b, i, j + 1, substitution, gap));
     return best;
@@ -84,9 +87,9 @@ TEST(ScanpathMetrics, NeedlemanWunschAndLevenshteinAgreeWithEveryAlignment) {
 }
 
 TEST(ScanpathMetrics, StringEditDistanceOnGridCells) {
-    const cv::Size2d screen(500, 500);  // 5x5 cells of 100 px
-    const Scanpath a = pathOf({{50, 50}, {150, 50}, {250, 250}});    // cells 0, 1, 12
-    const Scanpath b = pathOf({{60, 40}, {250, 250}, {450, 450}});   // cells 0, 12, 24
+    const cv::Size2d screen(500, 500);                              // 5x5 cells of 100 px
+    const Scanpath a = pathOf({{50, 50}, {150, 50}, {250, 250}});   // cells 0, 1, 12
+    const Scanpath b = pathOf({{60, 40}, {250, 250}, {450, 450}});  // cells 0, 12, 24
     EXPECT_EQ(gridCell({150, 50}, screen, 5, 5), 1);
     EXPECT_EQ(gridCell({250, 250}, screen, 5, 5), 12);
     EXPECT_EQ(gridCell({-3, 999}, screen, 5, 5), 20);  // clamped to the edge
@@ -123,7 +126,8 @@ TEST(ScanpathMetrics, ScanMatchByHand) {
 TEST(ScanpathMetrics, DtwAndFrechetAgreeWithEveryPath) {
     std::mt19937 random(8);
     for (int trial = 0; trial < 20; ++trial) {
-        const std::vector<cv::Point2d> a = randomPoints(random, 1 + trial % 5), b = randomPoints(random, 1 + (trial / 5) % 5);
+        const std::vector<cv::Point2d> a = randomPoints(random, 1 + trial % 5),
+                                       b = randomPoints(random, 1 + (trial / 5) % 5);
         std::function<double(std::size_t, std::size_t)> warp = [&](std::size_t i, std::size_t j) -> double {
             const double here = distance(a[i], b[j]);
             if (i + 1 == a.size() && j + 1 == b.size()) return here;
@@ -221,9 +225,9 @@ TEST(ScanpathSynthesis, StopsWhenNothingIsLeft) {
 
 TEST(ScanpathSynthesis, ObjectLevelOrdersByAttentionMass) {
     cv::Mat1i labels(40, 60, 0);
-    labels(cv::Rect(2, 2, 10, 10)).setTo(1);    // small, bright
-    labels(cv::Rect(20, 5, 30, 20)).setTo(2);   // large, dim
-    labels(cv::Rect(5, 30, 8, 8)).setTo(3);     // no attention at all
+    labels(cv::Rect(2, 2, 10, 10)).setTo(1);   // small, bright
+    labels(cv::Rect(20, 5, 30, 20)).setTo(2);  // large, dim
+    labels(cv::Rect(5, 30, 8, 8)).setTo(3);    // no attention at all
     cv::Mat1f map(40, 60, 0.0f);
     map(cv::Rect(2, 2, 10, 10)).setTo(1.0f);    // mass 100
     map(cv::Rect(20, 5, 30, 20)).setTo(0.25f);  // mass 150
@@ -287,7 +291,7 @@ TEST(ScanpathFigure, LayoutSizesCirclesByDurationAndShortensArrows) {
     style.colourIndices = {3};
     const ScanpathLayout layout = layoutScanpaths({path}, {200, 100}, style);
     ASSERT_EQ(layout.marks.size(), 2u);
-    EXPECT_DOUBLE_EQ(layout.marks[1].radius, 10.0);                      // the longest fixation
+    EXPECT_DOUBLE_EQ(layout.marks[1].radius, 10.0);                         // the longest fixation
     EXPECT_DOUBLE_EQ(layout.marks[0].radius, 2.0 + 8.0 * std::sqrt(0.25));  // area proportional to duration
     EXPECT_EQ(layout.marks[0].rgb, subjectColour(3));
     EXPECT_EQ(layout.marks[1].number, 2);
@@ -309,5 +313,6 @@ TEST(ScanpathFigure, LayoutSizesCirclesByDurationAndShortensArrows) {
     const cv::Mat figure = renderScanpathFigure(cv::Mat(100, 200, CV_8UC3, cv::Scalar(255, 255, 255)), {path}, style);
     EXPECT_EQ(figure.cols, 600);
     EXPECT_EQ(figure.rows, 300);
-    EXPECT_NE(scanpathFigureSvg(cv::Mat(100, 200, CV_8UC3, cv::Scalar(0, 0, 0)), {path}, style).find("<circle"), std::string::npos);
+    EXPECT_NE(scanpathFigureSvg(cv::Mat(100, 200, CV_8UC3, cv::Scalar(0, 0, 0)), {path}, style).find("<circle"),
+              std::string::npos);
 }

@@ -53,11 +53,12 @@ struct Stimulus {
         fixations = dir.filePath("fixations.csv");
         QFile file(fixations);
         file.open(QIODevice::WriteOnly);
-        file.write("x,y,duration,subject,image\n"
-                   "10,10,0.2,s1,a.png\n40,20,0.3,s1,a.png\n50,40,0.25,s1,a.png\n"
-                   "12,11,0.25,s2,a.png\n45,22,0.2,s2,a.png\n"
-                   "30,30,0.4,s3,a.png\n48,38,0.1,s3,a.png\n11,12,0.2,s3,a.png\n"
-                   "5,5,0.2,s1,b.png\n");
+        file.write(
+            "x,y,duration,subject,image\n"
+            "10,10,0.2,s1,a.png\n40,20,0.3,s1,a.png\n50,40,0.25,s1,a.png\n"
+            "12,11,0.25,s2,a.png\n45,22,0.2,s2,a.png\n"
+            "30,30,0.4,s3,a.png\n48,38,0.1,s3,a.png\n11,12,0.2,s3,a.png\n"
+            "5,5,0.2,s1,b.png\n");
     }
 };
 
@@ -103,7 +104,9 @@ private Q_SLOTS:
         painter.end();
         const QRectF image = figure.imageRect(QRectF(0, 0, 400, 340));
         const double scale = image.width() / 100.0;
-        const auto pixelAt = [&](double x, double y) { return canvas.pixelColor(int(image.left() + x * scale), int(image.top() + y * scale)); };
+        const auto pixelAt = [&](double x, double y) {
+            return canvas.pixelColor(int(image.left() + x * scale), int(image.top() + y * scale));
+        };
         // A circle (not white) on each fixation; the image's white far from both.
         QVERIFY(pixelAt(20, 20) != QColor(Qt::white));
         QVERIFY(pixelAt(80, 60) != QColor(Qt::white));
@@ -114,11 +117,13 @@ private Q_SLOTS:
         QVERIFY(figure.preferredSize().width() > 1.8 * single);
         // Exports as vector SVG and as PNG.
         QTemporaryDir dir;
-        exportPainting([&](QPainter& p, const QRectF& r) { figure.paint(p, r); }, dir.filePath("f.svg"), figure.preferredSize());
+        exportPainting([&](QPainter& p, const QRectF& r) { figure.paint(p, r); }, dir.filePath("f.svg"),
+                       figure.preferredSize());
         QFile svg(dir.filePath("f.svg"));
         QVERIFY(svg.open(QIODevice::ReadOnly));
         QVERIFY(svg.readAll().contains("<svg"));
-        exportPainting([&](QPainter& p, const QRectF& r) { figure.paint(p, r); }, dir.filePath("f.png"), figure.preferredSize(), 144);
+        exportPainting([&](QPainter& p, const QRectF& r) { figure.paint(p, r); }, dir.filePath("f.png"),
+                       figure.preferredSize(), 144);
         QCOMPARE(QImage(dir.filePath("f.png")).width(), int(std::lround(figure.preferredSize().width() * 2)));
     }
 
@@ -201,7 +206,8 @@ private Q_SLOTS:
         for (int y = 0; y < picture.height(); y += 2) {
             for (int x = 0; x < picture.width(); x += 2) {
                 const QColor c = picture.pixelColor(x, y);
-                if (std::abs(c.red() - c.green()) + std::abs(c.green() - c.blue()) > 60) ++coloured;  // not grey or white
+                if (std::abs(c.red() - c.green()) + std::abs(c.green() - c.blue()) > 60)
+                    ++coloured;  // not grey or white
             }
         }
         QVERIFY2(coloured > 50, qPrintable(QString::number(coloured)));

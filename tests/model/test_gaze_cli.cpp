@@ -112,7 +112,8 @@ TEST_F(GazeCli, CompareJsonMatchesCore) {
 
 TEST_F(GazeCli, CompareReproducesTheMultiMatchReference) {
     const std::string first = kMultiMatch + "segment_10_sub-19.tsv", second = kMultiMatch + "segment_10_sub-01.tsv";
-    if (!fs::exists(first) || !fs::exists(second)) GTEST_SKIP() << "MultiMatch reference files not found in " << kMultiMatch;
+    if (!fs::exists(first) || !fs::exists(second))
+        GTEST_SKIP() << "MultiMatch reference files not found in " << kMultiMatch;
     const Result result = run("scanpath compare " + quote(first) + " " + quote(second) +
                               " --screen 1280x720 --grouping --tdir 45 --tdur 0.3 --tamp 146.8 --json");
     ASSERT_EQ(result.exitCode, 0) << result.err;
@@ -126,19 +127,22 @@ TEST_F(GazeCli, CompareReproducesTheMultiMatchReference) {
 
 TEST_F(GazeCli, CompareUsageAndInputErrors) {
     const std::string a = write("a.csv", kPathA), b = write("b.csv", kPathB);
-    EXPECT_EQ(run("scanpath compare " + quote(a) + " " + quote(b)).exitCode, 2);                              // no --screen
-    EXPECT_EQ(run("scanpath compare " + quote(a) + " " + quote(b) + " --screen 1280").exitCode, 2);          // not WxH
+    EXPECT_EQ(run("scanpath compare " + quote(a) + " " + quote(b)).exitCode, 2);                     // no --screen
+    EXPECT_EQ(run("scanpath compare " + quote(a) + " " + quote(b) + " --screen 1280").exitCode, 2);  // not WxH
     EXPECT_EQ(run("scanpath compare " + quote(a) + " " + quote(b) + " --screen 1280x720 --tdir 45").exitCode, 2);
     EXPECT_EQ(run("scanpath compare " + quote(a) + " --screen 1280x720").exitCode, 2);
     const std::string bad = write("bad.csv", "x,y,duration\n1,2,0.1\n3,four,0.2\n");
-    expectOneLineError(run("scanpath compare " + quote(a) + " " + quote(bad) + " --screen 1280x720"), bad + ": line 3: y is not a number");
-    expectOneLineError(run("scanpath compare " + quote(a) + " " + quote(path("missing.csv")) + " --screen 1280x720"), "missing.csv");
+    expectOneLineError(run("scanpath compare " + quote(a) + " " + quote(bad) + " --screen 1280x720"),
+                       bad + ": line 3: y is not a number");
+    expectOneLineError(run("scanpath compare " + quote(a) + " " + quote(path("missing.csv")) + " --screen 1280x720"),
+                       "missing.csv");
 }
 
 TEST_F(GazeCli, ScanpathFromAModelAsCsvSvgAndPng) {
     const std::string image = kTimm + "/input.png";
     const cv::Size size = readImage(image).size();
-    Result result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --method rollout --fixations 5 --out " + quote(path("p.csv")));
+    Result result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --method rollout --fixations 5 --out " +
+                        quote(path("p.csv")));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const Scanpath path = readScanpath(this->path("p.csv"));
     ASSERT_EQ(path.fixations.size(), 5u);
@@ -153,19 +157,26 @@ TEST_F(GazeCli, ScanpathFromAModelAsCsvSvgAndPng) {
     cv::minMaxLoc(map, nullptr, nullptr, nullptr, &top);
     EXPECT_NEAR(map(int(path.fixations[0].y), int(path.fixations[0].x)), map(top), 1e-6);
 
-    result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --inhibition gaussian --decay 0.5 --out " + quote(this->path("p.svg")));
+    result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --inhibition gaussian --decay 0.5 --out " +
+                 quote(this->path("p.svg")));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::string svg = readFileContents(this->path("p.svg"));
     EXPECT_NE(svg.find("<svg"), std::string::npos);
     EXPECT_NE(svg.find("<circle"), std::string::npos);
-    result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --segments kmeans-parts --out " + quote(this->path("p.png")));
+    result = run("scanpath " + quote(kTimm) + " " + quote(image) + " --segments kmeans-parts --out " +
+                 quote(this->path("p.png")));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_GE(readImage(this->path("p.png")).cols, 480);
     EXPECT_NE(result.out.find("segment"), std::string::npos);
 
     EXPECT_EQ(run("scanpath " + quote(kTimm) + " " + quote(image) + " --out x.txt").exitCode, 2);
-    EXPECT_EQ(run("scanpath " + quote(kTimm) + " " + quote(image) + " --inhibition box --out " + quote(this->path("q.csv"))).exitCode, 2);
-    expectOneLineError(run("scanpath " + quote(kTimm) + " " + quote(image) + " --method nope --out " + quote(this->path("q.csv"))), "nope");
+    EXPECT_EQ(
+        run("scanpath " + quote(kTimm) + " " + quote(image) + " --inhibition box --out " + quote(this->path("q.csv")))
+            .exitCode,
+        2);
+    expectOneLineError(
+        run("scanpath " + quote(kTimm) + " " + quote(image) + " --method nope --out " + quote(this->path("q.csv"))),
+        "nope");
 }
 
 TEST_F(GazeCli, GazeEvalTableMatchesCore) {
@@ -177,19 +188,23 @@ TEST_F(GazeCli, GazeEvalTableMatchesCore) {
     const cv::Size size = readImage(kTimm + "/input.png").size();
     std::ostringstream csv;
     csv << "x,y,duration,subject,image\n";
-    csv << 0.2 * size.width << ',' << 0.3 * size.height << ",0.2,s1,one.png\n" << 0.7 * size.width << ',' << 0.6 * size.height << ",0.3,s1,one.png\n";
-    csv << 0.25 * size.width << ',' << 0.35 * size.height << ",0.2,s2,one.png\n" << 0.5 * size.width << ',' << 0.5 * size.height << ",0.3,s2,two.png\n";
-    csv << 0.9 * size.width << ',' << 0.1 * size.height << ",0.2,s1,two.png\n" << 3.0 * size.width << ",1,0.2,s1,two.png\n";  // outside: dropped
+    csv << 0.2 * size.width << ',' << 0.3 * size.height << ",0.2,s1,one.png\n"
+        << 0.7 * size.width << ',' << 0.6 * size.height << ",0.3,s1,one.png\n";
+    csv << 0.25 * size.width << ',' << 0.35 * size.height << ",0.2,s2,one.png\n"
+        << 0.5 * size.width << ',' << 0.5 * size.height << ",0.3,s2,two.png\n";
+    csv << 0.9 * size.width << ',' << 0.1 * size.height << ",0.2,s1,two.png\n"
+        << 3.0 * size.width << ",1,0.2,s1,two.png\n";  // outside: dropped
     const std::string fixations = write("fixations.csv", csv.str());
     const std::string table = path("out/table.csv");
-    const Result result = run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " + quote(fixations) +
-                              " --method rollout --sigma 3 --out " + quote(table));
+    const Result result = run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " +
+                              quote(fixations) + " --method rollout --sigma 3 --out " + quote(table));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     EXPECT_NE(result.out.find("left out"), std::string::npos) << result.out;
     std::istringstream lines(readFileContents(table));
     std::string header, row;
     std::getline(lines, header);
-    EXPECT_EQ(header.rfind("image,subjects,fixations,auc_judd,auc_borji,sauc,nss,cc,kld,sim,ig,io_auc_judd", 0), 0u) << header;
+    EXPECT_EQ(header.rfind("image,subjects,fixations,auc_judd,auc_borji,sauc,nss,cc,kld,sim,ig,io_auc_judd", 0), 0u)
+        << header;
     std::vector<std::vector<std::string>> rows;
     while (std::getline(lines, row)) {
         std::vector<std::string> fields;
@@ -211,18 +226,19 @@ TEST_F(GazeCli, GazeEvalTableMatchesCore) {
     const cv::Mat1f map = modelSaliencyMap(*model, readImage(kTimm + "/input.png"), GazeMapOptions{});
     SaliencyOptions options;
     options.sigma = 3.0;
-    const SaliencyScores one = scoreSaliency(map, data.fixationsOn("one.png"), options, {}, {}, otherFixationsScaled(data, "one.png", size));
+    const SaliencyScores one =
+        scoreSaliency(map, data.fixationsOn("one.png"), options, {}, {}, otherFixationsScaled(data, "one.png", size));
     EXPECT_NEAR(std::stod(rows[0][6]), one.nss, 1e-4);
     EXPECT_NEAR(std::stod(rows[0][3]), one.aucJudd, 1e-4);
     EXPECT_NEAR(std::stod(rows[0][7]), one.cc, 1e-4);
 
     // A stimulus missing from the folder is an error naming it, unless skipped.
     fs::remove(stimuli / "two.png");
-    expectOneLineError(run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " + quote(fixations) +
-                           " --out " + quote(table)),
+    expectOneLineError(run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " +
+                           quote(fixations) + " --out " + quote(table)),
                        "has no image 'two.png'");
-    EXPECT_EQ(run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " + quote(fixations) +
-                  " --skip-missing --out " + quote(table))
+    EXPECT_EQ(run("gaze eval " + quote(kTimm) + " --stimuli " + quote(stimuli.string()) + " --fixations " +
+                  quote(fixations) + " --skip-missing --out " + quote(table))
                   .exitCode,
               0);
     EXPECT_EQ(run("gaze eval " + quote(kTimm) + " --fixations " + quote(fixations)).exitCode, 2);
@@ -231,11 +247,13 @@ TEST_F(GazeCli, GazeEvalTableMatchesCore) {
 
 TEST_F(GazeCli, VisualSearchAndBench) {
     const std::string out = path("search");
-    const Result result = run("gaze visual-search " + quote(std::string(FOVEA_SOURCE_DIR) + "/resources/models/shapes-vit") +
-                              " --scenes 4 --methods raw --out " + quote(out));
+    const Result result =
+        run("gaze visual-search " + quote(std::string(FOVEA_SOURCE_DIR) + "/resources/models/shapes-vit") +
+            " --scenes 4 --methods raw --out " + quote(out));
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const std::string csv = readFileContents(out + "/visual_search.csv");
-    for (const char* row : {"raw,pixels,", "raw,objects-mass,", "raw,objects-mean,", "raw,segments-mean,", "centre,pixels,", "random,pixels,"}) {
+    for (const char* row : {"raw,pixels,", "raw,objects-mass,", "raw,objects-mean,", "raw,segments-mean,",
+                            "centre,pixels,", "random,pixels,"}) {
         EXPECT_NE(csv.find(row), std::string::npos) << row << "\n" << csv;
     }
     EXPECT_NE(readFileContents(out + "/visual_search.md").find("| raw | pixels |"), std::string::npos);

@@ -8,6 +8,7 @@
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/inspector_panel.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 
@@ -310,8 +311,8 @@ private Q_SLOTS:
             window.openModel(kModel);
             window.addInputs({kImage});
         }));
-        // The method list is the registry's.
-        auto* method = window.findChild<QComboBox*>();
+        // The method list is the registry's (the inspector's first combo box; other pages have their own).
+        auto* method = window.findChild<InspectorPanel*>()->findChild<QComboBox*>();
         QVERIFY(method != nullptr);
         QStringList names;
         for (int i = 0; i < method->count(); ++i) names << method->itemText(i);

@@ -42,11 +42,23 @@ const char* kUsage =
     "  tokenize MODEL --text \"...\" [--text-pair \"...\"] [--max-length N] [--overflow refuse|truncate]\n"
     "      [--no-special] [--json] | --decode ID,ID,...\n"
     "                                          each token's id, text and byte span (tokenizer.json or vocab files)\n"
-    "  bench forward|explain|segment [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
+    "  gaze eval MODEL --stimuli DIR --fixations FILE [--method M] [--param NAME=VALUE ...] --out TABLE.csv\n"
+    "       [--sigma PX | --sigma-deg DEG --ppd PX] [--display WxH] [--skip-missing] [--mit]\n"
+    "                                          saliency metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, KLD, SIM, IG) of a\n"
+    "                                          model's maps against human fixations, per image, mean and inter-observer\n"
+    "  gaze visual-search [MODEL] [--scenes N] [--methods a,b] [--fixations N] [--out DIR]\n"
+    "                                          fixations a model scanpath needs to land on the target (shapes scenes)\n"
+    "  scanpath MODEL IMAGE --out PATH.csv|png|svg [--method M] [--fixations N] [--radius PX]\n"
+    "      [--inhibition disk|gaussian] [--decay D] [--segments SEGMENTER [--rank mass|mean]] [--human FILE]\n"
+    "                                          a scanpath from the model's map (winner-take-all + inhibition of return)\n"
+    "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
+    "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
+    "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
     "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH]\n"
-    "      [--view atlas|compare|all-methods|3d|segment] [--method M]\n"
+    "      [--view atlas|compare|all-methods|3d|segment|gaze|gaze-cube] [--method M]\n"
+    "      [--fixations FILE]                  (human eye-tracking data for the Gaze page)\n"
     "                                          the workbench window (also: fovea with no command)\n"
     "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment] [--dpi N]\n"
     "                                          a session's figure (or every method as a grid), headless\n"
@@ -66,7 +78,7 @@ static void restartWithPassiveOpenMp(const std::vector<std::string>& args, char*
     if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("FOVEA_NO_RESTART") != nullptr) return;
     const std::string command = args.empty() ? "gui" : args[0];
     if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval" &&
-        command != "segment")
+        command != "segment" && command != "gaze")
         return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("FOVEA_NO_RESTART", "1", 1);
@@ -92,7 +104,7 @@ int main(int argc, char** argv) {
         {"info", runInfoCommand},   {"run", runRunCommand},         {"dump", runDumpCommand},
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
         {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
-        {"tokenize", runTokenizeCommand},
+        {"tokenize", runTokenizeCommand}, {"gaze", runGazeCommand},   {"scanpath", runScanpathCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

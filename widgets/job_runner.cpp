@@ -2,10 +2,12 @@
 
 #include "core/util/progress.h"
 
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QPointer>
 #include <QRunnable>
 
+#include <algorithm>
 #include <exception>
 
 namespace fovea {
@@ -73,6 +75,8 @@ quint64 JobRunner::start(const QString& lane, const QString& title, Work work, D
         std::any result;
         QString error;
         bool cancelled = job->cancelled.load();
+        QElapsedTimer clock;
+        clock.start();
         if (!cancelled) {  // superseded before it began: skip the work
             try {
                 JobProgress progress(job->cancelled, job->fraction);
@@ -85,18 +89,21 @@ quint64 JobRunner::start(const QString& lane, const QString& title, Work work, D
                 error = QStringLiteral("unknown error");
             }
         }
+        const qint64 workMs = clock.elapsed();
         if (!self) return;
         QMetaObject::invokeMethod(
             self.data(),
-            [self, job, result = std::move(result), error, cancelled]() mutable {
-                if (self) self->finish(job, std::move(result), error, cancelled || job->cancelled.load());
+            [self, job, result = std::move(result), error, cancelled, workMs]() mutable {
+                if (self) self->finish(job, std::move(result), error, cancelled || job->cancelled.load(), workMs);
             },
             Qt::QueuedConnection);
     });
     return job->id;
 }
 
-void JobRunner::finish(const std::shared_ptr<Job>& job, std::any result, const QString& error, bool cancelled) {
+void JobRunner::finish(const std::shared_ptr<Job>& job, std::any result, const QString& error, bool cancelled,
+                       qint64 workMs) {
+    m_longestWorkMs = std::max(m_longestWorkMs, workMs);
     const auto newest = m_newest.find(job->lane);
     const bool current = newest != m_newest.end() && newest->second == job;
     if (current) m_newest.erase(newest);

@@ -42,6 +42,9 @@ public:
     int pending() const { return m_running; }
     // Blocks until every job finished (for shutdown; the GUI never calls it while running).
     void waitForDone();
+    // The longest time one job's work took on the worker thread (ms) since the runner was made:
+    // the reference the responsiveness test holds the GUI thread's stalls against.
+    qint64 longestWorkMilliseconds() const { return m_longestWorkMs; }
 
 Q_SIGNALS:
     void busyChanged(bool busy);
@@ -53,13 +56,15 @@ Q_SIGNALS:
 
 private:
     struct Job;
-    void finish(const std::shared_ptr<Job>& job, std::any result, const QString& error, bool cancelled);
+    void finish(const std::shared_ptr<Job>& job, std::any result, const QString& error, bool cancelled,
+                qint64 workMs);
     void pollProgress();
 
     QThreadPool m_pool;
     QTimer m_poll;
     quint64 m_nextId = 1;
     int m_running = 0;
+    qint64 m_longestWorkMs = 0;
     std::map<QString, std::shared_ptr<Job>> m_newest;  // per lane
     std::shared_ptr<Job> m_shown;
 };

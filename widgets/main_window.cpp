@@ -11,6 +11,7 @@
 #include "core/util/system.h"
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
+#include "widgets/gaze_view.h"
 #include "widgets/volume_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
@@ -100,7 +101,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     connect(m_segment, &SegmentController::errorOccurred, this, [this](const QString& message) { showError(message); });
     connect(m_segment, &SegmentController::messageChanged, this,
             [this](const QString& message) { m_message->setText(message); });
+    m_gaze = new GazeView(m_tabs);
+    m_tabs->addTab(m_gaze, tr("Gaze"));
     setCentralWidget(m_tabs);
+    // The Gaze page follows the current input and map while it is shown.
+    const auto syncGaze = [this] {
+        if (m_tabs->currentWidget() != m_gaze || !m_input || m_input->source.empty()) return;
+        m_gaze->setStimulus(QString::fromStdString(m_input->source), figure().heatmap(),
+                            m_model ? m_model->spec().preprocessing : Preprocessing{});
+    };
+    connect(this, &MainWindow::figureUpdated, this, syncGaze);
+    connect(m_tabs, &QTabWidget::currentChanged, this, syncGaze);
     connect(m_atlas, &AtlasView::focusChanged, this, [this](int layer, int head) {
         m_state.view.method = "raw";
         m_state.view.layer = layer;
@@ -265,6 +276,11 @@ void MainWindow::buildActions() {
         }
         addInputs(paths);
     });
+    add(file, tr("Open &Fixations..."), QKeySequence(tr("Ctrl+Shift+F")), QStyle::SP_FileDialogContentsView, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open eye-tracking data"), QString(),
+                                                          tr("Gaze data (*.json *.asc *.tsv *.csv *.txt)"));
+        if (!path.isEmpty()) openFixations(path);
+    });
     file->addSeparator();
     add(file, tr("Open &Session..."), QKeySequence(tr("Ctrl+Shift+S")), QStyle::SP_DialogOpenButton, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open a session"), QString(), tr("Fovea sessions (*.fovea)"));
@@ -326,6 +342,7 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("3D Attention Volume"), QKeySequence(tr("Ctrl+4")), QStyle::SP_DesktopIcon, [this] { setCurrentView("3d"); });
     add(viewMenu, tr("Segmentation"), QKeySequence(tr("Ctrl+5")), QStyle::SP_FileDialogInfoView,
         [this] { setCurrentView("segment"); });
+    add(viewMenu, tr("Gaze"), QKeySequence(tr("Ctrl+6")), QStyle::SP_FileDialogInfoView, [this] { setCurrentView("gaze"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
     add(viewMenu, tr("Compare All Methods"), QKeySequence(tr("Ctrl+Shift+M")), QStyle::SP_FileDialogContentsView,
@@ -578,6 +595,7 @@ QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_compare) return "compare";
     if (m_tabs->currentWidget() == m_volume) return "3d";
     if (m_tabs->currentWidget() == m_segment->view()) return "segment";
+    if (m_tabs->currentWidget() == m_gaze) return "gaze";
     return "heatmap";
 }
 
@@ -587,7 +605,19 @@ void MainWindow::setCurrentView(const QString& name) {
     if (name == "compare") page = m_compare;
     if (name == "3d") page = m_volume;
     if (name == "segment") page = m_segment->view();
+    if (name == "gaze") page = m_gaze;
     m_tabs->setCurrentWidget(page);
+}
+
+void MainWindow::openFixations(const QString& path) {
+    try {
+        m_gaze->openFixations(path);
+        setCurrentView("gaze");
+        m_message->setText(tr("%1: %2 scanpaths on %3 images").arg(QFileInfo(path).fileName()).arg(m_gaze->dataset().scanpathCount())
+                               .arg(m_gaze->dataset().stimuli().size()));
+    } catch (const Error& error) {
+        showError(QString::fromStdString(error.what()));
+    }
 }
 
 void MainWindow::setMethod(const std::string& name) {
@@ -931,6 +961,8 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
             if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit()) {
                 throw Error(path.toStdString(), "cannot write: " + file.errorString().toStdString());
             }
+        } else if (currentView() == "gaze") {
+            m_gaze->exportFigure(path, dpi);
         } else if (currentView() == "compare") {
             const ComparePainter& comparison = m_compare->comparison();
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");

@@ -32,6 +32,7 @@ namespace fovea {
 
 class AtlasView;
 class CompareView;
+class GazeView;
 class VolumeView;
 class HeatmapView;
 class InspectorPanel;
@@ -63,6 +64,9 @@ public:
     CompareView* compareView() const { return m_compare; }
     VolumeView* volumeView() const { return m_volume; }
     SegmentController* segmentation() const { return m_segment; }
+    GazeView* gazeView() const { return m_gaze; }
+    // Human fixations for the Gaze page (any format the gaze readers know); errors as openModel.
+    void openFixations(const QString& path);
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
     static constexpr int kMaxComparison = 24;
     void addToComparison();
@@ -72,8 +76,8 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare", "3d" or "segment": what the central area shows (and File >
-    // Export writes).
+    // "heatmap", "atlas", "compare", "3d", "segment" or "gaze": what the central area shows (and
+    // File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -145,6 +149,7 @@ private:
     CompareView* m_compare = nullptr;
     VolumeView* m_volume = nullptr;
     SegmentController* m_segment = nullptr;
+    GazeView* m_gaze = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

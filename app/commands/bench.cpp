@@ -1,6 +1,7 @@
 // fovea bench forward: forward-pass speed against a matmul of the same FLOP count.
 // fovea bench explain [--method NAME ...]: each explanation method against one forward pass.
 // fovea bench segment: TokenCut and deep spectral on random keys (196 and 1,024 patches).
+// fovea bench gaze: saliency and scanpath metrics (commands/bench_gaze.cpp).
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "core/bench/bench_forward.h"
@@ -55,10 +56,11 @@ int runBenchCommand(const Arguments& arguments) {
 #ifdef FOVEA_HAS_GUI
     if (!arguments.empty() && arguments[0] == "gui") return runGuiBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
 #endif
+    if (!arguments.empty() && arguments[0] == "gaze") return runGazeBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
     const Args args(arguments, joinNames({"arch", "runs", "warmup", "method"}, runtimeOptionNames()), {"no-capture"});
-    const std::string what = args.positional(0, "what to benchmark (forward, explain, segment, gui)");
+    const std::string what = args.positional(0, "what to benchmark (forward, explain, segment, gaze, gui)");
     if (what == "segment") return benchSegment(std::max(1, args.intValue("runs", 5)));
-    if (what != "forward" && what != "explain") throw UsageError{"unknown benchmark '" + what + "' (available: forward, explain, segment, gui)"};
+    if (what != "forward" && what != "explain") throw UsageError{"unknown benchmark '" + what + "' (available: forward, explain, segment, gaze, gui)"};
     ForwardBenchOptions options;
     options.architecture = args.value("arch", options.architecture);
     options.runs = std::max(1, args.intValue("runs", options.runs));

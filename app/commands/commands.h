@@ -19,6 +19,9 @@ int runEvalCommand(const Arguments& arguments);   // commands/eval.cpp
 int runMethodsCommand(const Arguments& arguments);  // commands/eval.cpp
 int runSegmentCommand(const Arguments& arguments);  // commands/segment.cpp (segment, segment eval)
 int runTokenizeCommand(const Arguments& arguments);  // commands/tokenize.cpp
+int runGazeCommand(const Arguments& arguments);      // commands/gaze.cpp (gaze eval, gaze visual-search)
+int runScanpathCommand(const Arguments& arguments);  // commands/gaze.cpp (scanpath, scanpath compare)
+int runGazeBenchCommand(const Arguments& arguments);  // commands/bench_gaze.cpp (fovea bench gaze)
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

@@ -16,6 +16,7 @@
 #include "widgets/compare_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
+#include "widgets/gaze_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
@@ -78,7 +79,7 @@ void setApplicationNames() {
 }  // namespace
 
 int runGuiCommand(const Arguments& arguments) {
-    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method"}, {});
+    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method", "fixations"}, {});
     const bool screenshot = args.has("screenshot");
     if (!haveDisplay()) {
         if (!screenshot) {
@@ -116,13 +117,18 @@ int runGuiCommand(const Arguments& arguments) {
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
     if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" &&
-        view != "segment") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d or segment"};
+        view != "segment" && view != "gaze" && view != "gaze-cube") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, segment, gaze or gaze-cube"};
+    }
+    if (args.has("fixations")) {
+        window.openFixations(QString::fromStdString(args.value("fixations")));
+        if (screenshot && !window.lastError().isEmpty()) throw Error(args.value("fixations"), window.lastError().toStdString());
     }
     if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
     // All methods need the model open first: asked for once the first jobs are done.
     bool pendingAllMethods = view == "all-methods";
-    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view));
+    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view == "gaze-cube" ? "gaze" : view));
+    if (view == "gaze-cube") window.gazeView()->setCurrentPage("cube");
     window.show();
     if (!screenshot) return app.exec();
 
@@ -131,7 +137,7 @@ int runGuiCommand(const Arguments& arguments) {
     int status = 0;
     auto grab = [&] {
         QTimer::singleShot(100, &window, [&] {
-            if (window.jobs()->busy()) return;
+            if (window.jobs()->busy() || window.gazeView()->metricsPending()) return;
             if (pendingAllMethods) {
                 pendingAllMethods = false;
                 window.compareAllMethods();
@@ -147,6 +153,7 @@ int runGuiCommand(const Arguments& arguments) {
         });
     };
     QObject::connect(window.jobs(), &JobRunner::idle, &window, grab);
+    QObject::connect(window.gazeView(), &GazeView::metricsUpdated, &window, grab);
     QTimer::singleShot(0, &window, [&] {
         if (!window.jobs()->busy()) grab();
     });

@@ -58,6 +58,20 @@ TokenLayout TokenLayout::forVisionTransformer(bool cls, bool distillation, int r
     return layout;
 }
 
+TokenLayout TokenLayout::forText(std::vector<TokenInfo> tokens) {
+    TokenLayout layout;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        TokenInfo& token = tokens[i];
+        if (token.kind != TokenKind::Text && token.kind != TokenKind::Special) {
+            throw Error("text token layout", "position " + std::to_string(i) + " is a " +
+                                                 tokenKindName(token.kind) + " token, not TEXT or SPECIAL");
+        }
+        token.modality = Modality::Text;
+    }
+    layout.m_tokens = std::move(tokens);
+    return layout;
+}
+
 int TokenLayout::count(TokenKind kind) const {
     int n = 0;
     for (const auto& token : m_tokens) n += token.kind == kind ? 1 : 0;
@@ -96,6 +110,8 @@ nlohmann::json TokenLayout::toJson() const {
             entry["text"] = token.text;
             entry["byte_begin"] = token.byteBegin;
             entry["byte_end"] = token.byteEnd;
+            entry["token_id"] = token.tokenId;
+            if (token.segment != 0) entry["segment"] = token.segment;
         }
         list.push_back(entry);
     }

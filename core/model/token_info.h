@@ -6,6 +6,9 @@
 //     int cls = layout.firstOf(TokenKind::Cls);          // 0
 //     int patch = layout.patchIndex(3, 5);               // position of patch (row 3, col 5)
 //     std::string json = layout.toJson().dump();
+//
+//     TokenLayout text = tokenLayoutFor(tokenizer.encode("Hello"));  // core/tokenize/tokenizer.h
+//     text[1].text;  // "Hello", with byteBegin 0, byteEnd 5 (text[0] is SPECIAL "[CLS]")
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,8 +30,10 @@ struct TokenInfo {
     int col = -1;       // PATCH: grid column
     int ordinal = 0;    // n-th token of its kind (register 0..R-1, ...)
     std::string text;   // TEXT / SPECIAL: the token string
-    int byteBegin = -1; // TEXT: byte span in the original text
-    int byteEnd = -1;
+    int byteBegin = -1; // TEXT: byte span [byteBegin, byteEnd) in the original text
+    int byteEnd = -1;   //       (-1 for special tokens the tokenizer added)
+    int tokenId = -1;   // TEXT / SPECIAL: the vocabulary id
+    int segment = 0;    // TEXT / SPECIAL: 0 first text, 1 second text of a pair (whose bytes the span indexes)
 
     std::string label() const;  // "CLS", "REG2", "P(3,5)", or the text
 };
@@ -39,6 +44,9 @@ public:
     // Prefix tokens in timm order (CLS, DIST, registers), then patches row-major.
     static TokenLayout forVisionTransformer(bool cls, bool distillation, int registers,
                                             int gridRows, int gridCols);
+    // A text sequence: `tokens` are TEXT / SPECIAL entries (tokenLayoutFor(Encoding) makes
+    // them); kinds other than those throw fovea::Error. Modality is set to Text.
+    static TokenLayout forText(std::vector<TokenInfo> tokens);
 
     const std::vector<TokenInfo>& tokens() const { return m_tokens; }
     int size() const { return int(m_tokens.size()); }

@@ -105,7 +105,8 @@ ClipRelevance explainImageText(Model& model, const ImageInput& image, const Text
         const at::Tensor pixels =
             torch::from_blob(const_cast<float*>(image.pixels.data()), {1, vspec.channels, image.height, image.width}, at::kFloat)
                 .to(clip.device())
-                .clone();
+                .clone()
+                .requires_grad_(true);  // so the tapped tokens are part of a graph that has gradients
         FeatureTap tap;
         tap.layer = vspec.depth - 1;
         const at::Tensor imageEmbeds = vision.forward(pixels, nullptr, &tap);

@@ -161,6 +161,7 @@ public:
         spec.embedDim = int(words[1]);
         spec.contextLength = int(source.weights->at(p + "embeddings.position_embeddings.weight").shape[0]);
         spec.typeVocabSize = int(source.weights->at(p + "embeddings.token_type_embeddings.weight").shape[0]);
+        spec.depth = 0;
         while (source.hasTensor(p + "encoder.layer." + std::to_string(spec.depth) + ".attention.self.query.weight")) ++spec.depth;
         if (spec.depth == 0) throw Error(source.weightsPath, "no BERT layers found");
         spec.mlpHidden = int(source.weights->at(p + "encoder.layer.0.intermediate.dense.weight").shape[0]);

@@ -68,7 +68,9 @@ TEST(Bert, LogitsHiddenStateAndAttentionMatchTheReference) {
             for (int k = 0; k < 11; ++k) {
                 sum += layer.value(0, q, k);
                 EXPECT_EQ(out.attention.isMasked(q, k), k >= 8);
-                if (k >= 8) EXPECT_EQ(layer.value(0, q, k), 0.0f);
+                if (k >= 8) {
+                    EXPECT_EQ(layer.value(0, q, k), 0.0f);
+                }
             }
             EXPECT_NEAR(sum, 1.0, 1e-5) << "row " << q;
         }

@@ -76,8 +76,8 @@ TEST_P(ClipFixture, EmbeddingsSimilarityAndBothAttentionStacksMatch) {
 INSTANTIATE_TEST_SUITE_P(Layouts, ClipFixture,
                          ::testing::Values(ClipCase{"openai-clip-tiny", "input_tensor.npy"}, ClipCase{"openai-clip-tiny", "input.png"},
                                            ClipCase{"hf-clip-tiny", "input_tensor.npy"}, ClipCase{"hf-clip-tiny", "input.png"}),
-                         [](const auto& info) {
-                             std::string name = info.param.folder + "_" + info.param.image;
+                         [](const auto& testInfo) {
+                             std::string name = testInfo.param.folder + "_" + testInfo.param.image;
                              for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
                              return name;
                          });

@@ -100,7 +100,7 @@ TEST_P(TextExplain, AttentionMethodsReadTheCapturedRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TextExplain, ::testing::Values(TextCase{"hf-gpt2-tiny", -1}, TextCase{"hf-bert-tiny", 1}),
-                         [](const auto& info) { return info.param.folder == "hf-gpt2-tiny" ? std::string("gpt2") : std::string("bert"); });
+                         [](const auto& testInfo) { return testInfo.param.folder == "hf-gpt2-tiny" ? std::string("gpt2") : std::string("bert"); });
 
 TEST(TextExplainRegistry, TheRegistrySaysWhichMethodsExplainTokens) {
     EXPECT_TRUE(findExplainer("integrated-gradients").explainsTokens());

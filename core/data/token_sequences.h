@@ -21,10 +21,10 @@ struct RepeatedSpanSequence {
 };
 
 // `length` tokens: BOS (when bos >= 0), then tokens drawn uniformly from 0..randomVocab-1, in
-// which one span of minSpan..maxSpan tokens is copied to a later position; sometimes (half of
-// the sequences) the whole sequence after BOS is a random span repeated back to back, the
-// probe TransformerLens uses.
+// which one span of minSpan..maxSpan tokens is copied to a later position. With probability
+// backToBack the copy follows the span at once (r r, the probe TransformerLens uses, after a
+// random prefix); otherwise both copies sit anywhere, random tokens around them.
 RepeatedSpanSequence repeatedSpanSequence(int length, int randomVocab, std::int64_t bos, int minSpan, int maxSpan,
-                                          std::mt19937_64& random);
+                                          std::mt19937_64& random, double backToBack = 0.5);
 
 }  // namespace fovea

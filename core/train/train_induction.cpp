@@ -33,7 +33,8 @@ std::pair<at::Tensor, at::Tensor> makeBatch(const InductionTrainingOptions& opti
     std::vector<std::int64_t> ids, copied;
     for (int b = 0; b < count; ++b) {
         const RepeatedSpanSequence s =
-            repeatedSpanSequence(options.context, options.vocab - 1, options.vocab - 1, options.minSpan, options.maxSpan, random);
+            repeatedSpanSequence(options.context, options.vocab - 1, options.vocab - 1, options.minSpan, options.maxSpan, random,
+                                 options.backToBack);
         ids.insert(ids.end(), s.ids.begin(), s.ids.end());
         copied.insert(copied.end(), s.copied.begin(), s.copied.end());
     }
@@ -77,10 +78,11 @@ void writeReport(const std::string& path, const nlohmann::json& report) {
         << " heads, width " << o["width"].get<int>() << ", vocabulary " << o["vocab"].get<int>() << " (id " << o["vocab"].get<int>() - 1
         << " is BOS / <|endoftext|>), context " << o["context"].get<int>() << ".\n"
         << "- Data (`core/data/token_sequences`): BOS then uniformly random tokens in which one span of " << o["min_span"].get<int>()
-        << ".." << o["max_span"].get<int>() << " tokens is copied to a later position (half of the sequences: a span repeated back to "
-        << "back). Next-token cross-entropy at every position; only the copied positions are predictable.\n"
+        << ".." << o["max_span"].get<int>() << " tokens is copied to a later position (in a share of " << o["back_to_back"].get<double>()
+        << " of the sequences right after itself, r r, after a random prefix). Next-token cross-entropy at every position; only the copied positions are predictable.\n"
         << "- " << o["steps"].get<int>() << " steps x batch " << o["batch_size"].get<int>() << ", AdamW (lr " << o["learning_rate"].get<double>()
-        << ", weight decay " << o["weight_decay"].get<double>() << ", warm-up then cosine), seed " << o["seed"].get<std::uint64_t>() << ".\n\n"
+        << ", weight decay " << o["weight_decay"].get<double>() << ", warm-up then cosine), seed " << o["seed"].get<std::uint64_t>()
+        << "; position embeddings start as sinusoids of amplitude " << o["position_scale"].get<double>() << " (learned from there).\n\n"
         << "| measure | value |\n|---|---|\n"
         << "| final training loss | " << fixed(report["final_loss"].get<double>(), 4) << " |\n"
         << "| top-1 accuracy on copied positions (" << report["held_out_sequences"].get<int>() << " held-out sequences) | "
@@ -143,7 +145,20 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
     ModelSpec spec = gpt2Spec(options.vocab, options.context, options.width, options.layers, options.heads);
     spec.architecture = "GPT2LMHeadModel";
     spec.specialTokens[options.vocab - 1] = "<|endoftext|>";
-    Gpt2Model model(spec, initializeGpt2Weights(spec, options.seed), "cpu");
+    Gpt2Weights initial = initializeGpt2Weights(spec, options.seed);
+    if (options.positionScale > 0.0) {
+        // Sinusoidal start for the (still learned) position embeddings (Vaswani et al. 2017,
+        // Sec. 3.5): a fixed offset is then a linear map of the codes, which shortens the
+        // plateau before a previous-token head forms; GPT-2's random start gives no such help.
+        torch::NoGradGuard noGrad;
+        const at::Tensor position = at::arange(options.context, at::kFloat).unsqueeze(1);
+        const at::Tensor frequency = at::exp(at::arange(0, options.width, 2, at::kFloat) * (-std::log(10000.0) / options.width));
+        at::Tensor table = at::zeros({options.context, options.width});
+        table.slice(1, 0, options.width, 2).copy_(at::sin(position * frequency));
+        table.slice(1, 1, options.width, 2).copy_(at::cos(position * frequency));
+        initial.positionEmbedding = table * options.positionScale;
+    }
+    Gpt2Model model(spec, std::move(initial), "cpu");
     std::vector<at::Tensor> parameters;
     for (auto& [name, tensor] : model.weights().namedTensors()) {
         tensor->requires_grad_(true);
@@ -232,7 +247,9 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
                      {"layers", options.layers},
                      {"heads", options.heads},
                      {"min_span", options.minSpan},
-                     {"max_span", options.maxSpan}}}};
+                     {"max_span", options.maxSpan},
+                     {"back_to_back", options.backToBack},
+                     {"position_scale", options.positionScale}}}};
     {
         std::ofstream out(options.outputDir + "/training_report.json");
         out << report.json.dump(2) << "\n";

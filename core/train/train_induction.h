@@ -4,7 +4,7 @@
 // previous-token and induction heads form (Olsson et al., "In-context Learning and Induction
 // Heads", 2022). Deterministic from the seed at a fixed thread count; CPU only.
 //
-//     InductionTrainingOptions options;   // the settings the committed model was trained with
+//     InductionTrainingOptions options;   // the settings of the last training attempt (see REPORT)
 //     InductionTrainingReport report = trainInductionGpt(options, progress, std::cout);
 //     // report.bestPreviousToken, report.bestInduction: the TransformerLens head scores
 //
@@ -24,22 +24,24 @@ namespace fovea {
 struct InductionTrainingOptions {
     std::string outputDir = "resources/models/induction-gpt";
     std::uint64_t seed = 20261206;
-    int steps = 2500;
-    int batchSize = 32;
-    double learningRate = 1e-3;
+    int steps = 5000;
+    int batchSize = 64;
+    double learningRate = 2e-3;
     double weightDecay = 0.01;
     int warmupSteps = 100;
     int threads = 2;
     int vocab = 64;        // the last id is BOS / <|endoftext|>; 0..vocab-2 are content tokens
-    int context = 64;      // sequence length (and position embeddings)
+    int context = 32;      // sequence length (and position embeddings)
     int width = 64;
     int layers = 2;
     int heads = 4;
     int minSpan = 4;
-    int maxSpan = 24;
+    int maxSpan = 15;
+    double backToBack = 0.75;  // share of sequences whose span repeats at once (r r)
+    double positionScale = 0.0;  // position embeddings start as sinusoids of this amplitude (0: GPT-2's random init)
     int heldOutSequences = 256;  // copy accuracy
     int probeSequences = 32;     // head scores: BOS + r + r, r of probeHalf tokens
-    int probeHalf = 24;
+    int probeHalf = 12;
 };
 
 // Held-out sequences and probes draw from seeds at this offset and above.

@@ -2,6 +2,7 @@
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "app/console_progress.h"
+#include "core/train/train_induction.h"
 #include "core/data/shapes_scene.h"
 #include "core/explain/attention_maps.h"
 #include "core/image/figure.h"
@@ -74,10 +75,34 @@ int runDemoCommand(const Arguments& arguments) {
     return 0;
 }
 
+namespace {
+
+int trainInductionCommand(const Args& args) {
+    InductionTrainingOptions options;
+    options.outputDir = args.value("out", options.outputDir);
+    options.steps = args.intValue("steps", options.steps);
+    options.batchSize = args.intValue("batch", options.batchSize);
+    options.seed = std::uint64_t(args.intValue("seed", int(options.seed)));
+    options.threads = args.intValue("threads", options.threads);
+    options.learningRate = args.doubleValue("lr", options.learningRate);
+    options.warmupSteps = std::min(options.warmupSteps, std::max(1, options.steps / 10));
+    NullProgress progress;
+    const InductionTrainingReport report = trainInductionGpt(options, progress, std::cout);
+    std::printf("copy accuracy %.4f (random positions %.4f); best previous-token head L%dH%d %.3f, best induction head L%dH%d %.3f; "
+                "%.0f s on %d threads\n",
+                report.copyAccuracy, report.randomAccuracy, report.previousLayer, report.previousHead, double(report.bestPreviousToken),
+                report.inductionLayer, report.inductionHead, double(report.bestInduction), report.seconds, options.threads);
+    std::cout << "wrote " << options.outputDir << "/{model.safetensors,config.json,training_report.json,REPORT.md}\n";
+    return 0;
+}
+
+}  // namespace
+
 int runTrainDemoCommand(const Arguments& arguments) {
     const Args args(arguments, {"out", "steps", "batch", "seed", "threads", "lr", "eval-scenes", "pointing-scenes"}, {});
-    const std::string which = args.positional(0, "which demo model to train (shapes-vit)");
-    if (which != "shapes-vit") throw UsageError{"unknown demo model '" + which + "' (available: shapes-vit)"};
+    const std::string which = args.positional(0, "which demo model to train (shapes-vit, induction-gpt)");
+    if (which == "induction-gpt") return trainInductionCommand(args);
+    if (which != "shapes-vit") throw UsageError{"unknown demo model '" + which + "' (available: shapes-vit, induction-gpt)"};
     DemoTrainingOptions options;
     options.outputDir = args.value("out", options.outputDir);
     options.steps = args.intValue("steps", options.steps);

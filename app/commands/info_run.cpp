@@ -1,6 +1,7 @@
 // fovea info / run / dump: inspect a model, write one attention map, dump everything.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "app/commands/text.h"
 #include "app/console_progress.h"
 #include "core/explain/attention_maps.h"
 #include "core/explain/explainer.h"
@@ -48,10 +49,15 @@ int runInfoCommand(const Arguments& arguments) {
 
 int runRunCommand(const Arguments& arguments) {
     const Args args(arguments,
-                    joinNames({"method", "layer", "head", "query", "out", "discard", "colormap", "opacity", "param", "target"},
-                              runtimeOptionNames()),
-                    {"smooth"});
+                    joinNames(joinNames({"method", "layer", "head", "query", "out", "discard", "colormap", "opacity", "param", "target"},
+                                        runtimeOptionNames()),
+                              textOptionNames()),
+                    {"smooth", "exclude-magnets"});
     const std::string modelPath = args.positional(0, "MODEL");
+    if (hasTextInput(args)) {
+        const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+        return runTextRun(args, *model);
+    }
     const std::string inputPath = args.positional(1, "INPUT (an image or a float32 [1,3,H,W] .npy)");
     const std::string outPath = args.value("out");
     if (outPath.empty()) throw UsageError{"missing --out FILE (.png figure or .npy map)"};
@@ -60,6 +66,7 @@ int runRunCommand(const Arguments& arguments) {
 
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
+    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass token ids with --ids FILE.npy");
     const std::string methodName = args.value("method", spec.isConvolutional() ? "gradcam" : "raw");
     if (spec.isConvolutional() && findExplainer(methodName).usesAttention()) {
         throw Error(modelPath, spec.architecture + " is a convolutional network: it has no attention for --method " + methodName +
@@ -139,13 +146,19 @@ int runRunCommand(const Arguments& arguments) {
 }
 
 int runDumpCommand(const Arguments& arguments) {
-    const Args args(arguments, joinNames({"out", "layer"}, runtimeOptionNames()), {});
+    const Args args(arguments, joinNames(joinNames({"out", "layer"}, runtimeOptionNames()), textOptionNames()), {});
     const std::string modelPath = args.positional(0, "MODEL");
+    if (hasTextInput(args)) {
+        if (args.value("out").empty() || lowerExtension(args.value("out")) != ".npz") throw UsageError{"missing --out FILE.npz"};
+        const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+        return runTextDump(args, *model);
+    }
     const std::string inputPath = args.positional(1, "INPUT (an image or a float32 [1,3,H,W] .npy)");
     const std::string outPath = args.value("out");
     if (outPath.empty() || lowerExtension(outPath) != ".npz") throw UsageError{"missing --out FILE.npz"};
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
+    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass token ids with --ids FILE.npy");
     const ImageInput input = loadImageInput(inputPath, spec);
     CaptureRequest request;
     request.precision = AttentionPrecision::Float32;

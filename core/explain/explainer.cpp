@@ -9,6 +9,7 @@
 #include "core/explain/attention_flow.h"
 #include "core/explain/attention_maps.h"
 #include "core/explain/model_methods.h"
+#include "core/explain/text_explain.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -204,6 +205,11 @@ cv::Mat Explainer::explain(ExplainContext& context, const ExplainParams& params)
     }
     const ModelOutputs& out = context.run(capture(params));
     return compute(out.attention, params);
+}
+
+bool Explainer::explainsTokens() const {
+    const std::vector<std::string> names = textExplainerNames();
+    return std::find(names.begin(), names.end(), name()) != names.end();
 }
 
 CaptureRequest Explainer::capture(const ExplainParams&) const {

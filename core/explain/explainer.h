@@ -106,6 +106,10 @@ public:
     // compute(); model-level methods override it.
     virtual cv::Mat explain(ExplainContext& context, const ExplainParams& params) const;
 
+    // Also explains token sequences of language models, one score per token
+    // (core/explain/text_explain.h: explainTokens).
+    bool explainsTokens() const;
+
     ExplainParams defaults() const;
     // Defaults overridden by `given`; throws fovea::Error naming the method for an unknown
     // parameter, a value out of range or a non-integer where an integer is needed.

@@ -158,6 +158,11 @@ const AttentionLayer& AttentionStack::layer(int index) const {
                 std::to_string(modelLayers) + " layers)");
 }
 
+bool AttentionStack::isMasked(int query, int key) const {
+    if (causal && key > query) return true;
+    return !keyMask.empty() && keyMask.at(std::size_t(key)) == 0;
+}
+
 bool AttentionStack::hasGradients() const {
     return !layers.empty() && std::all_of(layers.begin(), layers.end(),
                                           [](const AttentionLayer& l) { return !l.gradient.empty(); });

@@ -30,7 +30,12 @@ struct CaptureRequest {
     bool keys = false;        // also keep the keys of the captured layers (all heads, float32)
     bool queries = false;     // also keep the queries (all heads, float32)
     bool values = false;      // also keep the values (all heads, float32)
-    int gradientTarget = -1;  // class whose logit is differentiated; -1: the top-1 class
+    int gradientTarget = -1;  // class whose logit is differentiated; -1: the top-1 class.
+                              // Language models: the output token (GPT-2's next token, BERT's
+                              // masked-LM token) at gradientPosition; CLIP: ignored (the
+                              // image-text similarity is differentiated).
+    int gradientPosition = -1;  // language models: the position whose output is differentiated;
+                                // -1: the last real (non-padding) position
     AttentionPrecision precision = AttentionPrecision::Float16;
     std::size_t memoryBudgetBytes = 0;  // 0: a quarter of physical memory
 
@@ -97,6 +102,12 @@ struct AttentionStack {
     int modelLayers = 0;
     int modelHeads = 0;
     std::vector<AttentionLayer> layers;  // ascending layer order
+    // Masks the model applied (views grey these entries out: masked is not the same as zero).
+    bool causal = false;                // query q saw only keys 0..q
+    std::vector<std::uint8_t> keyMask;  // per position: 0 = padding, masked as a key; empty: none
+
+    // True when the model never let `query` see `key` (future key, or a padding key).
+    bool isMasked(int query, int key) const;
 
     bool empty() const { return layers.empty(); }
     const AttentionLayer* findLayer(int layer) const;

@@ -85,6 +85,23 @@ ImageInput loadImageInput(const std::string& path, const ModelSpec& spec) {
     return input;
 }
 
+namespace {
+
+std::string modelName(const ModelSpec& spec) {
+    return spec.sourcePath.empty() ? spec.architecture : spec.sourcePath;
+}
+
+}  // namespace
+
+ModelOutputs Model::runText(const TextInput&, const CaptureRequest&) {
+    throw Error(modelName(spec()), spec().architecture + " takes images, not text");
+}
+
+ModelOutputs Model::runImageText(const ImageInput&, const TextInput&, const CaptureRequest&) {
+    throw Error(modelName(spec()), spec().architecture + (accepts(InputKind::Text) ? " takes text, not images"
+                                                                                     : " takes images, not text"));
+}
+
 int ModelOutputs::topClass() const {
     if (logits.empty()) return -1;
     return int(std::max_element(logits.begin(), logits.end()) - logits.begin());

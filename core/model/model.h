@@ -7,10 +7,17 @@
 //     ModelOutputs out = model->run(input, request);
 //     for (auto [label, probability] : out.topClasses(3)) ...
 //     cv::Mat map = rolloutMap(out.attention, HeadSelection{}, 0.0f, 0);
+//
+// Language models take a TextInput instead (model->accepts(InputKind::Text)):
+//
+//     TextInput text = loadTokenIds("ids.npy", model->spec());
+//     fitTextInput(text, model->spec(), ContextOverflow::Truncate);
+//     ModelOutputs lm = model->runText(text, request);   // lm.positionLogits: [T, vocab]
 #pragma once
 
 #include "core/model/attention_stack.h"
 #include "core/model/model_spec.h"
+#include "core/model/text_input.h"
 
 #include <opencv2/core/mat.hpp>
 
@@ -21,7 +28,8 @@
 
 namespace fovea {
 
-class DifferentiableModel;  // core/model/differentiable.h (internal to core)
+class DifferentiableModel;      // core/model/differentiable.h (internal to core)
+class DifferentiableTextModel;  // core/model/differentiable_text.h (internal to core)
 
 // A model input: normalised float32 CHW pixels and the picture the model saw (for overlays).
 struct ImageInput {
@@ -39,9 +47,28 @@ ImageInput loadImageInput(const std::string& path, const ModelSpec& spec);
 ImageInput makeImageInput(const cv::Mat& bgr, const ModelSpec& spec, const std::string& source = {});
 
 struct ModelOutputs {
-    std::vector<float> logits;  // [classes] (or pooled features when the model has no head)
-    AttentionStack attention;
+    // [classes] (or pooled features when the model has no head). Language models with an output
+    // per position: the last real position's row of positionLogits (GPT-2: the next-token
+    // logits). CLIP on an image and a text: [1], the similarity (logits_per_image).
+    std::vector<float> logits;
+    AttentionStack attention;  // CLIP: the vision tower's
     double forwardMilliseconds = 0.0;
+
+    // Language models: [positions, outputWidth] row-major (GPT-2's next-token logits at every
+    // position, BERT masked-LM token logits); empty otherwise.
+    std::vector<float> positionLogits;
+    int positions = 0;
+    // The final hidden states, [positions, width] (BERT's last_hidden_state, GPT-2's after ln_f).
+    std::vector<float> lastHiddenState;
+    int hiddenWidth = 0;
+    // CLIP: the text tower's attention, the projected (not normalised) embeddings, and the
+    // similarity logit_scale * cos(image, text).
+    AttentionStack textAttention;
+    std::vector<float> imageEmbeds, textEmbeds;
+    bool hasSimilarity = false;
+    float similarity = 0.0f;
+    // What the run did to the input that the user must see (truncation), one line each.
+    std::vector<std::string> notices;
 
     int topClass() const;
     std::vector<float> probabilities() const;  // softmax of the logits
@@ -49,18 +76,29 @@ struct ModelOutputs {
     std::vector<std::pair<int, float>> topClasses(int count) const;
 };
 
+// What a model takes: images (ViT, ResNet), text (GPT-2, BERT), or both (CLIP, which also
+// takes either alone to embed it).
+enum class InputKind { Image, Text, ImageText };
+
 class Model {
 public:
     virtual ~Model() = default;
     virtual const ModelSpec& spec() const = 0;
+    virtual bool accepts(InputKind kind) const { return kind == InputKind::Image; }
     // Token meaning for an input of this size (pixels).
     virtual TokenLayout tokenLayout(int height, int width) const = 0;
     // Runs one input; captures what the request asks for (checked against the memory budget
     // before anything runs).
     virtual ModelOutputs run(const ImageInput& input, const CaptureRequest& request) = 0;
+    // A token sequence (fitted to the context with fitTextInput first). The default throws
+    // "<model>: takes images, not text".
+    virtual ModelOutputs runText(const TextInput& input, const CaptureRequest& request);
+    // An image and a text together (CLIP): both towers, both attention stacks, the similarity.
+    virtual ModelOutputs runImageText(const ImageInput& image, const TextInput& text, const CaptureRequest& request);
     virtual std::string deviceName() const = 0;
     // The torch-level view the model-level explainers use; nullptr when a family has none.
     virtual DifferentiableModel* differentiable() { return nullptr; }
+    virtual DifferentiableTextModel* differentiableText() { return nullptr; }
 };
 
 }  // namespace fovea

@@ -35,12 +35,49 @@ void describeClasses(std::ostream& out, const ModelSpec& spec) {
     out << "\n";
 }
 
+void describeTextTower(std::ostream& out, const char* name, int layers, int heads, int width, int mlp,
+                       const std::string& activation) {
+    out << name << layers << " layers, " << heads << " heads (head dim " << (heads ? width / heads : 0) << "), width "
+        << width << " (MLP " << mlp << ", " << activation << ")\n";
+}
+
+void describeLanguage(std::ostream& out, const ModelSpec& spec) {
+    out << "task         " << spec.task << (spec.causal ? " (causal attention)" : " (bidirectional attention)") << "\n";
+    if (spec.modality == "image-text") {
+        describeTextTower(out, "vision       ", spec.depth, spec.numHeads, spec.embedDim, spec.mlpHidden, spec.activation);
+        out << "             " << spec.tokenCount() << " tokens: 1 CLS + " << spec.gridRows() * spec.gridCols() << " patches ("
+            << spec.gridRows() << "x" << spec.gridCols() << " grid of " << spec.patchSize << "px), input " << spec.channels
+            << "x" << spec.imageHeight << "x" << spec.imageWidth << "\n";
+        describeTextTower(out, "text         ", spec.textDepth, spec.textHeads, spec.textEmbedDim, spec.textMlpHidden,
+                          spec.activation);
+        out << "embedding    " << spec.projectionDim << " (joint image-text space)\n";
+    } else {
+        describeTextTower(out, "transformer  ", spec.depth, spec.numHeads, spec.embedDim, spec.mlpHidden, spec.activation);
+    }
+    out << "vocabulary   " << spec.vocabSize << " tokens";
+    if (spec.typeVocabSize > 0) out << ", " << spec.typeVocabSize << " token types";
+    out << "\n";
+    out << "context      " << spec.contextLength << " positions\n";
+    if (!spec.specialTokens.empty()) {
+        out << "special     ";
+        for (const auto& [id, name] : spec.specialTokens) out << " " << name << "=" << id;
+        out << "\n";
+    }
+    out << "parameters   " << spec.parameterCount << "\n";
+    if (spec.numClasses > 0) describeClasses(out, spec);
+    if (spec.modality == "image-text") out << "preprocess   " << spec.preprocessing.describe() << "\n";
+}
+
 }  // namespace
 
 std::string ModelSpec::describe() const {
     std::ostringstream out;
     out << "model        " << sourcePath << "\n";
     out << "family       " << family << " (" << layout << " layout, " << architecture << ")\n";
+    if (takesText()) {
+        describeLanguage(out, *this);
+        return out.str();
+    }
     if (isConvolutional()) {
         out << "layers       " << weightLayers() << " (" << blockType << " blocks " << listText(stageBlocks) << ")\n";
         out << "widths       stem " << stemWidth << ", stages " << listText(stageWidths);
@@ -81,6 +118,40 @@ std::string ModelSpec::describe() const {
 }
 
 nlohmann::json ModelSpec::toJson() const {
+    if (takesText()) {
+        nlohmann::json special = nlohmann::json::object();
+        for (const auto& [id, name] : specialTokens) special[std::to_string(id)] = name;
+        nlohmann::json facts = {{"path", sourcePath},
+                                {"weights", weightsPath},
+                                {"family", family},
+                                {"layout", layout},
+                                {"architecture", architecture},
+                                {"modality", modality},
+                                {"task", task},
+                                {"causal", causal},
+                                {"layers", depth},
+                                {"heads", numHeads},
+                                {"embed_dim", embedDim},
+                                {"mlp_hidden", mlpHidden},
+                                {"activation", activation},
+                                {"layer_norm_eps", layerNormEps},
+                                {"vocab_size", vocabSize},
+                                {"context_length", contextLength},
+                                {"type_vocab_size", typeVocabSize},
+                                {"special_tokens", special},
+                                {"parameters", parameterCount},
+                                {"num_classes", numClasses},
+                                {"labels", labels}};
+        if (modality == "image-text") {
+            facts["vision"] = {{"layers", depth},          {"heads", numHeads},     {"embed_dim", embedDim},
+                               {"mlp_hidden", mlpHidden},  {"patch_size", patchSize}, {"grid", {gridRows(), gridCols()}},
+                               {"tokens", tokenCount()},   {"input_size", {channels, imageHeight, imageWidth}}};
+            facts["text"] = {{"layers", textDepth}, {"heads", textHeads}, {"embed_dim", textEmbedDim}, {"mlp_hidden", textMlpHidden}};
+            facts["projection_dim"] = projectionDim;
+            facts["preprocessing"] = preprocessing.toJson();
+        }
+        return facts;
+    }
     if (isConvolutional()) {
         return {{"path", sourcePath},
                 {"weights", weightsPath},

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,22 @@ struct ModelSpec {
     int widthPerGroup = 64;        // torchvision's width_per_group (wide ResNets: 128)
     double batchNormEps = 1e-5;
 
+    // Language and vision-language models (families "gpt2", "bert", "clip"). GPT-2 and BERT
+    // describe their one transformer with embedDim / depth / numHeads / mlpHidden above; CLIP
+    // uses those for its vision tower and the text* fields for its text tower.
+    std::string modality = "image";  // "image", "text" or "image-text"
+    std::string task;                // "causal-lm", "masked-lm", "sequence-classification",
+                                     // "features" (BertModel), "contrastive" (CLIP)
+    int vocabSize = 0;
+    int contextLength = 0;           // positions the model has embeddings for
+    bool causal = false;             // queries see only themselves and earlier keys
+    int typeVocabSize = 0;           // BERT token types (segments)
+    std::string activation = "gelu"; // "gelu" (exact), "gelu_tanh" (GPT-2 gelu_new), "quick_gelu" (CLIP)
+    bool preLayerNorm = false;       // CLIP vision: LayerNorm after the embeddings (ln_pre)
+    int projectionDim = 0;           // CLIP: width of the joint image-text embedding
+    int textEmbedDim = 0, textDepth = 0, textHeads = 0, textMlpHidden = 0;  // CLIP text tower
+    std::map<long long, std::string> specialTokens;  // id -> name ("<|endoftext|>", "[PAD]")
+
     std::vector<std::string> labels;  // class names; empty: "class_<i>"
     Preprocessing preprocessing;
     std::int64_t parameterCount = 0;
@@ -66,6 +83,12 @@ struct ModelSpec {
     int tokenCount() const { return prefixTokens() + gridRows() * gridCols(); }
     // A CNN (stages of residual blocks) rather than a transformer: no tokens, no attention.
     bool isConvolutional() const { return !stageBlocks.empty(); }
+    bool takesText() const { return modality == "text" || modality == "image-text"; }
+    bool takesImages() const { return modality == "image" || modality == "image-text"; }
+    // The text transformer's layers and heads: CLIP's text tower, else the model's own.
+    int textLayers() const { return modality == "image-text" ? textDepth : depth; }
+    int textHeadCount() const { return modality == "image-text" ? textHeads : numHeads; }
+    int textWidth() const { return modality == "image-text" ? textEmbedDim : embedDim; }
     // Feature layers the CAM family can use: a ViT's blocks (tokens entering each), or a CNN's
     // stem and stages.
     int featureLayerCount() const { return isConvolutional() ? 1 + int(stageBlocks.size()) : depth; }

@@ -9,6 +9,9 @@ namespace fovea {
 
 std::unique_ptr<ModelFamily> makeVitFamily();  // core/model/vit_loader.cpp
 std::unique_ptr<ModelFamily> makeResnetFamily();  // core/model/resnet_loader.cpp
+std::unique_ptr<ModelFamily> makeGpt2Family();    // core/model/gpt2.cpp
+std::unique_ptr<ModelFamily> makeBertFamily();    // core/model/bert.cpp
+std::unique_ptr<ModelFamily> makeClipFamily();    // core/model/clip_loader.cpp
 
 namespace fs = std::filesystem;
 
@@ -59,6 +62,9 @@ const std::vector<std::unique_ptr<ModelFamily>>& modelFamilies() {
         std::vector<std::unique_ptr<ModelFamily>> list;
         list.push_back(makeVitFamily());
         list.push_back(makeResnetFamily());
+        list.push_back(makeGpt2Family());
+        list.push_back(makeBertFamily());
+        list.push_back(makeClipFamily());
         return list;
     }();
     return families;

@@ -20,6 +20,8 @@ std::vector<std::pair<std::string, at::Tensor*>> VitWeights::namedTensors() {
     add("dist_token", distillationToken);
     add("reg_token", registerTokens);
     add("pos_embed", positionEmbedding);
+    add("norm_pre.weight", preNormWeight);
+    add("norm_pre.bias", preNormBias);
     add("patch_embed.proj.weight", patchWeight);
     add("patch_embed.proj.bias", patchBias);
     for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -166,11 +168,16 @@ at::Tensor VitModel::embed(const at::Tensor& pixels) {
         // Position embeddings cover the patches only; prefix tokens carry none (DINOv2 with registers).
         x = x + pos;
         sequence.push_back(x);
-        return sequence.size() > 1 ? at::cat(sequence, 1) : x;
+        x = sequence.size() > 1 ? at::cat(sequence, 1) : x;
+    } else {
+        sequence.push_back(x);
+        x = sequence.size() > 1 ? at::cat(sequence, 1) : x;
+        x = x + pos;
     }
-    sequence.push_back(x);
-    x = sequence.size() > 1 ? at::cat(sequence, 1) : x;
-    return x + pos;
+    if (m_weights.preNormWeight.defined()) {
+        x = at::layer_norm(x, {m_spec.embedDim}, m_weights.preNormWeight, m_weights.preNormBias, m_spec.layerNormEps);
+    }
+    return x;
 }
 
 at::Tensor VitModel::head(const at::Tensor& tokens) {
@@ -255,18 +262,21 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
         if (b.layerScale1.defined()) mixed = mixed * b.layerScale1;
         x = x + mixed;
         h = at::layer_norm(x, {d}, b.norm2Weight, b.norm2Bias, m_spec.layerNormEps);
-        h = at::linear(at::gelu(at::linear(h, b.fc1Weight, b.fc1Bias)), b.fc2Weight, b.fc2Bias);
+        h = at::linear(applyActivation(at::linear(h, b.fc1Weight, b.fc1Bias), m_spec.activation), b.fc2Weight, b.fc2Bias);
         if (b.layerScale2.defined()) h = h * b.layerScale2;
         x = x + h;
     }
     return head(x);
 }
 
-namespace {
+at::Tensor applyActivation(const at::Tensor& x, const std::string& activation) {
+    if (activation == "gelu_tanh") return at::gelu(x, "tanh");
+    if (activation == "quick_gelu") return x * at::sigmoid(1.702 * x);  // Radford et al. 2021 (CLIP)
+    return at::gelu(x);
+}
 
-// Copies one captured layer (batch item 0, the selected heads) into torch-free storage.
-AttentionLayer storeLayer(int layer, const at::Tensor& attention, const std::vector<int>& heads,
-                          AttentionPrecision precision, bool withGradient) {
+AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const std::vector<int>& heads,
+                                   AttentionPrecision precision, bool withGradient) {
     AttentionLayer out;
     out.layer = layer;
     out.heads = heads;
@@ -289,13 +299,10 @@ AttentionLayer storeLayer(int layer, const at::Tensor& attention, const std::vec
     return out;
 }
 
-// [B, H, N, hd] (batch item 0) -> [N, H * hd] row-major float32: the heads side by side.
 std::vector<float> storeTokenVectors(const at::Tensor& perHead) {
     const at::Tensor flat = perHead.select(0, 0).transpose(0, 1).reshape({perHead.size(2), -1}).to(at::kCPU, at::kFloat).contiguous();
     return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
-
-}  // namespace
 
 ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& request) {
     if (input.pixels.size() != std::size_t(m_spec.channels) * input.height * input.width) {
@@ -348,7 +355,7 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
     out.attention.modelLayers = m_spec.depth;
     out.attention.modelHeads = m_spec.numHeads;
     for (int l : layers) {
-        AttentionLayer stored = storeLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients);
+        AttentionLayer stored = storeAttentionLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients);
         stored.headDim = m_spec.embedDim / m_spec.numHeads;
         if (request.keys) stored.keys = storeTokenVectors(capture.keys[std::size_t(l)]);
         if (request.queries) stored.queries = storeTokenVectors(capture.queries[std::size_t(l)]);

@@ -34,6 +34,7 @@ struct VitWeights {
     at::Tensor patchWeight, patchBias;  // conv [D, C, P, P], [D]
     at::Tensor classToken, distillationToken, registerTokens;  // [1, n, D], undefined when absent
     at::Tensor positionEmbedding;                               // [1, T, D]
+    at::Tensor preNormWeight, preNormBias;  // CLIP: LayerNorm after the embeddings (ln_pre)
     std::vector<VitBlockWeights> blocks;
     at::Tensor normWeight, normBias;      // final norm (undefined with fc_norm)
     at::Tensor fcNormWeight, fcNormBias;  // norm after pooling (avg pooling)
@@ -62,6 +63,15 @@ struct ForwardCapture {
     // it is kept or used ([B, H, N, N]); lets finite differences check captured gradients.
     std::vector<at::Tensor> attentionOffset;
 };
+
+// Copies one captured layer (batch item 0, the selected heads) into torch-free storage; the
+// gradient too when asked (it must have been retained). Shared by every transformer family.
+AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const std::vector<int>& heads,
+                                   AttentionPrecision precision, bool withGradient);
+// [B, H, N, hd] (batch item 0) -> [N, H * hd] row-major float32: the heads side by side.
+std::vector<float> storeTokenVectors(const at::Tensor& perHead);
+// The MLP activation a spec names: exact GELU, GPT-2's tanh approximation, or CLIP's QuickGELU.
+at::Tensor applyActivation(const at::Tensor& x, const std::string& activation);
 
 class VitModel final : public Model, public DifferentiableModel {
 public:

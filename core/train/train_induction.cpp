@@ -1,0 +1,262 @@
+#include "core/train/train_induction.h"
+
+#include "core/data/token_sequences.h"
+#include "core/explain/head_patterns.h"
+#include "core/model/gpt2.h"
+#include "core/model/registry.h"
+#include "core/util/error.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+namespace fovea {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double learningRateAt(const InductionTrainingOptions& options, int step) {
+    if (step < options.warmupSteps) return options.learningRate * double(step + 1) / options.warmupSteps;
+    const double progress = double(step - options.warmupSteps) / std::max(1, options.steps - options.warmupSteps);
+    return options.learningRate * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+}
+
+// One batch of sequences as [B, T] ids and the predictable-position mask.
+std::pair<at::Tensor, at::Tensor> makeBatch(const InductionTrainingOptions& options, std::mt19937_64& random, int count) {
+    std::vector<std::int64_t> ids, copied;
+    for (int b = 0; b < count; ++b) {
+        const RepeatedSpanSequence s =
+            repeatedSpanSequence(options.context, options.vocab - 1, options.vocab - 1, options.minSpan, options.maxSpan, random,
+                                 options.backToBack);
+        ids.insert(ids.end(), s.ids.begin(), s.ids.end());
+        copied.insert(copied.end(), s.copied.begin(), s.copied.end());
+    }
+    return {at::tensor(ids, at::kLong).reshape({count, options.context}), at::tensor(copied, at::kLong).reshape({count, options.context})};
+}
+
+nlohmann::json configJson(const ModelSpec& spec) {
+    return {{"architectures", {"GPT2LMHeadModel"}},
+            {"model_type", "gpt2"},
+            {"vocab_size", spec.vocabSize},
+            {"n_positions", spec.contextLength},
+            {"n_embd", spec.embedDim},
+            {"n_layer", spec.depth},
+            {"n_head", spec.numHeads},
+            {"n_inner", spec.mlpHidden},
+            {"activation_function", "gelu_new"},
+            {"layer_norm_epsilon", spec.layerNormEps},
+            {"resid_pdrop", 0.0},
+            {"embd_pdrop", 0.0},
+            {"attn_pdrop", 0.0},
+            {"tie_word_embeddings", true},
+            {"bos_token_id", spec.vocabSize - 1},
+            {"eos_token_id", spec.vocabSize - 1}};
+}
+
+std::string fixed(double value, int digits) {
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(digits) << value;
+    return out.str();
+}
+
+void writeReport(const std::string& path, const nlohmann::json& report) {
+    std::ofstream out(path);
+    if (!out) throw Error(path, "cannot write the training report");
+    const nlohmann::json& o = report["options"];
+    const nlohmann::json& heads = report["heads"];
+    out << "# induction-gpt: training report\n\n"
+        << "Trained by `fovea train-demo induction-gpt` (LibTorch " << report["libtorch"].get<std::string>() << ", "
+        << o["threads"].get<int>() << " CPU threads) in " << fixed(report["seconds"].get<double>(), 0) << " s.\n\n"
+        << "- Model: GPT-2 (Hugging Face GPT2LMHeadModel layout), " << o["layers"].get<int>() << " layers, " << o["heads"].get<int>()
+        << " heads, width " << o["width"].get<int>() << ", vocabulary " << o["vocab"].get<int>() << " (id " << o["vocab"].get<int>() - 1
+        << " is BOS / <|endoftext|>), context " << o["context"].get<int>() << ".\n"
+        << "- Data (`core/data/token_sequences`): BOS then uniformly random tokens in which one span of " << o["min_span"].get<int>()
+        << ".." << o["max_span"].get<int>() << " tokens is copied to a later position (in a share of " << o["back_to_back"].get<double>()
+        << " of the sequences right after itself, r r, after a random prefix). Next-token cross-entropy at every position; only the copied positions are predictable.\n"
+        << "- " << o["steps"].get<int>() << " steps x batch " << o["batch_size"].get<int>() << ", AdamW (lr " << o["learning_rate"].get<double>()
+        << ", weight decay " << o["weight_decay"].get<double>() << ", warm-up then cosine), seed " << o["seed"].get<std::uint64_t>()
+        << "; position embeddings start as sinusoids of amplitude " << o["position_scale"].get<double>() << " (learned from there).\n\n"
+        << "| measure | value |\n|---|---|\n"
+        << "| final training loss | " << fixed(report["final_loss"].get<double>(), 4) << " |\n"
+        << "| top-1 accuracy on copied positions (" << report["held_out_sequences"].get<int>() << " held-out sequences) | "
+        << fixed(report["copy_accuracy"].get<double>(), 4) << " |\n"
+        << "| top-1 accuracy on random positions (chance " << fixed(1.0 / (o["vocab"].get<int>() - 1), 4) << ") | "
+        << fixed(report["random_accuracy"].get<double>(), 4) << " |\n\n"
+        << "## Heads\n\nTransformerLens head-detector scores (`core/explain/head_patterns.h`), mean over "
+        << heads["probes"].get<int>() << " fresh probes BOS + r + r (r: " << heads["half"].get<int>()
+        << " random tokens, seeds from " << kInductionHeldOutSeed << "). \"mul\" is TransformerLens's Σ A⊙P / Σ A over all "
+        << "query rows (an induction head can reach only about 1/2, since the first copy has no earlier occurrence); "
+        << "\"rows\" averages over the query rows where the pattern is defined.\n\n"
+        << "| layer | head | previous-token (mul) | previous-token (rows) | induction (mul) | induction (rows) | duplicate-token |\n"
+        << "|---|---|---|---|---|---|---|\n";
+    for (std::size_t l = 0; l < heads["previous_token"].size(); ++l) {
+        for (std::size_t h = 0; h < heads["previous_token"][l].size(); ++h) {
+            out << "| " << l << " | " << h << " | " << fixed(heads["previous_token"][l][h].get<double>(), 3) << " | "
+                << fixed(heads["previous_token_pattern_rows"][l][h].get<double>(), 3) << " | "
+                << fixed(heads["induction"][l][h].get<double>(), 3) << " | " << fixed(heads["induction_pattern_rows"][l][h].get<double>(), 3)
+                << " | " << fixed(heads["duplicate_token"][l][h].get<double>(), 3) << " |\n";
+        }
+    }
+    out << "\nBest previous-token head: layer " << report["best_previous_token"]["layer"].get<int>() << ", head "
+        << report["best_previous_token"]["head"].get<int>() << " (" << fixed(report["best_previous_token"]["score"].get<double>(), 3)
+        << "). Best induction head: layer " << report["best_induction"]["layer"].get<int>() << ", head "
+        << report["best_induction"]["head"].get<int>() << " (" << fixed(report["best_induction"]["score"].get<double>(), 3) << ").\n";
+}
+
+}  // namespace
+
+nlohmann::json probeInductionHeads(const std::string& modelPath, int count, int half, std::uint64_t seed) {
+    const std::unique_ptr<Model> model = openModel(modelPath);
+    const ModelSpec& spec = model->spec();
+    const int layers = spec.depth, heads = spec.numHeads;
+    std::vector<std::vector<double>> previous(layers, std::vector<double>(heads)), induction = previous, duplicate = previous,
+                                                                                  previousRows = previous, inductionRows = previous;
+    CaptureRequest request;
+    request.precision = AttentionPrecision::Float32;
+    for (int p = 0; p < count; ++p) {
+        const std::vector<std::int64_t> ids = repeatedRandomSequence(half, spec.vocabSize, seed + std::uint64_t(p), spec.vocabSize - 1);
+        const ModelOutputs out = model->runText(textInputFromIds(ids, spec), request);
+        const HeadPatternScores s = scoreHeadPatterns(out.attention, ids);
+        for (int l = 0; l < layers; ++l) {
+            for (int h = 0; h < heads; ++h) {
+                previous[l][h] += s.previousToken[l][h] / count;
+                induction[l][h] += s.induction[l][h] / count;
+                duplicate[l][h] += s.duplicateToken[l][h] / count;
+                previousRows[l][h] += s.previousTokenRows[l][h] / count;
+                inductionRows[l][h] += s.inductionRows[l][h] / count;
+            }
+        }
+    }
+    return {{"probes", count},          {"half", half},           {"previous_token", previous},
+            {"induction", induction},   {"duplicate_token", duplicate}, {"previous_token_pattern_rows", previousRows},
+            {"induction_pattern_rows", inductionRows}};
+}
+
+InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& options, Progress& progress, std::ostream& log) {
+    const auto start = Clock::now();
+    if (options.threads > 0) at::set_num_threads(options.threads);
+    ModelSpec spec = gpt2Spec(options.vocab, options.context, options.width, options.layers, options.heads);
+    spec.architecture = "GPT2LMHeadModel";
+    spec.specialTokens[options.vocab - 1] = "<|endoftext|>";
+    Gpt2Weights initial = initializeGpt2Weights(spec, options.seed);
+    if (options.positionScale > 0.0) {
+        // Sinusoidal start for the (still learned) position embeddings (Vaswani et al. 2017,
+        // Sec. 3.5): a fixed offset is then a linear map of the codes, which shortens the
+        // plateau before a previous-token head forms; GPT-2's random start gives no such help.
+        torch::NoGradGuard noGrad;
+        const at::Tensor position = at::arange(options.context, at::kFloat).unsqueeze(1);
+        const at::Tensor frequency = at::exp(at::arange(0, options.width, 2, at::kFloat) * (-std::log(10000.0) / options.width));
+        at::Tensor table = at::zeros({options.context, options.width});
+        table.slice(1, 0, options.width, 2).copy_(at::sin(position * frequency));
+        table.slice(1, 1, options.width, 2).copy_(at::cos(position * frequency));
+        initial.positionEmbedding = table * options.positionScale;
+    }
+    Gpt2Model model(spec, std::move(initial), "cpu");
+    std::vector<at::Tensor> parameters;
+    for (auto& [name, tensor] : model.weights().namedTensors()) {
+        tensor->requires_grad_(true);
+        parameters.push_back(*tensor);
+    }
+    torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(options.learningRate).weight_decay(options.weightDecay));
+    std::mt19937_64 random(options.seed * 7919ULL + 17ULL);
+    double smoothed = 0.0;
+    for (int step = 0; step < options.steps; ++step) {
+        for (auto& group : optimizer.param_groups()) {
+            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRateAt(options, step));
+        }
+        const auto [ids, copied] = makeBatch(options, random, options.batchSize);
+        const at::Tensor logits = model.logitsForIds(ids);
+        const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, options.context - 1).reshape({-1, options.vocab}),
+                                                       ids.narrow(1, 1, options.context - 1).reshape({-1}));
+        optimizer.zero_grad();
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(parameters, 1.0);
+        optimizer.step();
+        const double value = loss.item<double>();
+        smoothed = step == 0 ? value : 0.98 * smoothed + 0.02 * value;
+        if (step % 250 == 0 || step + 1 == options.steps) {
+            log << "step " << step << "/" << options.steps << "  loss " << fixed(smoothed, 4) << "\n";
+        }
+        if (!progress.update(0.9 * double(step + 1) / options.steps, "training induction-gpt")) throw Cancelled();
+    }
+    for (at::Tensor& p : parameters) p.requires_grad_(false);
+
+    // Held-out copy accuracy.
+    std::mt19937_64 heldOut(kInductionHeldOutSeed);
+    const auto [ids, copied] = makeBatch(options, heldOut, options.heldOutSequences);
+    at::Tensor predicted;
+    {
+        torch::NoGradGuard noGrad;
+        predicted = model.logitsForIds(ids).argmax(-1).narrow(1, 0, options.context - 1);
+    }
+    const at::Tensor targets = ids.narrow(1, 1, options.context - 1);
+    const at::Tensor isCopied = copied.narrow(1, 1, options.context - 1).to(at::kBool);
+    const at::Tensor correct = predicted.eq(targets);
+    const double copyAccuracy = correct.masked_select(isCopied).to(at::kDouble).mean().item<double>();
+    const double randomAccuracy = correct.masked_select(isCopied.logical_not()).to(at::kDouble).mean().item<double>();
+
+    std::filesystem::create_directories(options.outputDir);
+    const std::string weightsPath = options.outputDir + "/model.safetensors";
+    model.saveSafetensors(weightsPath, {{"format", "pt"}, {"fovea", "induction-gpt"}});
+    {
+        std::ofstream config(options.outputDir + "/config.json");
+        config << configJson(spec).dump(2) << "\n";
+    }
+    progress.update(0.95, "probing heads");
+    const nlohmann::json heads = probeInductionHeads(options.outputDir, options.probeSequences, options.probeHalf, kInductionHeldOutSeed);
+
+    InductionTrainingReport report;
+    report.copyAccuracy = copyAccuracy;
+    report.randomAccuracy = randomAccuracy;
+    for (int l = 0; l < options.layers; ++l) {
+        for (int h = 0; h < options.heads; ++h) {
+            const float p = heads["previous_token"][l][h].get<float>(), i = heads["induction"][l][h].get<float>();
+            if (p > report.bestPreviousToken) report.bestPreviousToken = p, report.previousLayer = l, report.previousHead = h;
+            if (i > report.bestInduction) report.bestInduction = i, report.inductionLayer = l, report.inductionHead = h;
+        }
+    }
+    report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    report.json = {{"model", "induction-gpt"},
+                   {"libtorch", TORCH_VERSION},
+                   {"seconds", report.seconds},
+                   {"final_loss", smoothed},
+                   {"held_out_sequences", options.heldOutSequences},
+                   {"copy_accuracy", copyAccuracy},
+                   {"random_accuracy", randomAccuracy},
+                   {"heads", heads},
+                   {"best_previous_token", {{"layer", report.previousLayer}, {"head", report.previousHead}, {"score", report.bestPreviousToken}}},
+                   {"best_induction", {{"layer", report.inductionLayer}, {"head", report.inductionHead}, {"score", report.bestInduction}}},
+                   {"options",
+                    {{"seed", options.seed},
+                     {"steps", options.steps},
+                     {"batch_size", options.batchSize},
+                     {"learning_rate", options.learningRate},
+                     {"weight_decay", options.weightDecay},
+                     {"warmup_steps", options.warmupSteps},
+                     {"threads", at::get_num_threads()},
+                     {"vocab", options.vocab},
+                     {"context", options.context},
+                     {"width", options.width},
+                     {"layers", options.layers},
+                     {"heads", options.heads},
+                     {"min_span", options.minSpan},
+                     {"max_span", options.maxSpan},
+                     {"back_to_back", options.backToBack},
+                     {"position_scale", options.positionScale}}}};
+    {
+        std::ofstream out(options.outputDir + "/training_report.json");
+        out << report.json.dump(2) << "\n";
+    }
+    writeReport(options.outputDir + "/REPORT.md", report.json);
+    progress.update(1.0, "done");
+    return report;
+}
+
+}  // namespace fovea

@@ -66,7 +66,7 @@ int runRunCommand(const Arguments& arguments) {
 
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
-    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass token ids with --ids FILE.npy");
+    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass --text \"...\" or token ids with --ids FILE.npy");
     const std::string methodName = args.value("method", spec.isConvolutional() ? "gradcam" : "raw");
     if (spec.isConvolutional() && findExplainer(methodName).usesAttention()) {
         throw Error(modelPath, spec.architecture + " is a convolutional network: it has no attention for --method " + methodName +
@@ -158,7 +158,7 @@ int runDumpCommand(const Arguments& arguments) {
     if (outPath.empty() || lowerExtension(outPath) != ".npz") throw UsageError{"missing --out FILE.npz"};
     const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
     const ModelSpec& spec = model->spec();
-    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass token ids with --ids FILE.npy");
+    if (!model->accepts(InputKind::Image)) throw Error(modelPath, spec.architecture + " takes text: pass --text \"...\" or token ids with --ids FILE.npy");
     const ImageInput input = loadImageInput(inputPath, spec);
     CaptureRequest request;
     request.precision = AttentionPrecision::Float32;

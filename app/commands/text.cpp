@@ -7,6 +7,7 @@
 #include "core/image/figure.h"
 #include "core/io/image_io.h"
 #include "core/io/npy.h"
+#include "core/tokenize/tokenizer.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -26,23 +27,28 @@ std::string lowerExtension(const std::string& path) {
     return extension;
 }
 
-std::vector<std::int64_t> readIdsLike(const std::string& path, std::size_t expected, const char* what) {
+std::vector<std::int64_t> readIdsLike(const std::string& path, std::size_t expected,
+                                      const char* what) {
     const NpyArray array = readNpy(path);
-    if (array.dtype != "<i8" && array.dtype != "<i4") throw Error(path, std::string(what) + " have dtype " + array.dtype + "; expected int64");
+    if (array.dtype != "<i8" && array.dtype != "<i4")
+        throw Error(path, std::string(what) + " have dtype " + array.dtype + "; expected int64");
     std::vector<std::int64_t> values = array.toInt64s();
     if (values.size() != expected) {
-        throw Error(path, std::string(what) + " hold " + std::to_string(values.size()) + " values for " + std::to_string(expected) + " tokens");
+        throw Error(path, std::string(what) + " hold " + std::to_string(values.size()) +
+                              " values for " + std::to_string(expected) + " tokens");
     }
     return values;
 }
 
 void printTokens(const TokenLayout& tokens, const std::vector<float>& scores) {
     for (int i = 0; i < tokens.size(); ++i) {
-        std::printf("  %3d  %-20s %10.5f\n", i, tokens[i].label().c_str(), double(scores[std::size_t(i)]));
+        std::printf("  %3d  %-20s %10.5f\n", i, tokens[i].label().c_str(),
+                    double(scores[std::size_t(i)]));
     }
 }
 
-void writeTokenScores(const std::string& path, const TokenLayout& tokens, const std::vector<float>& scores, nlohmann::json facts) {
+void writeTokenScores(const std::string& path, const TokenLayout& tokens,
+                      const std::vector<float>& scores, nlohmann::json facts) {
     if (lowerExtension(path) == ".npy") {
         writeNpy(path, NpyArray::fromFloats({int64_t(scores.size())}, scores));
         return;
@@ -57,25 +63,48 @@ void writeTokenScores(const std::string& path, const TokenLayout& tokens, const 
 }  // namespace
 
 const std::set<std::string>& textOptionNames() {
-    static const std::set<std::string> names = {"ids", "text", "text-pair", "token-types", "attention-mask", "overflow", "position"};
+    static const std::set<std::string> names = {
+        "ids", "text", "text-pair", "token-types", "attention-mask", "overflow", "position"};
     return names;
 }
 
-bool hasTextInput(const Args& args) { return args.has("ids") || args.has("text"); }
+bool hasTextInput(const Args& args) {
+    return args.has("ids") || args.has("text");
+}
 
 TextInput textInputFromArgs(const Args& args, const ModelSpec& spec) {
     const std::string overflowText = args.value("overflow", "refuse");
-    if (overflowText != "refuse" && overflowText != "truncate") throw UsageError{"--overflow must be refuse or truncate"};
-    const ContextOverflow overflow = overflowText == "truncate" ? ContextOverflow::Truncate : ContextOverflow::Refuse;
-    if (args.has("text") || args.has("text-pair")) {
-        throw UsageError{"--text needs the tokenizers, which this build does not have yet; pass token ids with --ids FILE.npy"};
+    if (overflowText != "refuse" && overflowText != "truncate")
+        throw UsageError{"--overflow must be refuse or truncate"};
+    const ContextOverflow overflow =
+        overflowText == "truncate" ? ContextOverflow::Truncate : ContextOverflow::Refuse;
+    if (args.has("text-pair") && !args.has("text"))
+        throw UsageError{"--text-pair needs --text (the first text of the pair)"};
+    if (args.has("text")) {
+        if (args.has("ids")) throw UsageError{"give either --text or --ids, not both"};
+        const Tokenizer tokenizer = loadModelTokenizer(spec);
+        TextInput input = textInputFromText(tokenizer, args.value("text"), args.value("text-pair"),
+                                            spec, overflow);
+        if (args.has("attention-mask"))
+            input.attentionMask = readIdsLike(args.value("attention-mask"), input.ids.size(),
+                                              "attention mask values");
+        fitTextInput(input, spec, overflow);
+        for (const std::string& notice : input.notices)
+            std::fprintf(stderr, "notice: %s\n", notice.c_str());
+        return input;
     }
-    if (!args.has("ids")) throw UsageError{"missing --ids FILE.npy (int64 token ids, [T] or [1,T])"};
+    if (!args.has("ids"))
+        throw UsageError{
+            "missing --text \"...\" or --ids FILE.npy (int64 token ids, [T] or [1,T])"};
     TextInput input = loadTokenIds(args.value("ids"), spec);
-    if (args.has("token-types")) input.tokenTypes = readIdsLike(args.value("token-types"), input.ids.size(), "token types");
-    if (args.has("attention-mask")) input.attentionMask = readIdsLike(args.value("attention-mask"), input.ids.size(), "attention mask values");
+    if (args.has("token-types"))
+        input.tokenTypes = readIdsLike(args.value("token-types"), input.ids.size(), "token types");
+    if (args.has("attention-mask"))
+        input.attentionMask =
+            readIdsLike(args.value("attention-mask"), input.ids.size(), "attention mask values");
     fitTextInput(input, spec, overflow);
-    for (const std::string& notice : input.notices) std::fprintf(stderr, "notice: %s\n", notice.c_str());
+    for (const std::string& notice : input.notices)
+        std::fprintf(stderr, "notice: %s\n", notice.c_str());
     return input;
 }
 
@@ -92,8 +121,10 @@ int runTextRun(const Args& args, Model& model) {
     }
 
     if (spec.modality == "image-text") {
-        if (extension != ".png" && extension != ".npy") throw UsageError{"--out must end in .png or .npy (the image heatmap)"};
-        const ImageInput image = loadImageInput(args.positional(1, "IMAGE (CLIP explains an image and a text)"), spec);
+        if (extension != ".png" && extension != ".npy")
+            throw UsageError{"--out must end in .png or .npy (the image heatmap)"};
+        const ImageInput image =
+            loadImageInput(args.positional(1, "IMAGE (CLIP explains an image and a text)"), spec);
         ClipRelevanceOptions options;
         options.method = args.value("method", "chefer");
         options.excludeMagnets = args.has("exclude-magnets");
@@ -101,34 +132,43 @@ int runTextRun(const Args& args, Model& model) {
         std::printf("similarity %.5f (logit_scale x cosine)%s\n", double(r.similarityAsGiven),
                     options.excludeMagnets ? "" : "");
         if (options.excludeMagnets) {
-            std::printf("similarity without %zu attention-magnet tokens %.5f\n", r.excluded.size(), double(r.similarity));
+            std::printf("similarity without %zu attention-magnet tokens %.5f\n", r.excluded.size(),
+                        double(r.similarity));
         }
         std::printf("relevance of each text token for the image (%s):\n", options.method.c_str());
         printTokens(r.textTokens, r.tokenRelevance);
         if (extension == ".npy") {
-            writeNpy(outPath, NpyArray::fromFloats({r.imageMap.rows, r.imageMap.cols}, std::vector<float>(r.imageMap.begin<float>(), r.imageMap.end<float>())));
+            writeNpy(outPath, NpyArray::fromFloats({r.imageMap.rows, r.imageMap.cols},
+                                                   std::vector<float>(r.imageMap.begin<float>(),
+                                                                      r.imageMap.end<float>())));
         } else {
             FigureOptions figure;
             figure.colormap = args.value("colormap", "viridis");
             figure.opacity = float(args.doubleValue("opacity", 0.5));
             figure.smooth = args.has("smooth");
-            figure.title = std::string(options.method == "chefer" ? "Chefer relevance" : "Grad-CAM") + " for the text; similarity " +
-                           std::to_string(r.similarityAsGiven).substr(0, 6);
+            figure.title =
+                std::string(options.method == "chefer" ? "Chefer relevance" : "Grad-CAM") +
+                " for the text; similarity " + std::to_string(r.similarityAsGiven).substr(0, 6);
             writeImage(outPath, renderHeatmapFigure(image.view, r.imageMap, figure));
         }
-        std::cout << "wrote " << outPath << " (" << r.imageMap.rows << "x" << r.imageMap.cols << " map)\n";
+        std::cout << "wrote " << outPath << " (" << r.imageMap.rows << "x" << r.imageMap.cols
+                  << " map)\n";
         return 0;
     }
 
-    if (extension != ".npy" && extension != ".json") throw UsageError{"--out must end in .npy or .json (one score per token)"};
+    if (extension != ".npy" && extension != ".json")
+        throw UsageError{"--out must end in .npy or .json (one score per token)"};
     const std::string method = args.value("method", "rollout");
     for (const char* option : {"layer", "head", "query", "discard"}) {
         if (args.has(option)) given[option] = args.doubleValue(option, 0.0);
     }
     int target = -1;
-    if (args.has("target")) target = spec.numClasses > 0 ? parseTargetClass(args.value("target"), spec) : args.intValue("target", -1);
+    if (args.has("target"))
+        target = spec.numClasses > 0 ? parseTargetClass(args.value("target"), spec)
+                                     : args.intValue("target", -1);
     ConsoleProgress progress;
-    const TextExplanation e = explainTokens(model, text, method, given, target, args.intValue("position", -1), &progress);
+    const TextExplanation e =
+        explainTokens(model, text, method, given, target, args.intValue("position", -1), &progress);
     if (spec.numClasses > 0) {
         std::printf("explained class %s (%d)\n", spec.labelOf(e.target).c_str(), e.target);
     } else {
@@ -136,7 +176,8 @@ int runTextRun(const Args& args, Model& model) {
     }
     for (const auto& [key, value] : e.notes) std::cout << key << ": " << value << '\n';
     printTokens(e.tokens, e.scores);
-    nlohmann::json facts = {{"method", method}, {"target", e.target}, {"position", e.position}, {"query", e.query}};
+    nlohmann::json facts = {
+        {"method", method}, {"target", e.target}, {"position", e.position}, {"query", e.query}};
     for (const auto& [key, value] : e.notes) facts["notes"][key] = value;
     writeTokenScores(outPath, e.tokens, e.scores, facts);
     std::cout << "wrote " << outPath << " (" << e.scores.size() << " token scores)\n";
@@ -159,19 +200,28 @@ int runTextDump(const Args& args, Model& model) {
     }
     std::vector<std::pair<std::string, NpyArray>> arrays;
     arrays.emplace_back("input_ids", NpyArray::fromInt64s({1, int64_t(text.ids.size())}, text.ids));
-    arrays.emplace_back("logits", NpyArray::fromFloats({1, int64_t(out.logits.size())}, out.logits));
+    arrays.emplace_back("logits",
+                        NpyArray::fromFloats({1, int64_t(out.logits.size())}, out.logits));
     if (!out.positionLogits.empty()) {
         arrays.emplace_back("position_logits",
-                            NpyArray::fromFloats({out.positions, int64_t(out.positionLogits.size()) / out.positions}, out.positionLogits));
+                            NpyArray::fromFloats(
+                                {out.positions, int64_t(out.positionLogits.size()) / out.positions},
+                                out.positionLogits));
     }
     if (!out.lastHiddenState.empty()) {
-        arrays.emplace_back("last_hidden_state", NpyArray::fromFloats({int64_t(out.lastHiddenState.size()) / out.hiddenWidth, out.hiddenWidth},
-                                                                      out.lastHiddenState));
+        arrays.emplace_back(
+            "last_hidden_state",
+            NpyArray::fromFloats(
+                {int64_t(out.lastHiddenState.size()) / out.hiddenWidth, out.hiddenWidth},
+                out.lastHiddenState));
     }
-    auto addStack = [&](const AttentionStack& stack, const std::string& prefix, const std::string& tokensName) {
+    auto addStack = [&](const AttentionStack& stack, const std::string& prefix,
+                        const std::string& tokensName) {
         for (const AttentionLayer& layer : stack.layers) {
-            arrays.emplace_back(prefix + std::to_string(layer.layer),
-                                NpyArray::fromFloats({int64_t(layer.heads.size()), layer.tokens, layer.tokens}, layer.allValues()));
+            arrays.emplace_back(
+                prefix + std::to_string(layer.layer),
+                NpyArray::fromFloats({int64_t(layer.heads.size()), layer.tokens, layer.tokens},
+                                     layer.allValues()));
         }
         nlohmann::json tokens = stack.tokens.toJson();
         tokens["causal"] = stack.causal;
@@ -181,9 +231,14 @@ int runTextDump(const Args& args, Model& model) {
     if (spec.modality == "image-text") {
         if (withImage) addStack(out.attention, "attention_", "tokens");
         addStack(out.textAttention, "text_attention_", "text_tokens");
-        if (!out.imageEmbeds.empty()) arrays.emplace_back("image_embeds", NpyArray::fromFloats({1, int64_t(out.imageEmbeds.size())}, out.imageEmbeds));
-        arrays.emplace_back("text_embeds", NpyArray::fromFloats({1, int64_t(out.textEmbeds.size())}, out.textEmbeds));
-        if (out.hasSimilarity) arrays.emplace_back("logits_per_image", NpyArray::fromFloats({1, 1}, {out.similarity}));
+        if (!out.imageEmbeds.empty())
+            arrays.emplace_back(
+                "image_embeds",
+                NpyArray::fromFloats({1, int64_t(out.imageEmbeds.size())}, out.imageEmbeds));
+        arrays.emplace_back("text_embeds", NpyArray::fromFloats({1, int64_t(out.textEmbeds.size())},
+                                                                out.textEmbeds));
+        if (out.hasSimilarity)
+            arrays.emplace_back("logits_per_image", NpyArray::fromFloats({1, 1}, {out.similarity}));
     } else {
         addStack(out.attention, "attention_", "tokens");
     }
@@ -191,11 +246,13 @@ int runTextDump(const Args& args, Model& model) {
     if (out.hasSimilarity) std::printf("similarity %.5f\n", double(out.similarity));
     if (spec.numClasses > 0) {
         for (const auto& [index, probability] : out.topClasses(3)) {
-            std::printf("  %-16s %6.2f%%  (class %d)\n", spec.labelOf(index).c_str(), probability * 100.0, index);
+            std::printf("  %-16s %6.2f%%  (class %d)\n", spec.labelOf(index).c_str(),
+                        probability * 100.0, index);
         }
     } else if (spec.task == "causal-lm") {
         std::printf("next token after position %d:\n", text.lastRealPosition());
-        for (const auto& [index, probability] : out.topClasses(3)) std::printf("  id %-6d %6.2f%%\n", index, probability * 100.0);
+        for (const auto& [index, probability] : out.topClasses(3))
+            std::printf("  id %-6d %6.2f%%\n", index, probability * 100.0);
     }
     std::cout << "wrote " << outPath << " (" << arrays.size() << " arrays)\n";
     return 0;

@@ -8,21 +8,26 @@
 #include "core/util/error.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <utility>
 
 namespace fovea {
 
 const char* tokenizerFamilyName(TokenizerFamily family) {
     switch (family) {
-        case TokenizerFamily::WordPiece: return "wordpiece";
-        case TokenizerFamily::ByteLevelBpe: return "byte-level-bpe";
-        case TokenizerFamily::ClipBpe: return "clip-bpe";
+        case TokenizerFamily::WordPiece:
+            return "wordpiece";
+        case TokenizerFamily::ByteLevelBpe:
+            return "byte-level-bpe";
+        case TokenizerFamily::ClipBpe:
+            return "clip-bpe";
     }
     return "?";
 }
 
 void Vocabulary::add(const std::string& token, int id) {
-    if (id < 0) throw Error("vocabulary", "negative id " + std::to_string(id) + " for \"" + token + "\"");
+    if (id < 0)
+        throw Error("vocabulary", "negative id " + std::to_string(id) + " for \"" + token + "\"");
     if (std::size_t(id) >= m_tokens.size()) m_tokens.resize(std::size_t(id) + 1);
     m_tokens[std::size_t(id)] = token;
     m_ids[token] = id;
@@ -40,7 +45,8 @@ const std::string& Vocabulary::token(int id) const {
 
 int PostTemplate::specialCount(bool isPair) const {
     const auto& items = isPair ? pair : single;
-    return int(std::count_if(items.begin(), items.end(), [](const TemplateItem& item) { return item.sequence < 0; }));
+    return int(std::count_if(items.begin(), items.end(),
+                             [](const TemplateItem& item) { return item.sequence < 0; }));
 }
 
 std::vector<int64_t> Encoding::ids() const {
@@ -55,13 +61,16 @@ std::vector<int64_t> Encoding::typeIds() const {
     return out;
 }
 
-std::vector<int64_t> Encoding::attentionMask() const { return std::vector<int64_t>(tokens.size(), 1); }
+std::vector<int64_t> Encoding::attentionMask() const {
+    return std::vector<int64_t>(tokens.size(), 1);
+}
 
 std::string Encoding::truncationNotice() const {
     if (!truncated) return {};
     const std::string cut = std::to_string(untruncatedLength - size());
-    return std::string(isPair ? "text pair" : "text") + " truncated to " + std::to_string(size()) + " of " +
-           std::to_string(untruncatedLength) + " tokens (the limit is " + std::to_string(maxLength) + "): " +
+    return std::string(isPair ? "text pair" : "text") + " truncated to " + std::to_string(size()) +
+           " of " + std::to_string(untruncatedLength) + " tokens (the limit is " +
+           std::to_string(maxLength) + "): " +
            (isPair ? "the last tokens of the longer text, " + cut + " in all, were cut"
                    : "the last " + cut + " were cut");
 }
@@ -70,7 +79,8 @@ std::string Encoding::originalText(int index) const {
     const EncodedToken& token = tokens.at(std::size_t(index));
     if (token.byteBegin < 0) return {};
     const std::string& source = token.segment == 1 ? textPair : text;
-    return source.substr(std::size_t(token.byteBegin), std::size_t(token.byteEnd - token.byteBegin));
+    return source.substr(std::size_t(token.byteBegin),
+                         std::size_t(token.byteEnd - token.byteBegin));
 }
 
 Tokenizer::Tokenizer(std::shared_ptr<const TokenizerImpl> impl) : m_impl(std::move(impl)) {}
@@ -80,10 +90,18 @@ const TokenizerImpl& Tokenizer::impl() const {
     return *m_impl;
 }
 
-TokenizerFamily Tokenizer::family() const { return impl().family; }
-const SpecialTokens& Tokenizer::specialTokens() const { return impl().special; }
-int Tokenizer::maxLength() const { return impl().maxLength; }
-std::string Tokenizer::source() const { return impl().source; }
+TokenizerFamily Tokenizer::family() const {
+    return impl().family;
+}
+const SpecialTokens& Tokenizer::specialTokens() const {
+    return impl().special;
+}
+int Tokenizer::maxLength() const {
+    return impl().maxLength;
+}
+std::string Tokenizer::source() const {
+    return impl().source;
+}
 
 int Tokenizer::vocabularySize() const {
     int size = impl().vocabulary->size();
@@ -111,24 +129,27 @@ bool Tokenizer::isSpecialId(int id) const {
         if (added.id == id) return added.special;
     }
     const SpecialTokens& s = impl().special;
-    return id == s.unkId || id == s.clsId || id == s.sepId || id == s.padId || id == s.maskId || id == s.bosId ||
-           id == s.eosId;
+    return id == s.unkId || id == s.clsId || id == s.sepId || id == s.padId || id == s.maskId ||
+           id == s.bosId || id == s.eosId;
 }
 
 std::string Tokenizer::describe() const {
     const TokenizerImpl& data = impl();
     const char* names[] = {"WordPiece", "byte-level BPE", "CLIP BPE"};
-    std::string text = std::string(names[int(data.family)]) + ", " + std::to_string(vocabularySize()) + " tokens";
-    if (data.model->mergeCount() > 0) text += ", " + std::to_string(data.model->mergeCount()) + " merges";
-    text += data.maxLength > 0 ? ", context " + std::to_string(data.maxLength) : ", no context limit";
+    std::string text =
+        std::string(names[int(data.family)]) + ", " + std::to_string(vocabularySize()) + " tokens";
+    if (data.model->mergeCount() > 0)
+        text += ", " + std::to_string(data.model->mergeCount()) + " merges";
+    text +=
+        data.maxLength > 0 ? ", context " + std::to_string(data.maxLength) : ", no context limit";
     return text + " (" + data.source + ")";
 }
 
 namespace {
 
 // The earliest added token in text[from, ...), the longest one where several start there.
-const AddedToken* findAddedToken(const std::vector<AddedToken>& added, std::string_view text, std::size_t from,
-                                 std::size_t& at) {
+const AddedToken* findAddedToken(const std::vector<AddedToken>& added, std::string_view text,
+                                 std::size_t from, std::size_t& at) {
     const AddedToken* best = nullptr;
     at = std::string_view::npos;
     for (const AddedToken& token : added) {
@@ -186,22 +207,25 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) 
     return assemble(tokenizeText(text, 0), nullptr, text, {}, options);
 }
 
-Encoding Tokenizer::encodePair(std::string_view text, std::string_view textPair, const EncodeOptions& options) const {
+Encoding Tokenizer::encodePair(std::string_view text, std::string_view textPair,
+                               const EncodeOptions& options) const {
     std::vector<EncodedToken> second = tokenizeText(textPair, 1);
     return assemble(tokenizeText(text, 0), &second, text, textPair, options);
 }
 
 Encoding Tokenizer::assemble(std::vector<EncodedToken> first, std::vector<EncodedToken>* second,
-                             std::string_view text, std::string_view textPair, const EncodeOptions& options) const {
+                             std::string_view text, std::string_view textPair,
+                             const EncodeOptions& options) const {
     const TokenizerImpl& data = impl();
     const bool isPair = second != nullptr;
     std::vector<TemplateItem> items = isPair ? data.post.pair : data.post.single;
     if (!options.addSpecialTokens) {
-        items.erase(std::remove_if(items.begin(), items.end(), [](const TemplateItem& i) { return i.sequence < 0; }),
+        items.erase(std::remove_if(items.begin(), items.end(),
+                                   [](const TemplateItem& i) { return i.sequence < 0; }),
                     items.end());
     }
-    const int specials =
-        int(std::count_if(items.begin(), items.end(), [](const TemplateItem& i) { return i.sequence < 0; }));
+    const int specials = int(std::count_if(items.begin(), items.end(),
+                                           [](const TemplateItem& i) { return i.sequence < 0; }));
     std::size_t secondSize = isPair ? second->size() : 0;
     const int total = specials + int(first.size() + secondSize);
 
@@ -221,8 +245,9 @@ Encoding Tokenizer::assemble(std::vector<EncodedToken> first, std::vector<Encode
         }
         const int budget = limit - specials;
         if (budget < 0) {
-            throw Error(what, "the limit of " + std::to_string(limit) + " tokens leaves no room for the " +
-                                  std::to_string(specials) + " special tokens");
+            throw Error(what, "the limit of " + std::to_string(limit) +
+                                  " tokens leaves no room for the " + std::to_string(specials) +
+                                  " special tokens");
         }
         // Longest first (Hugging Face's default for pairs): take one token from the end of the
         // longer sequence at a time, from the second on a tie.
@@ -294,7 +319,8 @@ TokenLayout tokenLayoutFor(const Encoding& encoding) {
         info.modality = Modality::Text;
         info.ordinal = token.special ? specialCount++ : textCount++;
         const std::string original = encoding.originalText(i);
-        info.text = (!token.special && !original.empty() && isValidUtf8(original)) ? original : token.display;
+        info.text = (!token.special && !original.empty() && isValidUtf8(original)) ? original
+                                                                                   : token.display;
         info.byteBegin = token.byteBegin;
         info.byteEnd = token.byteEnd;
         info.tokenId = token.id;
@@ -302,6 +328,53 @@ TokenLayout tokenLayoutFor(const Encoding& encoding) {
         tokens.push_back(std::move(info));
     }
     return TokenLayout::forText(std::move(tokens));
+}
+
+}  // namespace fovea
+
+namespace fovea {
+
+TextInput textInputFromText(const Tokenizer& tokenizer, const std::string& text,
+                            const std::string& textPair, const ModelSpec& spec,
+                            ContextOverflow overflow, const std::string& source) {
+    if (text.empty() && textPair.empty()) throw Error(source, "the text is empty");
+    EncodeOptions options;
+    // The shorter of the two limits: a tiny model may have fewer positions than its tokenizer's
+    // configured maximum.
+    options.maxLength = tokenizer.maxLength();
+    if (spec.contextLength > 0 &&
+        (options.maxLength <= 0 || spec.contextLength < options.maxLength))
+        options.maxLength = spec.contextLength;
+    options.truncate = true;  // measured first, so that a refusal can say how long the text is
+    Encoding encoding = textPair.empty() ? tokenizer.encode(text, options)
+                                         : tokenizer.encodePair(text, textPair, options);
+    if (encoding.truncated && overflow == ContextOverflow::Refuse) {
+        throw Error(source, "text is " + std::to_string(encoding.untruncatedLength) +
+                                " tokens, more than the model's context of " +
+                                std::to_string(encoding.maxLength) + " (use truncation to cut it)");
+    }
+    TextInput input;
+    input.ids = encoding.ids();
+    if (encoding.isPair) input.tokenTypes = encoding.typeIds();
+    input.tokens = tokenLayoutFor(encoding);
+    input.text = encoding.text;
+    input.source = source;
+    const std::string notice = encoding.truncationNotice();
+    if (!notice.empty()) input.notices.push_back(notice);
+    return input;
+}
+
+Tokenizer loadModelTokenizer(const ModelSpec& spec) {
+    std::filesystem::path folder(spec.sourcePath);
+    if (!std::filesystem::is_directory(folder)) folder = folder.parent_path();
+    if (folder.empty()) folder = ".";
+    if (!hasTokenizerFiles(folder.string())) {
+        throw Error(
+            folder.string(),
+            "holds no tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt); "
+            "pass token ids with --ids FILE.npy");
+    }
+    return loadTokenizer(folder.string());
 }
 
 }  // namespace fovea

@@ -9,7 +9,8 @@
 //     std::vector<int64_t> ids = encoding.ids();   // the model's input_ids
 //     TokenLayout layout = tokenLayoutFor(encoding);  // TEXT / SPECIAL TokenInfo for the views
 //
-//     Encoding pair = bert.encodePair("How old?", "Ten.");  // [CLS] a [SEP] b [SEP], typeIds 0.. 1..
+//     Encoding pair = bert.encodePair("How old?", "Ten.");  // [CLS] a [SEP] b [SEP], typeIds
+//     0.. 1..
 //
 // Three families, chosen from the files (loadTokenizer says which files it read):
 //   WordPiece (BERT; Devlin et al. 2019 and google-research/bert tokenization.py): clean control
@@ -23,6 +24,7 @@
 // A tokenizer is immutable once loaded; encode() and decode() may run on several threads at once.
 #pragma once
 
+#include "core/model/text_input.h"
 #include "core/model/token_info.h"
 
 #include <cstdint>
@@ -35,26 +37,31 @@ namespace fovea {
 
 enum class TokenizerFamily { WordPiece, ByteLevelBpe, ClipBpe };
 
-const char* tokenizerFamilyName(TokenizerFamily family);  // "wordpiece", "byte-level-bpe", "clip-bpe"
+const char* tokenizerFamilyName(
+    TokenizerFamily family);  // "wordpiece", "byte-level-bpe", "clip-bpe"
 
 struct EncodedToken {
     int id = -1;
-    std::string piece;    // as the vocabulary spells it: "Ġthe", "##ing", "the</w>", "[CLS]"
-    std::string display;  // as it reads: " the", "ing", "the", "[CLS]"; bytes that are not whole
-                          // UTF-8 characters (byte-level BPE splits emoji) appear as "\xF0\x9F"
-    int byteBegin = -1;   // [byteBegin, byteEnd) in the original text of its segment; -1/-1 for
-    int byteEnd = -1;     // special tokens the post-processor adds ([CLS], [SEP], <|endoftext|>)
-    bool special = false; // [CLS], [SEP], [MASK], <|endoftext|>, ... (also when typed in the text)
-    int segment = 0;      // 0: the first text, 1: the second text of a pair (its spans index `textPair`)
-    int typeId = 0;       // BERT's token_type_id (0 for the first sentence and its specials, 1 for the second)
+    std::string piece;     // as the vocabulary spells it: "Ġthe", "##ing", "the</w>", "[CLS]"
+    std::string display;   // as it reads: " the", "ing", "the", "[CLS]"; bytes that are not whole
+                           // UTF-8 characters (byte-level BPE splits emoji) appear as "\xF0\x9F"
+    int byteBegin = -1;    // [byteBegin, byteEnd) in the original text of its segment; -1/-1 for
+    int byteEnd = -1;      // special tokens the post-processor adds ([CLS], [SEP], <|endoftext|>)
+    bool special = false;  // [CLS], [SEP], [MASK], <|endoftext|>, ... (also when typed in the text)
+    int segment =
+        0;  // 0: the first text, 1: the second text of a pair (its spans index `textPair`)
+    int typeId =
+        0;  // BERT's token_type_id (0 for the first sentence and its specials, 1 for the second)
 };
 
 struct EncodeOptions {
-    // Longest allowed sequence, special tokens included. 0: the tokenizer's maxLength() (the model's
-    // context: 512 for BERT, 1024 for GPT-2, 77 for CLIP); when that is unknown too, no limit.
+    // Longest allowed sequence, special tokens included. 0: the tokenizer's maxLength() (the
+    // model's context: 512 for BERT, 1024 for GPT-2, 77 for CLIP); when that is unknown too, no
+    // limit.
     int maxLength = 0;
-    // What to do with a longer text: true cuts it (longest-first for pairs, special tokens kept) and
-    // sets Encoding::truncated; false throws fovea::Error "text is N tokens, more than the limit of M".
+    // What to do with a longer text: true cuts it (longest-first for pairs, special tokens kept)
+    // and sets Encoding::truncated; false throws fovea::Error "text is N tokens, more than the
+    // limit of M".
     bool truncate = true;
     // false: no [CLS]/[SEP]/<|startoftext|>..., only the text's own tokens.
     bool addSpecialTokens = true;
@@ -62,10 +69,10 @@ struct EncodeOptions {
 
 struct Encoding {
     std::vector<EncodedToken> tokens;
-    std::string text;        // the first text, as given (byte spans of segment 0 index it)
-    std::string textPair;    // the second text of encodePair (segment 1); empty otherwise
+    std::string text;      // the first text, as given (byte spans of segment 0 index it)
+    std::string textPair;  // the second text of encodePair (segment 1); empty otherwise
     bool isPair = false;
-    bool truncated = false;  // tokens were cut to fit maxLength
+    bool truncated = false;     // tokens were cut to fit maxLength
     int untruncatedLength = 0;  // how many tokens the full text has, special tokens included
     int maxLength = 0;          // the limit that was applied (0: none)
 
@@ -92,7 +99,7 @@ struct TokenizerImpl;  // the family's vocabulary, merges and rules (core/tokeni
 // A loaded tokenizer: a cheap-to-copy handle on immutable data. A default-constructed one is
 // empty (operator bool false) and throws fovea::Error when used.
 class Tokenizer {
-public:
+  public:
     Tokenizer() = default;
     explicit Tokenizer(std::shared_ptr<const TokenizerImpl> impl);  // made by loadTokenizer
 
@@ -119,11 +126,12 @@ public:
     // One line: "byte-level BPE, 50257 tokens, 50000 merges, context 1024 (.../tokenizer.json)".
     std::string describe() const;
 
-private:
+  private:
     const TokenizerImpl& impl() const;
     std::vector<EncodedToken> tokenizeText(std::string_view text, int segment) const;
-    Encoding assemble(std::vector<EncodedToken> first, std::vector<EncodedToken>* second, std::string_view text,
-                      std::string_view textPair, const EncodeOptions& options) const;
+    Encoding assemble(std::vector<EncodedToken> first, std::vector<EncodedToken>* second,
+                      std::string_view text, std::string_view textPair,
+                      const EncodeOptions& options) const;
 
     std::shared_ptr<const TokenizerImpl> m_impl;
 };
@@ -142,5 +150,18 @@ bool hasTokenizerFiles(const std::string& folder);
 // original bytes it covers when they are valid UTF-8, else its display string; byte span;
 // segment; token id) and TokenKind::Special for special tokens, all Modality::Text.
 TokenLayout tokenLayoutFor(const Encoding& encoding);
+
+// A typed text (and an optional second text: BERT pairs) as the model input: the ids, BERT's
+// token types, the TokenLayout with byte spans, the text itself. The context limit is the
+// tokenizer's (or, when it does not know one, the spec's contextLength). Longer text is cut with a
+// notice in TextInput::notices (Truncate) or refused with an Error naming `source` (Refuse); empty
+// text is an Error too. fitTextInput still checks the ids against the model afterwards.
+TextInput textInputFromText(const Tokenizer& tokenizer, const std::string& text,
+                            const std::string& textPair, const ModelSpec& spec,
+                            ContextOverflow overflow, const std::string& source = "--text");
+
+// The tokenizer of a model: its folder (or the folder of its .safetensors file). Throws Error
+// naming the folder when it holds no tokenizer files.
+Tokenizer loadModelTokenizer(const ModelSpec& spec);
 
 }  // namespace fovea

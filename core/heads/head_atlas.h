@@ -36,7 +36,7 @@ struct HeadAtlas {
     HeadFeatureTable features;
     std::vector<std::vector<HeadLabel>> labels;  // per head (features.heads order)
     DescriptorMatrix descriptors;
-    HeadClustering clusters;                     // k = 1 and no silhouette when there are < 4 heads
+    HeadClustering clusters;                     // k = 1 and silhouette 0 when there are < 3 heads
     std::vector<std::string> clusterNames;       // per cluster
     HeadEmbedding embedding = HeadEmbedding::Pca;
     std::vector<double> embedding2d;             // heads x 2

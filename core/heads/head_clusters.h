@@ -37,7 +37,9 @@ struct DescriptorMatrix {
 // The descriptor of every head in table.heads order: the distance profile and the offset pattern
 // (each scaled to sum 1, so the shape counts, not the level), then NormalizedEntropy,
 // DistanceRatio, SelfShare, FirstTokenShare, SinkShare and SparsityFraction. Every column is
-// z-scored across heads (a constant column becomes 0). NaN entries become the column mean (0).
+// z-scored across heads (a constant column becomes 0; NaN entries become the column mean, 0),
+// then each of the three blocks (profile, pattern, scalars) is scaled by 1/sqrt(its columns) so
+// the 49-cell pattern does not outvote the six scalars.
 DescriptorMatrix headDescriptors(const HeadFeatureTable& table);
 // Z-scores the columns of `data` in place (constant columns become 0).
 void standardizeColumns(DescriptorMatrix& data);
@@ -76,7 +78,7 @@ const char* clusterMethodName(ClusterMethod method);  // "kmeans", "ward"
 
 struct ClusterOptions {
     ClusterMethod method = ClusterMethod::KMeans;
-    int k = 0;         // 0: the k in minK..maxK with the best silhouette
+    int k = 0;         // 0: the k in minK..maxK with the best silhouette (clamped to rows - 1)
     int minK = 2, maxK = 8;
     int restarts = 8;  // k-means++ restarts; the lowest inertia wins
     std::uint64_t seed = 1;
@@ -89,6 +91,7 @@ struct HeadClustering {
     std::vector<int> candidateK;         // the k tried ...
     std::vector<double> candidateScore;  // ... and their silhouettes
 };
+// Fewer than 3 rows: one cluster (k = 1, silhouette 0).
 HeadClustering clusterHeads(const DescriptorMatrix& data, const ClusterOptions& options = {});
 
 // k-means with k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations; best of restarts.
@@ -100,7 +103,7 @@ double silhouetteScore(const DescriptorMatrix& data, const std::vector<int>& ass
 
 // A name per cluster from its members' labels: every label held by at least half the members,
 // most frequent first, joined with "+" ("local+row"); "mixed" when none is; "unlabelled" when most
-// members have no label at all.
+// members have no label at all. A name that an earlier cluster already has gets " 2", " 3", ...
 std::vector<std::string> nameClusters(const std::vector<int>& assignment, int k,
                                       const std::vector<std::vector<HeadLabel>>& labels);
 

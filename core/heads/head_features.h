@@ -131,12 +131,15 @@ public:
     HeadFeatureTable table() const;  // throws when nothing was added
 
 private:
+    struct Sums {  // one head: sums and sums of squares over inputs, in double
+        std::array<double, kHeadFeatureCount> sum{}, squares{};
+        std::array<int, kHeadFeatureCount> count{};  // inputs where the value applied
+        std::vector<double> profile, profileSquares, offset, offsetSquares;
+    };
     HeadFeatureOptions m_options;
     int m_inputs = 0;
-    HeadFeatureTable m_shape;             // layout of the first input, heads without values
-    std::vector<HeadFeatures> m_sum;      // per head: sums over inputs (NaN-aware counts below)
-    std::vector<HeadFeatures> m_squares;  // per head: sums of squares
-    std::vector<std::array<int, kHeadFeatureCount>> m_counts;  // inputs where the value applied
+    HeadFeatureTable m_shape;  // layout of the first input, heads without values
+    std::vector<Sums> m_sums;  // per head, m_shape.heads order
 };
 
 // Features of one input (a table with inputs = 1 and zero spread).

@@ -27,7 +27,8 @@
 // Spatial labels (local, global, row, column) need the mass to stay on content: they are only
 // given when neither sink nor cls-collector holds and ClsShare + RegisterShare < 0.5 (a head that
 // parks its mass on one token has no meaningful spread). More specific labels suppress the
-// generic one: self, previous-token, row and column suppress local (they are local by nature).
+// generic ones: self, previous-token, duplicate-token, induction, row and column suppress local
+// and global (a previous-token head is local by nature, an induction head reaches far by nature).
 // The thresholds are deliberately round: they separate the planted patterns of the tests with a
 // wide margin, and a head between two regimes keeps no label rather than a wrong one.
 #pragma once

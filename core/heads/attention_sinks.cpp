@@ -9,10 +9,13 @@
 
 namespace fovea {
 
-const char* sinkKindName(SinkKind kind) { return kind == SinkKind::Primary ? "primary" : "secondary"; }
+const char* sinkKindName(SinkKind kind) {
+    return kind == SinkKind::Primary ? "primary" : "secondary";
+}
 
 SinkAnalysis analyzeAttentionSinks(const AttentionStack& stack, const SinkOptions& options) {
-    if (!(options.tau > 0.0 && options.tau < 1.0)) throw Error("attention sinks: tau must be in (0, 1), not " + std::to_string(options.tau));
+    if (!(options.tau > 0.0 && options.tau < 1.0))
+        throw Error("attention sinks: tau must be in (0, 1), not " + std::to_string(options.tau));
     SinkAnalysis out;
     out.tau = options.tau;
     out.tokens = stack.tokens.size();
@@ -30,10 +33,13 @@ SinkAnalysis analyzeAttentionSinks(const AttentionStack& stack, const SinkOption
                 if (!mask.validQuery(q)) continue;
                 if (heads_detail::readRow(layer, int(slot), q, mask, row.data()) <= 0.0f) continue;
                 ++rows;
-                for (int k = 0; k < mask.keyEnd(q); ++k) mass[std::size_t(k)] += row[std::size_t(k)];
+                for (int k = 0; k < mask.keyEnd(q); ++k)
+                    mass[std::size_t(k)] += row[std::size_t(k)];
             }
         }
-        for (int k = 0; k < n; ++k) out.massMatrix[std::size_t(l) * std::size_t(n) + std::size_t(k)] = rows > 0 ? float(mass[std::size_t(k)] / rows) : 0.0f;
+        for (int k = 0; k < n; ++k)
+            out.massMatrix[std::size_t(l) * std::size_t(n) + std::size_t(k)] =
+                rows > 0 ? float(mass[std::size_t(k)] / rows) : 0.0f;
     });
     for (int l = 0; l < layers; ++l) {
         out.layers.push_back(stack.layers[std::size_t(l)].layer);
@@ -44,7 +50,8 @@ SinkAnalysis analyzeAttentionSinks(const AttentionStack& stack, const SinkOption
         out.sinksByLayer.push_back(std::move(sinks));
     }
     // Life of each sink across the captured layers.
-    const int earlyLimit = std::max(1, int(std::ceil(options.earlyLayerShare * layers)));  // first third, at least one
+    const int earlyLimit =
+        std::max(1, int(std::ceil(options.earlyLayerShare * layers)));  // first third, at least one
     for (int k = 0; k < n; ++k) {
         int count = 0, first = -1, last = -1, peakIndex = 0;
         float peak = 0.0f;
@@ -67,7 +74,9 @@ SinkAnalysis analyzeAttentionSinks(const AttentionStack& stack, const SinkOption
         sink.layerCount = count;
         sink.peakMass = peak;
         sink.peakLayer = out.layers[std::size_t(peakIndex)];
-        sink.kind = first < earlyLimit && count >= options.primaryLayerShare * layers ? SinkKind::Primary : SinkKind::Secondary;
+        sink.kind = first < earlyLimit && count >= options.primaryLayerShare * layers
+                        ? SinkKind::Primary
+                        : SinkKind::Secondary;
         out.sinks.push_back(sink);
     }
     return out;
@@ -82,8 +91,11 @@ std::vector<int> sinkPositionsToExclude(const SinkAnalysis& sinks, int layer) {
     return {positions.begin(), positions.end()};
 }
 
-HighNormTokens highNormTokens(const std::vector<std::vector<float>>& tokenNorms, const std::vector<int>& layers, double factor) {
-    if (tokenNorms.size() != layers.size()) throw Error("high-norm tokens: norms for " + std::to_string(tokenNorms.size()) + " layers but " + std::to_string(layers.size()) + " layer indices");
+HighNormTokens highNormTokens(const std::vector<std::vector<float>>& tokenNorms,
+                              const std::vector<int>& layers, double factor) {
+    if (tokenNorms.size() != layers.size())
+        throw Error("high-norm tokens: norms for " + std::to_string(tokenNorms.size()) +
+                    " layers but " + std::to_string(layers.size()) + " layer indices");
     if (!(factor > 1.0)) throw Error("high-norm tokens: the factor must exceed 1");
     HighNormTokens out;
     out.factor = factor;
@@ -91,7 +103,8 @@ HighNormTokens highNormTokens(const std::vector<std::vector<float>>& tokenNorms,
         const std::vector<float>& norms = tokenNorms[l];
         if (norms.empty()) continue;
         std::vector<float> sorted = norms;
-        std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2), sorted.end());
+        std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2),
+                         sorted.end());
         const float median = sorted[sorted.size() / 2];
         std::vector<int> positions;
         std::vector<float> ratios;

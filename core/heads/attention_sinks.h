@@ -53,11 +53,11 @@ struct SinkToken {
 
 struct SinkAnalysis {
     double tau = 0.2;
-    std::vector<int> layers;                   // captured model layers, stack order
+    std::vector<int> layers;  // captured model layers, stack order
     int tokens = 0;
-    std::vector<float> massMatrix;             // layers x tokens: incoming mass per query
+    std::vector<float> massMatrix;               // layers x tokens: incoming mass per query
     std::vector<std::vector<int>> sinksByLayer;  // per layer: positions with mass > tau, ascending
-    std::vector<SinkToken> sinks;              // every token that is a sink in some layer, by position
+    std::vector<SinkToken> sinks;  // every token that is a sink in some layer, by position
 
     float mass(int layerIndex, int token) const {
         return massMatrix[std::size_t(layerIndex) * std::size_t(tokens) + std::size_t(token)];
@@ -71,14 +71,14 @@ std::vector<int> sinkPositionsToExclude(const SinkAnalysis& sinks, int layer = -
 
 struct HighNormTokens {
     double factor = 3.0;
-    std::vector<int> layers;                     // model layers (those with norms)
-    std::vector<float> medians;                  // per layer
-    std::vector<std::vector<int>> positions;     // per layer: outlier positions, ascending
-    std::vector<std::vector<float>> ratios;      // per layer: their norm / median
+    std::vector<int> layers;                  // model layers (those with norms)
+    std::vector<float> medians;               // per layer
+    std::vector<std::vector<int>> positions;  // per layer: outlier positions, ascending
+    std::vector<std::vector<float>> ratios;   // per layer: their norm / median
 };
 // tokenNorms per layer (e.g. valueNorms(stack)); layers: the model layer of each entry. Layers with
 // no norms are skipped.
-HighNormTokens highNormTokens(const std::vector<std::vector<float>>& tokenNorms, const std::vector<int>& layers,
-                              double factor = 3.0);
+HighNormTokens highNormTokens(const std::vector<std::vector<float>>& tokenNorms,
+                              const std::vector<int>& layers, double factor = 3.0);
 
 }  // namespace fovea

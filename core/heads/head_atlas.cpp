@@ -4,7 +4,9 @@
 
 namespace fovea {
 
-const char* headEmbeddingName(HeadEmbedding embedding) { return embedding == HeadEmbedding::Tsne ? "tsne" : "pca"; }
+const char* headEmbeddingName(HeadEmbedding embedding) {
+    return embedding == HeadEmbedding::Tsne ? "tsne" : "pca";
+}
 
 HeadEmbedding headEmbeddingFromName(const std::string& name) {
     if (name == "pca") return HeadEmbedding::Pca;

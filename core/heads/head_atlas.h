@@ -22,7 +22,7 @@
 namespace fovea {
 
 enum class HeadEmbedding { Pca, Tsne };
-const char* headEmbeddingName(HeadEmbedding embedding);  // "pca", "tsne"
+const char* headEmbeddingName(HeadEmbedding embedding);        // "pca", "tsne"
 HeadEmbedding headEmbeddingFromName(const std::string& name);  // throws fovea::Error
 
 struct HeadAtlasOptions {
@@ -36,12 +36,12 @@ struct HeadAtlas {
     HeadFeatureTable features;
     std::vector<std::vector<HeadLabel>> labels;  // per head (features.heads order)
     DescriptorMatrix descriptors;
-    HeadClustering clusters;                     // k = 1 and silhouette 0 when there are < 3 heads
-    std::vector<std::string> clusterNames;       // per cluster
+    HeadClustering clusters;                // k = 1 and silhouette 0 when there are < 3 heads
+    std::vector<std::string> clusterNames;  // per cluster
     HeadEmbedding embedding = HeadEmbedding::Pca;
-    std::vector<double> embedding2d;             // heads x 2
-    std::vector<double> embedding3d;             // heads x 3 (PCA)
-    std::vector<double> pcaVariances;            // of the 3D PCA, descending
+    std::vector<double> embedding2d;   // heads x 2
+    std::vector<double> embedding3d;   // heads x 3 (PCA)
+    std::vector<double> pcaVariances;  // of the 3D PCA, descending
 };
 
 HeadAtlas buildHeadAtlas(HeadFeatureTable features, const HeadAtlasOptions& options = {});

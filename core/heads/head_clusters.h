@@ -6,8 +6,8 @@
 //     HeadFeatureTable table = features.table();
 //     std::vector<std::vector<HeadLabel>> labels = classifyHeads(table);
 //     DescriptorMatrix descriptors = headDescriptors(table);        // heads x columns, z-scored
-//     ClusterOptions clusterOptions;                                // k = 0: best silhouette in 2..8
-//     HeadClustering clusters = clusterHeads(descriptors, clusterOptions);
+//     ClusterOptions clusterOptions;                                // k = 0: best silhouette
+//     in 2..8 HeadClustering clusters = clusterHeads(descriptors, clusterOptions);
 //     std::vector<std::string> names = nameClusters(clusters.assignment, clusters.k, labels);
 //     PcaResult pca = principalComponents(descriptors, 3);         // 3D for the VTK view
 //     std::vector<double> xy = tsneEmbedding(descriptors, TsneOptions{});  // heads x 2
@@ -30,8 +30,12 @@ struct DescriptorMatrix {
     std::vector<double> values;
     std::vector<std::string> columnNames;  // "profile_3", "offset_-1_2", "entropy_norm", ...
 
-    double at(int row, int col) const { return values[std::size_t(row) * std::size_t(cols) + std::size_t(col)]; }
-    double& at(int row, int col) { return values[std::size_t(row) * std::size_t(cols) + std::size_t(col)]; }
+    double at(int row, int col) const {
+        return values[std::size_t(row) * std::size_t(cols) + std::size_t(col)];
+    }
+    double& at(int row, int col) {
+        return values[std::size_t(row) * std::size_t(cols) + std::size_t(col)];
+    }
 };
 
 // The descriptor of every head in table.heads order: the distance profile and the offset pattern
@@ -57,15 +61,16 @@ PcaResult principalComponents(const DescriptorMatrix& data, int components);
 
 // Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi rotations:
 // eigenvalues descending, eigenvectors as rows of `vectors` (n x n).
-void symmetricEigen(std::vector<double> matrix, int n, std::vector<double>& values, std::vector<double>& vectors);
+void symmetricEigen(std::vector<double> matrix, int n, std::vector<double>& values,
+                    std::vector<double>& vectors);
 
 struct TsneOptions {
     int dimensions = 2;
-    double perplexity = 30.0;          // lowered to (rows - 1) / 3 for small sets
+    double perplexity = 30.0;  // lowered to (rows - 1) / 3 for small sets
     int iterations = 1000;
     int exaggerationIterations = 250;  // early exaggeration (van der Maaten 2014)
     double exaggeration = 12.0;
-    double learningRate = 0.0;         // 0: max(rows / exaggeration / 4, 50) (Belkina et al. 2019)
+    double learningRate = 0.0;  // 0: max(rows / exaggeration / 4, 50) (Belkina et al. 2019)
     std::uint64_t seed = 1;
 };
 // Exact O(n^2) t-SNE (van der Maaten & Hinton 2008): Gaussian affinities with each point's
@@ -78,7 +83,7 @@ const char* clusterMethodName(ClusterMethod method);  // "kmeans", "ward"
 
 struct ClusterOptions {
     ClusterMethod method = ClusterMethod::KMeans;
-    int k = 0;         // 0: the k in minK..maxK with the best silhouette (clamped to rows - 1)
+    int k = 0;  // 0: the k in minK..maxK with the best silhouette (clamped to rows - 1)
     int minK = 2, maxK = 8;
     int restarts = 8;  // k-means++ restarts; the lowest inertia wins
     std::uint64_t seed = 1;
@@ -95,7 +100,8 @@ struct HeadClustering {
 HeadClustering clusterHeads(const DescriptorMatrix& data, const ClusterOptions& options = {});
 
 // k-means with k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations; best of restarts.
-std::vector<int> kMeans(const DescriptorMatrix& data, int k, int restarts = 8, std::uint64_t seed = 1);
+std::vector<int> kMeans(const DescriptorMatrix& data, int k, int restarts = 8,
+                        std::uint64_t seed = 1);
 // Agglomerative clustering with Ward's criterion (Lance-Williams update), cut at k clusters.
 std::vector<int> wardClustering(const DescriptorMatrix& data, int k);
 // Mean silhouette (Rousseeuw 1987) with Euclidean distances; points alone in their cluster score 0.

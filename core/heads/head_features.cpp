@@ -43,62 +43,108 @@ constexpr FeatureText kFeatureText[kHeadFeatureCount] = {
     {"attended_norm", "norm of the attended tokens / median token norm"},
 };
 
-// ln(x) for x > 0 within ~1e-5: exponent from the bits, mantissa m in [1, 2) through the series
-// ln m = 2 atanh((m - 1) / (m + 1)). Branch-free, ~5x faster than std::log on one row.
-inline float fastLog(float x) {
-    std::uint32_t bits;
-    std::memcpy(&bits, &x, sizeof bits);
-    const int exponent = int((bits >> 23) & 255u) - 127;
-    bits = (bits & 0x7FFFFFu) | 0x3F800000u;
-    float m;
-    std::memcpy(&m, &bits, sizeof m);
-    const float t = (m - 1.0f) / (m + 1.0f);
-    const float t2 = t * t;
-    const float series = t * (2.0f + t2 * (2.0f / 3.0f + t2 * (2.0f / 5.0f + t2 * (2.0f / 7.0f + t2 * (2.0f / 9.0f)))));
-    return float(exponent) * 0.69314718f + series;
-}
-
-// Half-octave bucket of a value in (0, 1]: 0 for [0.75, 1], 1 for [0.5, 0.75), ... 63 for tiny.
+// Eighth-octave bucket of a value in (0, 1]: the float's exponent and top 3 mantissa bits, so a
+// bucket's values are within 9% of each other; 0 for 1.0, larger for smaller values.
+constexpr int kMassBuckets = 256;
 inline int massBucket(float v) {
     std::uint32_t bits;
     std::memcpy(&bits, &v, sizeof bits);
-    const int b = 253 - int(bits >> 22);
-    return std::clamp(b, 0, 63);
+    return std::clamp(1016 - int(bits >> 20), 0, kMassBuckets - 1);
 }
 
-// Keys needed for `target` of a row summing to 1: exact, by half-octave buckets and a sort of the
-// one bucket where the running mass crosses the target.
-int keysForMass(const float* row, int begin, int end, double target, std::vector<float>& scratch) {
-    double mass[64] = {};
-    int count[64] = {};
-    for (int k = begin; k < end; ++k) {
-        if (row[k] <= 0.0f) continue;
-        const int b = massBucket(row[k]);
-        mass[b] += row[k];
-        ++count[b];
-    }
-    double cumulative = 0.0;
-    int keys = 0;
-    for (int b = 0; b < 64; ++b) {
-        if (count[b] == 0) continue;
-        if (cumulative + mass[b] < target - 1e-9) {
-            cumulative += mass[b];
-            keys += count[b];
+// The fewest of v[0..n) (all > 0) whose sum reaches `need`: quickselect on mass with three-way
+// partitions (float16 rows hold many equal values). Reorders v.
+int selectForMass(float* v, int n, double need) {
+    int lo = 0, hi = n, count = 0;
+    while (lo < hi && need > 0.0) {
+        if (hi - lo <= 16) {
+            std::sort(v + lo, v + hi, std::greater<>());
+            for (int i = lo; i < hi && need > 0.0; ++i) {
+                need -= v[i];
+                ++count;
+            }
+            return count;
+        }
+        const float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+        const float pivot =
+            std::max(std::min(a, b), std::min(std::max(a, b), c));  // median of three
+        int greater = lo, i = lo,
+            less = hi;  // [lo, greater) > pivot, [greater, less) == pivot, [less, hi) < pivot
+        double upper = 0.0;
+        while (i < less) {
+            if (v[i] > pivot) {
+                std::swap(v[greater], v[i]);
+                upper += v[greater++];
+                ++i;
+            } else if (v[i] < pivot) {
+                std::swap(v[i], v[--less]);
+            } else {
+                ++i;
+            }
+        }
+        if (upper >= need) {
+            hi = greater;
             continue;
         }
-        scratch.clear();
-        for (int k = begin; k < end; ++k) {
-            if (row[k] > 0.0f && massBucket(row[k]) == b) scratch.push_back(row[k]);
-        }
-        std::sort(scratch.begin(), scratch.end(), std::greater<>());
-        for (float v : scratch) {
-            cumulative += v;
-            ++keys;
-            if (cumulative >= target - 1e-9) break;
-        }
-        return keys;
+        count += greater - lo;
+        need -= upper;
+        const int equal = less - greater;
+        if (double(equal) * pivot >= need) return count + int(std::ceil(need / pivot - 1e-12));
+        count += equal;
+        need -= double(equal) * pivot;
+        lo = less;
     }
-    return keys;
+    return count;
+}
+
+// Keys needed for `target` of a row summing to 1, exactly (FlexPrefill's sparsity): a histogram
+// of mass over eighth-octave buckets finds the bucket where the running mass of the largest
+// values crosses the target, and a quickselect resolves that one bucket.
+struct SparsityScratch {
+    float mass[kMassBuckets] = {};
+    int count[kMassBuckets] = {};
+    std::vector<unsigned char> bucket;
+    std::vector<float> crossing;
+};
+
+int keysForMass(const float* row, int end, double target, SparsityScratch& s) {
+    s.bucket.resize(std::size_t(end));
+    int first = kMassBuckets, last = -1;
+    for (int k = 0; k < end; ++k) {
+        const float v = row[k];
+        if (!(v > 0.0f)) {
+            s.bucket[std::size_t(k)] = 255;
+            continue;
+        }
+        const int b = std::min(massBucket(v), kMassBuckets - 2);  // 255 marks "no value"
+        s.bucket[std::size_t(k)] = static_cast<unsigned char>(b);
+        s.mass[b] += v;
+        ++s.count[b];
+        first = std::min(first, b);
+        last = std::max(last, b);
+    }
+    double cumulative = 0.0;
+    int keys = 0, crossing = -1;
+    const double need = target - 1e-9;
+    for (int b = first; b <= last; ++b) {
+        if (s.count[b] == 0) continue;
+        if (cumulative + s.mass[b] >= need) {
+            crossing = b;
+            break;
+        }
+        cumulative += s.mass[b];
+        keys += s.count[b];
+    }
+    for (int b = first; b <= last; ++b) {
+        s.mass[b] = 0.0f;
+        s.count[b] = 0;
+    }
+    if (crossing < 0) return keys;  // rounding: every key
+    s.crossing.clear();
+    for (int k = 0; k < end; ++k) {
+        if (s.bucket[std::size_t(k)] == crossing) s.crossing.push_back(row[k]);
+    }
+    return keys + selectForMass(s.crossing.data(), int(s.crossing.size()), need - cumulative);
 }
 
 // What stays fixed for a token layout: grid geometry, special positions, distance bins.
@@ -186,6 +232,7 @@ struct InputContext {
     std::vector<std::vector<int>> duplicateKeys, inductionKeys;  // per query
     std::vector<double> textPairs;                               // per offset k - q + T - 1
     double textUniformDistance = 0.0;
+    std::vector<double> logVisible;  // per query: ln(visible keys)
     explicit InputContext(const AttentionStack& stack) : mask(stack) {}
 };
 
@@ -193,6 +240,10 @@ void prepareInput(InputContext& context, const Geometry& g, const std::vector<st
     context.geometry = &g;
     const int n = g.tokens;
     const MaskView& mask = context.mask;
+    context.logVisible.assign(std::size_t(n), 0.0);
+    for (int q = 0; q < n; ++q)
+        context.logVisible[std::size_t(q)] =
+            std::log(std::max(1, mask.visibleKeys[std::size_t(q)]));
     if (!ids.empty()) {
         context.hasIds = true;
         context.duplicateKeys.assign(std::size_t(n), {});
@@ -231,7 +282,8 @@ void prepareInput(InputContext& context, const Geometry& g, const std::vector<st
 }
 
 struct Scratch {
-    std::vector<float> row, sorted;
+    std::vector<float> row;
+    SparsityScratch sparsity;
     std::vector<double> columnMass, offsetMass;
 };
 
@@ -243,7 +295,8 @@ float median(std::vector<float> values) {
 }
 
 HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputContext& context,
-                         const HeadFeatureOptions& options, const std::vector<float>* norms, Scratch& scratch) {
+                         const HeadFeatureOptions& options, const std::vector<float>* norms,
+                         Scratch& scratch) {
     const Geometry& g = *context.geometry;
     const MaskView& mask = context.mask;
     const int n = g.tokens;
@@ -255,24 +308,21 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     double* columnMass = scratch.columnMass.data();
     double* offsetMass = scratch.offsetMass.data();
 
-    double entropy = 0.0, normalizedEntropy = 0.0, self = 0.0, previous = 0.0, sparsity = 0.0, sparsityFraction = 0.0;
+    double entropy = 0.0, normalizedEntropy = 0.0, self = 0.0, previous = 0.0, sparsity = 0.0,
+           sparsityFraction = 0.0;
     double duplicate = 0.0, induction = 0.0;
     int queries = 0, normalizedRows = 0, previousRows = 0, duplicateRows = 0, inductionRows = 0;
     for (int q = 0; q < n; ++q) {
         if (!mask.validQuery(q)) continue;
-        if (heads_detail::readRow(layer, slot, q, mask, row) <= 0.0f) continue;
+        double h = 0.0;
+        if (heads_detail::readRow(layer, slot, q, mask, row, &h) <= 0.0f) continue;
         const int end = mask.keyEnd(q);
         ++queries;
-        float h = 0.0f;
-        for (int k = 0; k < end; ++k) {
-            const float v = row[k];
-            h -= v * fastLog(std::max(v, 1e-30f));
-            columnMass[k] += v;
-        }
+        for (int k = 0; k < end; ++k) columnMass[k] += row[k];
         entropy += h;
         const int visible = mask.visibleKeys[std::size_t(q)];
         if (visible >= 2) {
-            normalizedEntropy += h / std::log(double(visible));
+            normalizedEntropy += h / context.logVisible[std::size_t(q)];
             ++normalizedRows;
         }
         self += row[q];
@@ -280,7 +330,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             previous += row[q - 1];
             ++previousRows;
         }
-        const int needed = keysForMass(row, 0, end, options.sparsityMass, scratch.sorted);
+        const int needed = keysForMass(row, end, options.sparsityMass, scratch.sparsity);
         sparsity += needed;
         sparsityFraction += double(needed) / std::max(1, visible);
         if (context.hasIds) {
@@ -305,7 +355,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             const int pc = g.patchCol[std::size_t(q)];
             if (g.patchesContiguous) {
                 for (int kr = 0; kr < g.rows; ++kr) {
-                    double* target = offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
+                    double* target =
+                        offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
                     const float* source = row + g.firstPatch + kr * g.cols;
                     for (int kc = 0; kc < g.cols; ++kc) target[kc] += source[kc];
                 }
@@ -313,7 +364,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
                 for (int k = 0; k < n; ++k) {
                     const int kr = g.patchRow[std::size_t(k)];
                     if (kr < 0) continue;
-                    offsetMass[(kr - pr + g.rows - 1) * g.offsetWidth + g.patchCol[std::size_t(k)] - pc + g.cols - 1] += row[k];
+                    offsetMass[(kr - pr + g.rows - 1) * g.offsetWidth + g.patchCol[std::size_t(k)] -
+                               pc + g.cols - 1] += row[k];
                 }
             }
         } else {
@@ -327,7 +379,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     if (queries == 0) return f;
     const double nq = queries;
     f[HeadFeature::Entropy] = float(entropy / nq);
-    if (normalizedRows > 0) f[HeadFeature::NormalizedEntropy] = float(normalizedEntropy / normalizedRows);
+    if (normalizedRows > 0)
+        f[HeadFeature::NormalizedEntropy] = float(normalizedEntropy / normalizedRows);
     f[HeadFeature::FirstTokenShare] = float(columnMass[0] / nq);
     if (g.cls >= 0) f[HeadFeature::ClsShare] = float(columnMass[g.cls] / nq);
     if (!g.registers.empty()) {
@@ -338,7 +391,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     f[HeadFeature::SelfShare] = float(self / nq);
     if (previousRows > 0) f[HeadFeature::PreviousToken] = float(previous / previousRows);
     if (context.hasIds) {
-        f[HeadFeature::DuplicateToken] = duplicateRows > 0 ? float(duplicate / duplicateRows) : 0.0f;
+        f[HeadFeature::DuplicateToken] =
+            duplicateRows > 0 ? float(duplicate / duplicateRows) : 0.0f;
         f[HeadFeature::Induction] = inductionRows > 0 ? float(induction / inductionRows) : 0.0f;
     }
     f[HeadFeature::Sparsity] = float(sparsity / nq);
@@ -358,7 +412,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         }
         const float typical = median(valid);
         if (typical > 0.0f) {
-            for (int k = 0; k < n; ++k) attendedNorm += columnMass[k] / nq * (*norms)[std::size_t(k)];
+            for (int k = 0; k < n; ++k)
+                attendedNorm += columnMass[k] / nq * (*norms)[std::size_t(k)];
             f[HeadFeature::AttendedNorm] = float(attendedNorm / typical);
         }
     }
@@ -372,17 +427,22 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         double total = 0.0, distance = 0.0, sameRow = 0.0, sameColumn = 0.0, selfMass = 0.0;
         for (int dr = -(g.rows - 1); dr <= g.rows - 1; ++dr) {
             for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
-                const std::size_t o = std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
+                const std::size_t o =
+                    std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
                 const double m = offsetMass[o];
                 total += m;
                 distance += m * g.offsetDistance[o];
-                if (dr == 0 && dc == 0) selfMass += m;
-                else if (dr == 0) sameRow += m;
-                else if (dc == 0) sameColumn += m;
+                if (dr == 0 && dc == 0)
+                    selfMass += m;
+                else if (dr == 0)
+                    sameRow += m;
+                else if (dc == 0)
+                    sameColumn += m;
                 binMass[std::size_t(g.offsetBin[o])] += m;
                 binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
                 if (std::abs(dr) <= r && std::abs(dc) <= r)
-                    f.offsetPattern[std::size_t((dr + r) * side + dc + r)] = float(m / g.offsetPairs[o]);
+                    f.offsetPattern[std::size_t((dr + r) * side + dc + r)] =
+                        float(m / g.offsetPairs[o]);
             }
         }
         if (total > 0.0) {
@@ -393,9 +453,12 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         if (others > 1e-12 && g.patches > 1) {
             const double rowChance = double(g.cols - 1) / (g.patches - 1);
             const double columnChance = double(g.rows - 1) / (g.patches - 1);
-            if (rowChance < 1.0) f[HeadFeature::RowAlignment] = float((sameRow / others - rowChance) / (1.0 - rowChance));
+            if (rowChance < 1.0)
+                f[HeadFeature::RowAlignment] =
+                    float((sameRow / others - rowChance) / (1.0 - rowChance));
             if (columnChance < 1.0)
-                f[HeadFeature::ColumnAlignment] = float((sameColumn / others - columnChance) / (1.0 - columnChance));
+                f[HeadFeature::ColumnAlignment] =
+                    float((sameColumn / others - columnChance) / (1.0 - columnChance));
         }
     } else {
         const int r = options.textOffsetRadius;
@@ -409,7 +472,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             const int bin = std::min(bins - 1, int(std::abs(o) / g.maxDistance * bins));
             binMass[std::size_t(bin)] += m;
             binPairs[std::size_t(bin)] += pairs;
-            if (std::abs(o) <= r && pairs > 0.0) f.offsetPattern[std::size_t(o + r)] = float(m / pairs);
+            if (std::abs(o) <= r && pairs > 0.0)
+                f.offsetPattern[std::size_t(o + r)] = float(m / pairs);
         }
         f[HeadFeature::MeanDistance] = float(distance / nq);
         if (context.textUniformDistance > 0.0)
@@ -417,12 +481,15 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     }
     f.distanceProfile.assign(std::size_t(bins), 0.0f);
     for (int b = 0; b < bins; ++b) {
-        if (binPairs[std::size_t(b)] > 0.0) f.distanceProfile[std::size_t(b)] = float(binMass[std::size_t(b)] / binPairs[std::size_t(b)]);
+        if (binPairs[std::size_t(b)] > 0.0)
+            f.distanceProfile[std::size_t(b)] =
+                float(binMass[std::size_t(b)] / binPairs[std::size_t(b)]);
     }
     return f;
 }
 
-HeadFeatureTable tableShape(const AttentionStack& stack, const Geometry& g, const HeadFeatureOptions& options) {
+HeadFeatureTable tableShape(const AttentionStack& stack, const Geometry& g,
+                            const HeadFeatureOptions& options) {
     HeadFeatureTable table;
     table.modality = g.modality;
     table.grid = g.grid;
@@ -430,7 +497,8 @@ HeadFeatureTable tableShape(const AttentionStack& stack, const Geometry& g, cons
     table.gridCols = g.grid ? g.cols : 0;
     table.tokens = g.tokens;
     const double unit = g.grid ? options.patchSizePixels : 1.0;
-    for (int b = 0; b <= g.bins; ++b) table.distanceBinEdges.push_back(float(g.maxDistance * unit * b / g.bins));
+    for (int b = 0; b <= g.bins; ++b)
+        table.distanceBinEdges.push_back(float(g.maxDistance * unit * b / g.bins));
     if (g.grid) {
         table.offsetRadius = options.offsetRadius;
         table.offsetRows = table.offsetCols = 2 * options.offsetRadius + 1;
@@ -447,24 +515,31 @@ HeadFeatureTable tableShape(const AttentionStack& stack, const Geometry& g, cons
             table.heads.push_back(summary);
         }
     }
-    std::sort(table.heads.begin(), table.heads.end(), [](const HeadSummary& a, const HeadSummary& b) {
-        return a.layer != b.layer ? a.layer < b.layer : a.head < b.head;
-    });
+    std::sort(table.heads.begin(), table.heads.end(),
+              [](const HeadSummary& a, const HeadSummary& b) {
+                  return a.layer != b.layer ? a.layer < b.layer : a.head < b.head;
+              });
     return table;
 }
 
 void checkOptions(const HeadFeatureOptions& options) {
-    if (!(options.patchSizePixels > 0.0)) throw Error("head features: the patch size must be positive");
+    if (!(options.patchSizePixels > 0.0))
+        throw Error("head features: the patch size must be positive");
     if (options.distanceBins < 1) throw Error("head features: distanceBins must be at least 1");
     if (!(options.sparsityMass > 0.0 && options.sparsityMass <= 1.0))
         throw Error("head features: sparsityMass must be in (0, 1]");
-    if (options.offsetRadius < 0 || options.textOffsetRadius < 0) throw Error("head features: offset radii must be >= 0");
+    if (options.offsetRadius < 0 || options.textOffsetRadius < 0)
+        throw Error("head features: offset radii must be >= 0");
 }
 
 }  // namespace
 
-const char* headFeatureName(HeadFeature feature) { return kFeatureText[int(feature)].name; }
-const char* headFeatureDescription(HeadFeature feature) { return kFeatureText[int(feature)].description; }
+const char* headFeatureName(HeadFeature feature) {
+    return kFeatureText[int(feature)].name;
+}
+const char* headFeatureDescription(HeadFeature feature) {
+    return kFeatureText[int(feature)].description;
+}
 
 const std::array<HeadFeature, kHeadFeatureCount>& allHeadFeatures() {
     static const std::array<HeadFeature, kHeadFeatureCount> all = [] {
@@ -496,20 +571,23 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
     if (stack.empty()) throw Error("head features: the input has no captured attention");
     const int n = stack.tokens.size();
     if (!ids.empty() && int(ids.size()) != n) {
-        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " + std::to_string(n) +
-                    " tokens");
+        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " +
+                    std::to_string(n) + " tokens");
     }
     if (!tokenNorms.empty() && tokenNorms.size() != stack.layers.size()) {
-        throw Error("head features: token norms for " + std::to_string(tokenNorms.size()) + " layers, the input has " +
-                    std::to_string(stack.layers.size()));
+        throw Error("head features: token norms for " + std::to_string(tokenNorms.size()) +
+                    " layers, the input has " + std::to_string(stack.layers.size()));
     }
     for (const AttentionLayer& layer : stack.layers) {
         const std::size_t expected = layer.heads.size() * std::size_t(n) * std::size_t(n);
-        const std::size_t stored = layer.precision == AttentionPrecision::Float16 ? layer.halfValues.size() : layer.floatValues.size();
+        const std::size_t stored = layer.precision == AttentionPrecision::Float16
+                                       ? layer.halfValues.size()
+                                       : layer.floatValues.size();
         if (layer.tokens != n || stored != expected) {
-            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " + std::to_string(stored) +
-                        " attention values, expected " + std::to_string(layer.heads.size()) + " heads x " +
-                        std::to_string(n) + "^2");
+            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " +
+                        std::to_string(stored) + " attention values, expected " +
+                        std::to_string(layer.heads.size()) + " heads x " + std::to_string(n) +
+                        "^2");
         }
     }
     const Geometry geometry = makeGeometry(stack.tokens, m_options);
@@ -518,13 +596,17 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
         m_shape = shape;
         m_sums.assign(m_shape.heads.size(), Sums{});
     } else {
-        bool same = shape.tokens == m_shape.tokens && shape.grid == m_shape.grid && shape.heads.size() == m_shape.heads.size();
+        bool same = shape.tokens == m_shape.tokens && shape.grid == m_shape.grid &&
+                    shape.heads.size() == m_shape.heads.size();
         for (std::size_t i = 0; same && i < shape.heads.size(); ++i)
-            same = shape.heads[i].layer == m_shape.heads[i].layer && shape.heads[i].head == m_shape.heads[i].head;
+            same = shape.heads[i].layer == m_shape.heads[i].layer &&
+                   shape.heads[i].head == m_shape.heads[i].head;
         if (!same) {
-            throw Error("head features: input " + std::to_string(m_inputs + 1) + " has " + std::to_string(shape.tokens) +
-                        " tokens and " + std::to_string(shape.heads.size()) + " heads, the first input " +
-                        std::to_string(m_shape.tokens) + " and " + std::to_string(m_shape.heads.size()) +
+            throw Error("head features: input " + std::to_string(m_inputs + 1) + " has " +
+                        std::to_string(shape.tokens) + " tokens and " +
+                        std::to_string(shape.heads.size()) + " heads, the first input " +
+                        std::to_string(m_shape.tokens) + " and " +
+                        std::to_string(m_shape.heads.size()) +
                         " (inputs of one table need the same layout)");
         }
     }
@@ -544,13 +626,16 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
             jobs.push_back({&layer, int(s), int(l), m_shape.indexOf(layer.layer, layer.heads[s])});
     }
     std::vector<HeadFeatures> results(jobs.size());
-    std::vector<Scratch> scratch(std::size_t(heads_detail::workerCount(int(jobs.size()), m_options.threads)));
+    std::vector<Scratch> scratch(
+        std::size_t(heads_detail::workerCount(int(jobs.size()), m_options.threads)));
     heads_detail::parallelFor(int(jobs.size()), m_options.threads, [&](int j, int worker) {
         const Job& job = jobs[std::size_t(j)];
-        const std::vector<float>* norms = tokenNorms.empty() || tokenNorms[std::size_t(job.layerIndex)].empty()
-                                              ? nullptr
-                                              : &tokenNorms[std::size_t(job.layerIndex)];
-        results[std::size_t(j)] = measureHead(*job.layer, job.slot, context, m_options, norms, scratch[std::size_t(worker)]);
+        const std::vector<float>* norms =
+            tokenNorms.empty() || tokenNorms[std::size_t(job.layerIndex)].empty()
+                ? nullptr
+                : &tokenNorms[std::size_t(job.layerIndex)];
+        results[std::size_t(j)] = measureHead(*job.layer, job.slot, context, m_options, norms,
+                                              scratch[std::size_t(worker)]);
     });
 
     for (std::size_t j = 0; j < jobs.size(); ++j) {
@@ -563,7 +648,8 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
             sums.squares[std::size_t(i)] += v * v;
             ++sums.count[std::size_t(i)];
         }
-        auto addVector = [](std::vector<double>& sum, std::vector<double>& squares, const std::vector<float>& v) {
+        auto addVector = [](std::vector<double>& sum, std::vector<double>& squares,
+                            const std::vector<float>& v) {
             if (sum.empty()) {
                 sum.assign(v.size(), 0.0);
                 squares.assign(v.size(), 0.0);
@@ -596,23 +682,27 @@ HeadFeatureTable HeadFeatureAccumulator::table() const {
         const Sums& sums = m_sums[h];
         HeadSummary& out = table.heads[h];
         for (int i = 0; i < kHeadFeatureCount; ++i) {
-            moments(sums.sum[std::size_t(i)], sums.squares[std::size_t(i)], sums.count[std::size_t(i)],
-                    out.mean.values[std::size_t(i)], out.spread.values[std::size_t(i)]);
+            moments(sums.sum[std::size_t(i)], sums.squares[std::size_t(i)],
+                    sums.count[std::size_t(i)], out.mean.values[std::size_t(i)],
+                    out.spread.values[std::size_t(i)]);
         }
-        auto vectors = [&](const std::vector<double>& sum, const std::vector<double>& squares, std::vector<float>& mean,
-                           std::vector<float>& spread) {
+        auto vectors = [&](const std::vector<double>& sum, const std::vector<double>& squares,
+                           std::vector<float>& mean, std::vector<float>& spread) {
             mean.resize(sum.size());
             spread.resize(sum.size());
-            for (std::size_t i = 0; i < sum.size(); ++i) moments(sum[i], squares[i], m_inputs, mean[i], spread[i]);
+            for (std::size_t i = 0; i < sum.size(); ++i)
+                moments(sum[i], squares[i], m_inputs, mean[i], spread[i]);
         };
-        vectors(sums.profile, sums.profileSquares, out.mean.distanceProfile, out.spread.distanceProfile);
+        vectors(sums.profile, sums.profileSquares, out.mean.distanceProfile,
+                out.spread.distanceProfile);
         vectors(sums.offset, sums.offsetSquares, out.mean.offsetPattern, out.spread.offsetPattern);
     }
     return table;
 }
 
 HeadFeatureTable computeHeadFeatures(const AttentionStack& stack, const HeadFeatureOptions& options,
-                                     const std::vector<std::int64_t>& ids, const std::vector<std::vector<float>>& tokenNorms) {
+                                     const std::vector<std::int64_t>& ids,
+                                     const std::vector<std::vector<float>>& tokenNorms) {
     HeadFeatureAccumulator accumulator(options);
     accumulator.add(stack, ids, tokenNorms);
     return accumulator.table();

@@ -47,23 +47,26 @@ namespace fovea {
 
 enum class HeadFeature : int {
     Entropy,            // nats, mean over valid queries of -sum_k a log a
-    NormalizedEntropy,  // entropy / log(valid keys), mean over queries with >= 2 valid keys (1 = uniform)
+    NormalizedEntropy,  // entropy / log(valid keys), mean over queries with >= 2 valid keys (1 =
+                        // uniform)
     MeanDistance,       // pixels (image grid) or tokens (text); see the conventions above
     DistanceRatio,      // MeanDistance / the distance uniform attention would have (1 = chance)
     ClsShare,           // mass on the CLS token (NaN without one)
     RegisterShare,      // mass on register tokens (NaN without registers)
     FirstTokenShare,    // mass on position 0 (CLS in ViTs, BOS / [CLS] in text models)
     SelfShare,          // mass on the query's own position (the diagonal)
-    PreviousToken,      // mass on k = q - 1, mean over queries q >= 1 (TransformerLens, pattern rows)
-    DuplicateToken,     // mass on earlier copies of the query's token, over queries that have one (needs ids)
-    Induction,          // mass on the token after an earlier copy, over queries that have one (needs ids)
-    Sparsity,           // keys needed for sparsityMass (0.9) of a query's mass, mean over queries
-    SparsityFraction,   // Sparsity / valid keys (small = sparse)
-    RowAlignment,       // grids: share of patch mass on other patches of the query's row, beyond chance
-    ColumnAlignment,    // grids: the same for the query's column; (observed - chance) / (1 - chance)
-    SinkShare,          // mass on keys whose mean incoming mass per query exceeds sinkTau (this head)
-    MaxKeyShare,        // largest mean incoming mass per query of any one key
-    AttendedNorm,       // sum_k a_qk n_k / median_k n_k, mean over queries: > 1 attends to high-norm tokens
+    PreviousToken,   // mass on k = q - 1, mean over queries q >= 1 (TransformerLens, pattern rows)
+    DuplicateToken,  // mass on earlier copies of the query's token, over queries that have one
+                     // (needs ids)
+    Induction,  // mass on the token after an earlier copy, over queries that have one (needs ids)
+    Sparsity,   // keys needed for sparsityMass (0.9) of a query's mass, mean over queries
+    SparsityFraction,  // Sparsity / valid keys (small = sparse)
+    RowAlignment,  // grids: share of patch mass on other patches of the query's row, beyond chance
+    ColumnAlignment,  // grids: the same for the query's column; (observed - chance) / (1 - chance)
+    SinkShare,        // mass on keys whose mean incoming mass per query exceeds sinkTau (this head)
+    MaxKeyShare,      // largest mean incoming mass per query of any one key
+    AttendedNorm,     // sum_k a_qk n_k / median_k n_k, mean over queries: > 1 attends to high-norm
+                      // tokens
 };
 constexpr int kHeadFeatureCount = 18;
 
@@ -75,11 +78,12 @@ const std::array<HeadFeature, kHeadFeatureCount>& allHeadFeatures();
 struct HeadFeatureOptions {
     double patchSizePixels = 16.0;  // ModelSpec::patchSize: image distances in pixels
     int distanceBins = 10;          // bins of the distance profile
-    double sparsityMass = 0.9;      // Sparsity counts keys for this share of a query's mass (FlexPrefill)
-    double sinkTau = 0.2;           // SinkShare: keys receiving more than tau per query (REFERENCES: Heads)
-    int offsetRadius = 3;           // grids: 7 x 7 window of relative offsets
-    int textOffsetRadius = 8;       // text: offsets -8..8
-    int threads = 0;                // 0: all cores; heads are measured in parallel
+    double sparsityMass =
+        0.9;               // Sparsity counts keys for this share of a query's mass (FlexPrefill)
+    double sinkTau = 0.2;  // SinkShare: keys receiving more than tau per query (REFERENCES: Heads)
+    int offsetRadius = 3;  // grids: 7 x 7 window of relative offsets
+    int textOffsetRadius = 8;  // text: offsets -8..8
+    int threads = 0;           // 0: all cores; heads are measured in parallel
 };
 
 // One head on one input, or the mean (or spread) of those over inputs.
@@ -93,8 +97,8 @@ struct HeadFeatures {
 };
 
 struct HeadSummary {
-    int layer = 0;  // model layer index
-    int head = 0;   // model head index
+    int layer = 0;        // model layer index
+    int head = 0;         // model head index
     HeadFeatures mean;    // mean over inputs
     HeadFeatures spread;  // standard deviation over inputs (population; 0 for one input)
 };
@@ -107,9 +111,9 @@ struct HeadFeatureTable {
     int inputs = 0;
     std::vector<float> distanceBinEdges;  // distanceBins + 1 edges, pixels (grid) or tokens (text)
     int offsetRows = 0, offsetCols = 0;   // shape of HeadFeatures::offsetPattern
-    int offsetRadius = 0;                 // grid: rows = cols = 2r+1, offset (dr, dc) at [(dr+r)*cols + dc+r];
-                                          // text: rows = 1, offset k - q at [k - q + r]
-    std::vector<HeadSummary> heads;       // captured layers in stack order, heads ascending
+    int offsetRadius = 0;  // grid: rows = cols = 2r+1, offset (dr, dc) at [(dr+r)*cols + dc+r];
+                           // text: rows = 1, offset k - q at [k - q + r]
+    std::vector<HeadSummary> heads;  // captured layers in stack order, heads ascending
 
     const HeadSummary* find(int layer, int head) const;  // nullptr when not measured
     int indexOf(int layer, int head) const;              // -1 when not measured
@@ -117,7 +121,7 @@ struct HeadFeatureTable {
 
 // Accumulates features over inputs that share one token layout (same length and grid).
 class HeadFeatureAccumulator {
-public:
+  public:
     explicit HeadFeatureAccumulator(HeadFeatureOptions options = {});
 
     // ids: the input's token ids (text; DuplicateToken and Induction are NaN without them).
@@ -130,7 +134,7 @@ public:
     int inputs() const { return m_inputs; }
     HeadFeatureTable table() const;  // throws when nothing was added
 
-private:
+  private:
     struct Sums {  // one head: sums and sums of squares over inputs, in double
         std::array<double, kHeadFeatureCount> sum{}, squares{};
         std::array<int, kHeadFeatureCount> count{};  // inputs where the value applied
@@ -143,7 +147,8 @@ private:
 };
 
 // Features of one input (a table with inputs = 1 and zero spread).
-HeadFeatureTable computeHeadFeatures(const AttentionStack& stack, const HeadFeatureOptions& options = {},
+HeadFeatureTable computeHeadFeatures(const AttentionStack& stack,
+                                     const HeadFeatureOptions& options = {},
                                      const std::vector<std::int64_t>& ids = {},
                                      const std::vector<std::vector<float>>& tokenNorms = {});
 

@@ -18,28 +18,52 @@ struct LabelText {
 // neutral grey because it is the "no structure" label.
 const LabelText kLabels[kHeadLabelCount] = {
     {"local", "mean attention distance at most half that of uniform attention", {78, 121, 167}},
-    {"global", "mean attention distance at least 0.8 of uniform attention, not uniform", {242, 142, 43}},
+    {"global",
+     "mean attention distance at least 0.8 of uniform attention, not uniform",
+     {242, 142, 43}},
     {"cls-collector", "at least half of each query's attention on CLS", {225, 87, 89}},
-    {"sink", "at least half the attention on tokens that each take more than tau (CLS aside)", {121, 112, 110}},
+    {"sink",
+     "at least half the attention on tokens that each take more than tau (CLS aside)",
+     {121, 112, 110}},
     {"self", "at least half of each query's attention on itself", {89, 161, 79}},
     {"previous-token", "text: at least 0.4 of the attention on the previous token", {237, 201, 72}},
-    {"induction", "text: at least 0.4 on the token after an earlier copy of the query's token", {176, 122, 161}},
-    {"duplicate-token", "text: at least 0.4 on earlier copies of the query's token", {255, 157, 167}},
-    {"row", "image grid: patch attention on the query's row, 0.5 or more beyond chance", {156, 117, 95}},
-    {"column", "image grid: patch attention on the query's column, 0.5 or more beyond chance", {118, 183, 178}},
+    {"induction",
+     "text: at least 0.4 on the token after an earlier copy of the query's token",
+     {176, 122, 161}},
+    {"duplicate-token",
+     "text: at least 0.4 on earlier copies of the query's token",
+     {255, 157, 167}},
+    {"row",
+     "image grid: patch attention on the query's row, 0.5 or more beyond chance",
+     {156, 117, 95}},
+    {"column",
+     "image grid: patch attention on the query's column, 0.5 or more beyond chance",
+     {118, 183, 178}},
     {"uniform", "normalised entropy at least 0.9: attention spread almost evenly", {186, 176, 172}},
 };
 
 // NaN (not applicable) never passes a threshold.
-bool atLeast(float value, double threshold) { return !std::isnan(value) && value >= threshold; }
-bool atMost(float value, double threshold) { return !std::isnan(value) && value <= threshold; }
-float orZero(float value) { return std::isnan(value) ? 0.0f : value; }
+bool atLeast(float value, double threshold) {
+    return !std::isnan(value) && value >= threshold;
+}
+bool atMost(float value, double threshold) {
+    return !std::isnan(value) && value <= threshold;
+}
+float orZero(float value) {
+    return std::isnan(value) ? 0.0f : value;
+}
 
 }  // namespace
 
-const char* headLabelName(HeadLabel label) { return kLabels[int(label)].name; }
-const char* headLabelRule(HeadLabel label) { return kLabels[int(label)].rule; }
-RgbColour headLabelColour(HeadLabel label) { return kLabels[int(label)].colour; }
+const char* headLabelName(HeadLabel label) {
+    return kLabels[int(label)].name;
+}
+const char* headLabelRule(HeadLabel label) {
+    return kLabels[int(label)].rule;
+}
+RgbColour headLabelColour(HeadLabel label) {
+    return kLabels[int(label)].colour;
+}
 
 const std::array<HeadLabel, kHeadLabelCount>& allHeadLabels() {
     static const std::array<HeadLabel, kHeadLabelCount> all = [] {
@@ -54,7 +78,8 @@ HeadLabel headLabelFromName(const std::string& name) {
     for (HeadLabel label : allHeadLabels()) {
         if (name == headLabelName(label)) return label;
     }
-    throw Error("unknown head label '" + name + "' (labels: local, global, cls-collector, sink, self, previous-token, "
+    throw Error("unknown head label '" + name +
+                "' (labels: local, global, cls-collector, sink, self, previous-token, "
                 "induction, duplicate-token, row, column, uniform)");
 }
 
@@ -70,12 +95,15 @@ std::vector<HeadLabel> classifyHead(const HeadFeatures& f, const HeadFeatureTabl
     const bool previous = text && atLeast(f[HeadFeature::PreviousToken], t.patternScore);
     const bool duplicate = text && atLeast(f[HeadFeature::DuplicateToken], t.patternScore);
     const bool induction = text && atLeast(f[HeadFeature::Induction], t.patternScore);
-    const bool content = !clsCollector && !sink && cls + orZero(f[HeadFeature::RegisterShare]) < t.contentShare;
+    const bool content =
+        !clsCollector && !sink && cls + orZero(f[HeadFeature::RegisterShare]) < t.contentShare;
     const bool row = table.grid && content && atLeast(f[HeadFeature::RowAlignment], t.alignment);
-    const bool column = table.grid && content && atLeast(f[HeadFeature::ColumnAlignment], t.alignment);
+    const bool column =
+        table.grid && content && atLeast(f[HeadFeature::ColumnAlignment], t.alignment);
     const bool specific = self || previous || duplicate || induction || row || column;
     const bool local = content && !specific && atMost(f[HeadFeature::DistanceRatio], t.localRatio);
-    const bool global = content && !specific && !uniform && atLeast(f[HeadFeature::DistanceRatio], t.globalRatio);
+    const bool global =
+        content && !specific && !uniform && atLeast(f[HeadFeature::DistanceRatio], t.globalRatio);
 
     std::vector<HeadLabel> labels;
     auto add = [&](bool on, HeadLabel label) {
@@ -95,10 +123,12 @@ std::vector<HeadLabel> classifyHead(const HeadFeatures& f, const HeadFeatureTabl
     return labels;
 }
 
-std::vector<std::vector<HeadLabel>> classifyHeads(const HeadFeatureTable& table, const HeadTaxonomyThresholds& thresholds) {
+std::vector<std::vector<HeadLabel>> classifyHeads(const HeadFeatureTable& table,
+                                                  const HeadTaxonomyThresholds& thresholds) {
     std::vector<std::vector<HeadLabel>> out;
     out.reserve(table.heads.size());
-    for (const HeadSummary& head : table.heads) out.push_back(classifyHead(head.mean, table, thresholds));
+    for (const HeadSummary& head : table.heads)
+        out.push_back(classifyHead(head.mean, table, thresholds));
     return out;
 }
 

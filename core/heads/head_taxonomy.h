@@ -69,16 +69,16 @@ const std::array<HeadLabel, kHeadLabelCount>& allHeadLabels();
 HeadLabel headLabelFromName(const std::string& name);
 
 struct HeadTaxonomyThresholds {
-    double uniformEntropy = 0.9;   // NormalizedEntropy at or above: uniform
-    double clsShare = 0.5;         // ClsShare at or above: cls-collector
-    double sinkShare = 0.5;        // SinkShare (without CLS) at or above: sink
-    double sinkTau = 0.2;          // must match HeadFeatureOptions::sinkTau (to tell CLS apart)
-    double selfShare = 0.5;        // SelfShare at or above: self
-    double patternScore = 0.4;     // previous-token / duplicate-token / induction scores
-    double alignment = 0.5;        // row / column alignment beyond chance
-    double localRatio = 0.5;       // DistanceRatio at or below: local
-    double globalRatio = 0.8;      // DistanceRatio at or above: global
-    double contentShare = 0.5;     // spatial labels need ClsShare + RegisterShare below this
+    double uniformEntropy = 0.9;  // NormalizedEntropy at or above: uniform
+    double clsShare = 0.5;        // ClsShare at or above: cls-collector
+    double sinkShare = 0.5;       // SinkShare (without CLS) at or above: sink
+    double sinkTau = 0.2;         // must match HeadFeatureOptions::sinkTau (to tell CLS apart)
+    double selfShare = 0.5;       // SelfShare at or above: self
+    double patternScore = 0.4;    // previous-token / duplicate-token / induction scores
+    double alignment = 0.5;       // row / column alignment beyond chance
+    double localRatio = 0.5;      // DistanceRatio at or below: local
+    double globalRatio = 0.8;     // DistanceRatio at or above: global
+    double contentShare = 0.5;    // spatial labels need ClsShare + RegisterShare below this
 };
 
 // Labels of one head (in HeadLabel order). `table` says the modality and whether it is a grid.

@@ -9,7 +9,6 @@
 
 namespace fovea {
 
-
 TokenLayout plainTextLayout(const std::vector<std::int64_t>& ids) {
     std::vector<TokenInfo> tokens;
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -23,8 +22,9 @@ TokenLayout plainTextLayout(const std::vector<std::int64_t>& ids) {
     return TokenLayout::forText(tokens);
 }
 
-std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& layout, const std::vector<std::int64_t>& ids,
-                                     bool causal, double noise, std::uint64_t seed) {
+std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& layout,
+                                     const std::vector<std::int64_t>& ids, bool causal,
+                                     double noise, std::uint64_t seed) {
     const int n = layout.size();
     std::mt19937_64 random(seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -48,7 +48,8 @@ std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& 
                     for (int k = 0; k < end; ++k) {
                         const TokenInfo& key = layout[k];
                         if (key.kind != TokenKind::Patch) continue;
-                        const double d2 = std::pow(key.row - token.row, 2) + std::pow(key.col - token.col, 2);
+                        const double d2 =
+                            std::pow(key.row - token.row, 2) + std::pow(key.col - token.col, 2);
                         w[std::size_t(k)] = std::exp(-d2 / 2.0);
                     }
                 } else if (!grid) {
@@ -64,10 +65,13 @@ std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& 
                     std::vector<std::pair<double, int>> far;
                     for (int k = 0; k < end; ++k) {
                         const TokenInfo& key = layout[k];
-                        if (key.kind == TokenKind::Patch) far.push_back({-std::hypot(key.row - token.row, key.col - token.col), k});
+                        if (key.kind == TokenKind::Patch)
+                            far.push_back(
+                                {-std::hypot(key.row - token.row, key.col - token.col), k});
                     }
                     std::sort(far.begin(), far.end());
-                    for (std::size_t i = 0; i < far.size() && i < 12; ++i) w[std::size_t(far[i].second)] = 1.0;
+                    for (std::size_t i = 0; i < far.size() && i < 12; ++i)
+                        w[std::size_t(far[i].second)] = 1.0;
                 } else {
                     uniformRest(1.0);
                 }
@@ -94,13 +98,17 @@ std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& 
                     for (int k = 0; k < end; ++k) {
                         const TokenInfo& key = layout[k];
                         if (key.kind != TokenKind::Patch || k == q) continue;
-                        if (pattern == PlantedPattern::Row ? key.row == token.row : key.col == token.col) w[std::size_t(k)] = 1.0;
+                        if (pattern == PlantedPattern::Row ? key.row == token.row
+                                                           : key.col == token.col)
+                            w[std::size_t(k)] = 1.0;
                     }
                 } else {
                     uniformRest(1.0);
                 }
                 break;
-            case PlantedPattern::Uniform: uniformRest(1.0); break;
+            case PlantedPattern::Uniform:
+                uniformRest(1.0);
+                break;
             case PlantedPattern::PreviousToken:
                 if (q >= 1) {
                     w[std::size_t(q - 1)] += 0.9;
@@ -140,14 +148,18 @@ std::vector<float> plantedHeadMatrix(PlantedPattern pattern, const TokenLayout& 
             rsum += r[std::size_t(k)];
         }
         for (int k = 0; k < end; ++k)
-            out[std::size_t(q) * std::size_t(n) + std::size_t(k)] = float((1.0 - noise) * w[std::size_t(k)] / sum + noise * r[std::size_t(k)] / rsum);
+            out[std::size_t(q) * std::size_t(n) + std::size_t(k)] =
+                float((1.0 - noise) * w[std::size_t(k)] / sum + noise * r[std::size_t(k)] / rsum);
     }
     return out;
 }
 
-AttentionStack plantedStack(const TokenLayout& layout, const std::vector<std::vector<PlantedPattern>>& patterns,
-                            const std::vector<std::int64_t>& ids, bool causal, double noise, std::uint64_t seed, bool half) {
-    if (!ids.empty() && int(ids.size()) != layout.size()) throw Error("planted stack: ids and layout differ in length");
+AttentionStack plantedStack(const TokenLayout& layout,
+                            const std::vector<std::vector<PlantedPattern>>& patterns,
+                            const std::vector<std::int64_t>& ids, bool causal, double noise,
+                            std::uint64_t seed, bool half) {
+    if (!ids.empty() && int(ids.size()) != layout.size())
+        throw Error("planted stack: ids and layout differ in length");
     AttentionStack stack;
     stack.tokens = layout;
     stack.causal = causal;
@@ -161,8 +173,8 @@ AttentionStack plantedStack(const TokenLayout& layout, const std::vector<std::ve
         layer.precision = half ? AttentionPrecision::Float16 : AttentionPrecision::Float32;
         for (std::size_t h = 0; h < patterns[l].size(); ++h) {
             layer.heads.push_back(int(h));
-            const std::vector<float> m =
-                plantedHeadMatrix(patterns[l][h], layout, ids, causal, noise, seed * 1000003u + l * 1009u + h);
+            const std::vector<float> m = plantedHeadMatrix(patterns[l][h], layout, ids, causal,
+                                                           noise, seed * 1000003u + l * 1009u + h);
             if (half) {
                 for (float v : m) layer.halfValues.push_back(floatToHalf(v));
             } else {

@@ -26,7 +26,8 @@ namespace {
 using namespace fovea;
 
 // A one-layer, one-head stack over `layout` holding `matrix` (float32).
-AttentionStack singleHead(const TokenLayout& layout, const std::vector<float>& matrix, bool causal = false) {
+AttentionStack singleHead(const TokenLayout& layout, const std::vector<float>& matrix,
+                          bool causal = false) {
     AttentionStack stack;
     stack.tokens = layout;
     stack.causal = causal;
@@ -55,9 +56,9 @@ float feature(const HeadFeatureTable& table, HeadFeature f, int index = 0) {
 // ---- features on tiny matrices, by hand ----
 
 TEST(HeadFeatures, TinyTextMatrixByHand) {
-    const std::vector<float> a = {0.5f, 0.5f, 0.0f,  //
+    const std::vector<float> a = {0.5f,  0.5f,  0.0f,  //
                                   0.25f, 0.25f, 0.5f,  //
-                                  1.0f, 0.0f, 0.0f};
+                                  1.0f,  0.0f,  0.0f};
     const HeadFeatureTable t = computeHeadFeatures(singleHead(textLayout(3), a));
     ASSERT_EQ(t.heads.size(), 1u);
     EXPECT_EQ(t.modality, Modality::Text);
@@ -68,19 +69,22 @@ TEST(HeadFeatures, TinyTextMatrixByHand) {
     EXPECT_NEAR(feature(t, HeadFeature::NormalizedEntropy), (h1 + h2) / std::log(3.0) / 3.0, 1e-4);
     EXPECT_NEAR(feature(t, HeadFeature::MeanDistance), (0.5 + 0.75 + 2.0) / 3.0, 1e-6);
     // Uniform attention: mean |q - k| per row 1, 2/3, 1.
-    EXPECT_NEAR(feature(t, HeadFeature::DistanceRatio), ((0.5 + 0.75 + 2.0) / 3.0) / ((1.0 + 2.0 / 3.0 + 1.0) / 3.0), 1e-5);
+    EXPECT_NEAR(feature(t, HeadFeature::DistanceRatio),
+                ((0.5 + 0.75 + 2.0) / 3.0) / ((1.0 + 2.0 / 3.0 + 1.0) / 3.0), 1e-5);
     EXPECT_NEAR(feature(t, HeadFeature::Sparsity), (2.0 + 3.0 + 1.0) / 3.0, 1e-6);
     EXPECT_NEAR(feature(t, HeadFeature::SparsityFraction), 2.0 / 3.0, 1e-6);
     EXPECT_NEAR(feature(t, HeadFeature::SelfShare), 0.25, 1e-6);
     EXPECT_NEAR(feature(t, HeadFeature::FirstTokenShare), 1.75 / 3.0, 1e-6);
     EXPECT_NEAR(feature(t, HeadFeature::PreviousToken), 0.125, 1e-6);
     EXPECT_NEAR(feature(t, HeadFeature::MaxKeyShare), 1.75 / 3.0, 1e-6);
-    EXPECT_NEAR(feature(t, HeadFeature::SinkShare), 1.75 / 3.0 + 0.25, 1e-6);  // keys 0 and 1 exceed 0.2
+    EXPECT_NEAR(feature(t, HeadFeature::SinkShare), 1.75 / 3.0 + 0.25,
+                1e-6);  // keys 0 and 1 exceed 0.2
     EXPECT_TRUE(std::isnan(feature(t, HeadFeature::ClsShare)));
     EXPECT_TRUE(std::isnan(feature(t, HeadFeature::RowAlignment)));
-    EXPECT_TRUE(std::isnan(feature(t, HeadFeature::Induction)));  // no ids
+    EXPECT_TRUE(std::isnan(feature(t, HeadFeature::Induction)));     // no ids
     EXPECT_TRUE(std::isnan(feature(t, HeadFeature::AttendedNorm)));  // no norms
-    // Offset pattern (radius 8, offset k - q at [k - q + 8]): offset -2 only from query 2 (1 pair, 1.0).
+    // Offset pattern (radius 8, offset k - q at [k - q + 8]): offset -2 only from query 2 (1
+    // pair, 1.0).
     const std::vector<float>& pattern = t.heads[0].mean.offsetPattern;
     ASSERT_EQ(pattern.size(), 17u);
     EXPECT_NEAR(pattern[8 - 2], 1.0, 1e-6);
@@ -104,13 +108,15 @@ TEST(HeadFeatures, CausalMaskAndPaddingAreRespected) {
     EXPECT_NEAR(feature(t, HeadFeature::SparsityFraction), 1.0, 1e-6);
 
     // Padding: the third position is padding, so it is neither a query nor a key.
-    AttentionStack padded = singleHead(textLayout(3), {0.5f, 0.5f, 0.0f, 0.1f, 0.3f, 0.6f, 0.3f, 0.3f, 0.4f});
+    AttentionStack padded =
+        singleHead(textLayout(3), {0.5f, 0.5f, 0.0f, 0.1f, 0.3f, 0.6f, 0.3f, 0.3f, 0.4f});
     padded.keyMask = {1, 1, 0};
     const HeadFeatureTable p = computeHeadFeatures(padded);
     // Row 1 renormalised over keys 0, 1: 0.25, 0.75.
     EXPECT_NEAR(feature(p, HeadFeature::SelfShare), (0.5 + 0.75) / 2.0, 1e-6);
     EXPECT_NEAR(feature(p, HeadFeature::NormalizedEntropy),
-                (1.0 + -(0.25 * std::log(0.25) + 0.75 * std::log(0.75)) / std::log(2.0)) / 2.0, 1e-4);
+                (1.0 + -(0.25 * std::log(0.25) + 0.75 * std::log(0.75)) / std::log(2.0)) / 2.0,
+                1e-4);
 }
 
 TEST(HeadFeatures, GridDistancesAlignmentAndProfile) {
@@ -124,7 +130,8 @@ TEST(HeadFeatures, GridDistancesAlignmentAndProfile) {
     }
     AttentionStack stack = singleHead(layout, opposite);
     stack.layers[0].heads = {0, 1};
-    stack.layers[0].floatValues.insert(stack.layers[0].floatValues.end(), horizontal.begin(), horizontal.end());
+    stack.layers[0].floatValues.insert(stack.layers[0].floatValues.end(), horizontal.begin(),
+                                       horizontal.end());
     stack.modelHeads = 2;
     HeadFeatureOptions options;
     options.offsetRadius = 1;
@@ -148,7 +155,8 @@ TEST(HeadFeatures, GridDistancesAlignmentAndProfile) {
     EXPECT_NEAR(t.heads[0].mean.offsetPattern[2 * 3 + 2], 1.0, 1e-6);  // (+1, +1): 1 pair
     // Profile of a uniform head on a grid with CLS: every bin holds the mean weight 1/17.
     const TokenLayout withCls = TokenLayout::forVisionTransformer(true, false, 0, 4, 4);
-    const HeadFeatureTable u = computeHeadFeatures(singleHead(withCls, std::vector<float>(17 * 17, 1.0f / 17.0f)));
+    const HeadFeatureTable u =
+        computeHeadFeatures(singleHead(withCls, std::vector<float>(17 * 17, 1.0f / 17.0f)));
     for (float v : u.heads[0].mean.distanceProfile) {
         if (v != 0.0f) {
             EXPECT_NEAR(v, 1.0 / 17.0, 1e-6);
@@ -200,16 +208,24 @@ TEST(HeadFeatures, EntropyAndSparsityMatchBruteForce) {
 TEST(HeadFeatures, PatternScoresAgreeWithTransformerLensScores) {
     const std::vector<std::int64_t> ids = repeatedRandomSequence(15, 500, 3, 499);
     const TokenLayout layout = plainTextLayout(ids);
-    const AttentionStack stack = plantedStack(
-        layout, {{PlantedPattern::Induction, PlantedPattern::DuplicateToken, PlantedPattern::PreviousToken, PlantedPattern::Uniform}},
-        ids, true, 0.2, 5);
+    const AttentionStack stack =
+        plantedStack(layout,
+                     {{PlantedPattern::Induction, PlantedPattern::DuplicateToken,
+                       PlantedPattern::PreviousToken, PlantedPattern::Uniform}},
+                     ids, true, 0.2, 5);
     const HeadFeatureTable t = computeHeadFeatures(stack, {}, ids);
     const HeadPatternScores reference = scoreHeadPatterns(stack, ids);
-    const std::vector<float> duplicatePattern = headDetectionPattern(HeadPattern::DuplicateToken, ids);
+    const std::vector<float> duplicatePattern =
+        headDetectionPattern(HeadPattern::DuplicateToken, ids);
     for (int h = 0; h < 4; ++h) {
-        EXPECT_NEAR(feature(t, HeadFeature::Induction, h), reference.inductionRows[0][std::size_t(h)], 1e-5) << h;
-        EXPECT_NEAR(feature(t, HeadFeature::PreviousToken, h), reference.previousTokenRows[0][std::size_t(h)], 1e-5) << h;
-        const float duplicate = headPatternScore(stack.layers[0].matrix(h), duplicatePattern, layout.size(), true);
+        EXPECT_NEAR(feature(t, HeadFeature::Induction, h),
+                    reference.inductionRows[0][std::size_t(h)], 1e-5)
+            << h;
+        EXPECT_NEAR(feature(t, HeadFeature::PreviousToken, h),
+                    reference.previousTokenRows[0][std::size_t(h)], 1e-5)
+            << h;
+        const float duplicate =
+            headPatternScore(stack.layers[0].matrix(h), duplicatePattern, layout.size(), true);
         EXPECT_NEAR(feature(t, HeadFeature::DuplicateToken, h), duplicate, 1e-5) << h;
     }
 }
@@ -217,8 +233,8 @@ TEST(HeadFeatures, PatternScoresAgreeWithTransformerLensScores) {
 TEST(HeadFeatures, MeanAndSpreadOverInputsAndFloat16) {
     const TokenLayout layout = textLayout(3);
     HeadFeatureAccumulator accumulator;
-    accumulator.add(singleHead(layout, {1, 0, 0, 0, 1, 0, 0, 0, 1}));                      // self 1
-    accumulator.add(singleHead(layout, {1, 0, 0, 1, 0, 0, 1, 0, 0}));                      // self 1/3
+    accumulator.add(singleHead(layout, {1, 0, 0, 0, 1, 0, 0, 0, 1}));  // self 1
+    accumulator.add(singleHead(layout, {1, 0, 0, 1, 0, 0, 1, 0, 0}));  // self 1/3
     const HeadFeatureTable t = accumulator.table();
     EXPECT_EQ(t.inputs, 2);
     EXPECT_NEAR(t.heads[0].mean[HeadFeature::SelfShare], 2.0 / 3.0, 1e-6);
@@ -228,17 +244,23 @@ TEST(HeadFeatures, MeanAndSpreadOverInputsAndFloat16) {
 
     // A float16 capture measures like float32 within float16's rounding.
     const TokenLayout grid = TokenLayout::forVisionTransformer(true, false, 0, 6, 6);
-    const auto patterns = std::vector<std::vector<PlantedPattern>>{{PlantedPattern::Local, PlantedPattern::Row}};
-    const HeadFeatureTable full = computeHeadFeatures(plantedStack(grid, patterns, {}, false, 0.1, 2, false));
-    const HeadFeatureTable half = computeHeadFeatures(plantedStack(grid, patterns, {}, false, 0.1, 2, true));
+    const auto patterns =
+        std::vector<std::vector<PlantedPattern>>{{PlantedPattern::Local, PlantedPattern::Row}};
+    const HeadFeatureTable full =
+        computeHeadFeatures(plantedStack(grid, patterns, {}, false, 0.1, 2, false));
+    const HeadFeatureTable half =
+        computeHeadFeatures(plantedStack(grid, patterns, {}, false, 0.1, 2, true));
     for (int h = 0; h < 2; ++h) {
-        EXPECT_NEAR(feature(full, HeadFeature::Entropy, h), feature(half, HeadFeature::Entropy, h), 2e-3);
-        EXPECT_NEAR(feature(full, HeadFeature::MeanDistance, h), feature(half, HeadFeature::MeanDistance, h), 2e-2);
+        EXPECT_NEAR(feature(full, HeadFeature::Entropy, h), feature(half, HeadFeature::Entropy, h),
+                    2e-3);
+        EXPECT_NEAR(feature(full, HeadFeature::MeanDistance, h),
+                    feature(half, HeadFeature::MeanDistance, h), 2e-2);
     }
 }
 
 TEST(HeadFeatures, AttendedNormFromValueNorms) {
-    AttentionStack stack = singleHead(textLayout(4), {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0});
+    AttentionStack stack =
+        singleHead(textLayout(4), {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0});
     // Values: token 0 has norm 10, the others 1 and 2 (two heads of width 1 -> [4, 2]).
     stack.layers[0].values = {6, 8, 1, 0, 0, 1, 0, 2};
     stack.layers[0].headDim = 1;
@@ -264,30 +286,37 @@ Labels labelSet(const std::vector<HeadLabel>& labels) {
 
 TEST(HeadTaxonomy, PlantedVisionHeadsGetExactlyTheirLabels) {
     const TokenLayout layout = TokenLayout::forVisionTransformer(true, false, 0, 8, 8);
-    const std::vector<PlantedPattern> patterns = {PlantedPattern::Local,  PlantedPattern::Global, PlantedPattern::Sink,
-                                                  PlantedPattern::ClsCollector, PlantedPattern::Self, PlantedPattern::Row,
-                                                  PlantedPattern::Column, PlantedPattern::Uniform};
-    const std::vector<Labels> expected = {{"local"}, {"global"}, {"sink"}, {"cls-collector"},
+    const std::vector<PlantedPattern> patterns = {
+        PlantedPattern::Local,        PlantedPattern::Global, PlantedPattern::Sink,
+        PlantedPattern::ClsCollector, PlantedPattern::Self,   PlantedPattern::Row,
+        PlantedPattern::Column,       PlantedPattern::Uniform};
+    const std::vector<Labels> expected = {{"local"}, {"global"}, {"sink"},   {"cls-collector"},
                                           {"self"},  {"row"},    {"column"}, {"uniform"}};
     HeadFeatureAccumulator accumulator;
-    for (std::uint64_t seed = 1; seed <= 3; ++seed) accumulator.add(plantedStack(layout, {patterns}, {}, false, 0.1, seed, true));
+    for (std::uint64_t seed = 1; seed <= 3; ++seed)
+        accumulator.add(plantedStack(layout, {patterns}, {}, false, 0.1, seed, true));
     const HeadFeatureTable table = accumulator.table();
     const auto labels = classifyHeads(table);
     ASSERT_EQ(labels.size(), patterns.size());
-    for (std::size_t h = 0; h < patterns.size(); ++h) EXPECT_EQ(labelSet(labels[h]), expected[h]) << "head " << h;
+    for (std::size_t h = 0; h < patterns.size(); ++h)
+        EXPECT_EQ(labelSet(labels[h]), expected[h]) << "head " << h;
 }
 
 TEST(HeadTaxonomy, PlantedTextHeadsGetExactlyTheirLabels) {
     const std::vector<std::int64_t> ids = repeatedRandomSequence(20, 1000, 11, 999);
     const TokenLayout layout = plainTextLayout(ids);
-    const std::vector<PlantedPattern> patterns = {PlantedPattern::PreviousToken, PlantedPattern::Induction,
-                                                  PlantedPattern::DuplicateToken, PlantedPattern::Sink,
-                                                  PlantedPattern::Uniform, PlantedPattern::Local, PlantedPattern::Self};
-    const std::vector<Labels> expected = {{"previous-token"}, {"induction"}, {"duplicate-token"}, {"sink"},
-                                          {"uniform"},        {"local"},     {"self"}};
-    const HeadFeatureTable table = computeHeadFeatures(plantedStack(layout, {patterns}, ids, true, 0.1, 4), {}, ids);
+    const std::vector<PlantedPattern> patterns = {
+        PlantedPattern::PreviousToken, PlantedPattern::Induction, PlantedPattern::DuplicateToken,
+        PlantedPattern::Sink,          PlantedPattern::Uniform,   PlantedPattern::Local,
+        PlantedPattern::Self};
+    const std::vector<Labels> expected = {
+        {"previous-token"}, {"induction"}, {"duplicate-token"}, {"sink"}, {"uniform"},
+        {"local"},          {"self"}};
+    const HeadFeatureTable table =
+        computeHeadFeatures(plantedStack(layout, {patterns}, ids, true, 0.1, 4), {}, ids);
     const auto labels = classifyHeads(table);
-    for (std::size_t h = 0; h < patterns.size(); ++h) EXPECT_EQ(labelSet(labels[h]), expected[h]) << "head " << h;
+    for (std::size_t h = 0; h < patterns.size(); ++h)
+        EXPECT_EQ(labelSet(labels[h]), expected[h]) << "head " << h;
 }
 
 TEST(HeadTaxonomy, NamesColoursAndParsing) {
@@ -309,20 +338,24 @@ TEST(HeadTaxonomy, NamesColoursAndParsing) {
 // ---- clustering, embeddings ----
 
 // `groups` groups of `size` noisy copies of random centres in `dims` dimensions.
-DescriptorMatrix plantedGroups(int groups, int size, int dims, double noise, std::uint64_t seed, std::vector<int>& truth) {
+DescriptorMatrix plantedGroups(int groups, int size, int dims, double noise, std::uint64_t seed,
+                               std::vector<int>& truth) {
     std::mt19937_64 random(seed);
     std::normal_distribution<double> normal(0.0, 1.0);
     DescriptorMatrix m;
     m.rows = groups * size;
     m.cols = dims;
-    std::vector<std::vector<double>> centres(static_cast<std::size_t>(groups), std::vector<double>(static_cast<std::size_t>(dims)));
+    std::vector<std::vector<double>> centres(static_cast<std::size_t>(groups),
+                                             std::vector<double>(static_cast<std::size_t>(dims)));
     for (auto& c : centres) {
         for (double& v : c) v = 4.0 * normal(random);
     }
     truth.clear();
     for (int g = 0; g < groups; ++g) {
         for (int i = 0; i < size; ++i) {
-            for (int d = 0; d < dims; ++d) m.values.push_back(centres[std::size_t(g)][std::size_t(d)] + noise * normal(random));
+            for (int d = 0; d < dims; ++d)
+                m.values.push_back(centres[std::size_t(g)][std::size_t(d)] +
+                                   noise * normal(random));
             truth.push_back(g);
         }
     }
@@ -378,7 +411,8 @@ TEST(HeadClusters, JacobiAgainstAKnownDecomposition) {
     std::vector<double> m(9, 0.0);
     for (int i = 0; i < 3; ++i)
         for (int j = 0; j < 3; ++j)
-            for (int k = 0; k < 3; ++k) m[std::size_t(i * 3 + j)] += q[i * 3 + k] * lambda[k] * q[j * 3 + k];
+            for (int k = 0; k < 3; ++k)
+                m[std::size_t(i * 3 + j)] += q[i * 3 + k] * lambda[k] * q[j * 3 + k];
     std::vector<double> values, vectors;
     symmetricEigen(m, 3, values, vectors);
     for (int c = 0; c < 3; ++c) {
@@ -399,7 +433,8 @@ TEST(HeadClusters, PcaAgainstBruteForceOverDirections) {
     data.cols = 3;
     for (int r = 0; r < data.rows; ++r) {
         const double u = normal(random), v = normal(random), w = normal(random);
-        data.values.insert(data.values.end(), {3.0 * u + 0.5 * v, 1.5 * u - v + 0.2 * w, 0.3 * w + 1.0});
+        data.values.insert(data.values.end(),
+                           {3.0 * u + 0.5 * v, 1.5 * u - v + 0.2 * w, 0.3 * w + 1.0});
     }
     const PcaResult pca = principalComponents(data, 2);
     double mean[3] = {};
@@ -419,7 +454,8 @@ TEST(HeadClusters, PcaAgainstBruteForceOverDirections) {
         const double theta = M_PI * i / 400.0;
         for (int j = 0; j < 800; ++j) {
             const double phi = 2.0 * M_PI * j / 800.0;
-            const double dir[3] = {std::sin(theta) * std::cos(phi), std::sin(theta) * std::sin(phi), std::cos(theta)};
+            const double dir[3] = {std::sin(theta) * std::cos(phi), std::sin(theta) * std::sin(phi),
+                                   std::cos(theta)};
             const double v = varianceAlong(dir);
             if (v > best) {
                 best = v;
@@ -438,12 +474,14 @@ TEST(HeadClusters, PcaAgainstBruteForceOverDirections) {
     // Wide data (more columns than rows) goes through the Gram matrix: same variances.
     std::vector<int> truth;
     const DescriptorMatrix wide = plantedGroups(2, 4, 20, 1.0, 3, truth);
-    DescriptorMatrix tall = wide;  // the same data with extra copies of the rows is not comparable; use the
+    DescriptorMatrix tall =
+        wide;  // the same data with extra copies of the rows is not comparable; use the
     const PcaResult gram = principalComponents(wide, 3);  // trace identity instead
     double trace = 0.0;
     for (double v : gram.variances) trace += v;
     EXPECT_LE(trace, gram.totalVariance + 1e-9);
-    const PcaResult all = principalComponents(wide, 7);  // rank 7 (8 centred rows): all the variance
+    const PcaResult all =
+        principalComponents(wide, 7);  // rank 7 (8 centred rows): all the variance
     double full = 0.0;
     for (double v : all.variances) full += v;
     EXPECT_NEAR(full, all.totalVariance, 1e-8 * all.totalVariance);
@@ -465,7 +503,8 @@ TEST(HeadClusters, TsneKeepsPlantedClustersApart) {
         double best = 1e300;
         for (int j = 0; j < 60; ++j) {
             if (j == i) continue;
-            const double d = std::hypot(y[std::size_t(2 * i)] - y[std::size_t(2 * j)], y[std::size_t(2 * i + 1)] - y[std::size_t(2 * j + 1)]);
+            const double d = std::hypot(y[std::size_t(2 * i)] - y[std::size_t(2 * j)],
+                                        y[std::size_t(2 * i + 1)] - y[std::size_t(2 * j + 1)]);
             if (d < best) {
                 best = d;
                 nearest = j;
@@ -487,7 +526,8 @@ TEST(HeadClusters, AtlasRecoversPlantedHeadGroups) {
     const TokenLayout layout = TokenLayout::forVisionTransformer(true, false, 0, 10, 10);
     std::vector<PlantedPattern> heads;
     std::vector<int> truth;
-    const PlantedPattern kinds[3] = {PlantedPattern::Local, PlantedPattern::Row, PlantedPattern::ClsCollector};
+    const PlantedPattern kinds[3] = {PlantedPattern::Local, PlantedPattern::Row,
+                                     PlantedPattern::ClsCollector};
     for (int i = 0; i < 18; ++i) {
         heads.push_back(kinds[i % 3]);
         truth.push_back(i % 3);
@@ -516,13 +556,22 @@ TEST(HeadClusters, AtlasRecoversPlantedHeadGroups) {
 
 TEST(HeadClusters, ClusterNamesFromDominantLabels) {
     const std::vector<std::vector<HeadLabel>> labels = {
-        {HeadLabel::Local, HeadLabel::Row}, {HeadLabel::Local}, {HeadLabel::Local, HeadLabel::Row},  // cluster 0
-        {}, {}, {HeadLabel::Sink},                                                                   // cluster 1
-        {HeadLabel::Uniform}, {HeadLabel::Sink},                                                     // cluster 2
-        {HeadLabel::Local},                                                                          // cluster 3
-        {HeadLabel::Local, HeadLabel::Self}, {HeadLabel::Local}, {HeadLabel::Local}};                // cluster 4
-    const std::vector<std::string> names = nameClusters({0, 0, 0, 1, 1, 1, 2, 2, 3, 4, 4, 4}, 5, labels);
-    EXPECT_EQ(names, (std::vector<std::string>{"local+row", "unlabelled", "sink+uniform", "local", "local 2"}));
+        {HeadLabel::Local, HeadLabel::Row},
+        {HeadLabel::Local},
+        {HeadLabel::Local, HeadLabel::Row},  // cluster 0
+        {},
+        {},
+        {HeadLabel::Sink},  // cluster 1
+        {HeadLabel::Uniform},
+        {HeadLabel::Sink},   // cluster 2
+        {HeadLabel::Local},  // cluster 3
+        {HeadLabel::Local, HeadLabel::Self},
+        {HeadLabel::Local},
+        {HeadLabel::Local}};  // cluster 4
+    const std::vector<std::string> names =
+        nameClusters({0, 0, 0, 1, 1, 1, 2, 2, 3, 4, 4, 4}, 5, labels);
+    EXPECT_EQ(names, (std::vector<std::string>{"local+row", "unlabelled", "sink+uniform", "local",
+                                               "local 2"}));
 }
 
 // ---- sinks ----

@@ -121,8 +121,11 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         clusterSeconds * 1e3, clusters.k, clusters.silhouette);
     std::printf(
         "  total features + taxonomy + clustering: %.1f ms wall, %.1f s CPU on %d threads; goal "
-        "2000 ms wall: %s\n",
-        total * 1e3, cpuSeconds, workers, total <= 2.0 ? "met" : "NOT met");
+        "(1,000 heads x 100 inputs) 2000 ms wall: %s\n",
+        total * 1e3, cpuSeconds, workers,
+        double(layers) * headsPerLayer * inputs < 1e5 ? "not measured (a smaller run)"
+        : total <= 2.0                                ? "met"
+                                                      : "NOT met");
     std::printf("  CPU per attention value: %.2f ns (features + taxonomy + clustering)\n",
                 cpuSeconds / (double(inputs) * layers * headsPerLayer * tokens * tokens) * 1e9);
     std::printf("  clusters:");

@@ -59,6 +59,11 @@ const char* kUsage =
     "                                          a scanpath from the model's map (winner-take-all + inhibition of return)\n"
     "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
     "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
+    "  heads MODEL [IMAGES...] [--scenes N] | --ids IDS.npy | --text \"...\" | --probe-repeat HALF [--probes N]\n"
+    "      --out heads.csv|heads.json [--layer L[,L...]] [--k N] [--cluster kmeans|ward] [--embedding pca|tsne] [--tau 0.2]\n"
+    "                                          head atlas: per-head features, labels (local, sink, induction, ...),\n"
+    "                                          clusters, 2D map and attention sinks (JSON) over the inputs\n"
+    "  bench heads [--layers 84 --heads 12 --inputs 100 --tokens 197]  features + taxonomy + clustering timing\n"
     "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
         {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
         {"tokenize", runTokenizeCommand}, {"gaze", runGazeCommand},   {"scanpath", runScanpathCommand},
+        {"heads", runHeadsCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

@@ -54,6 +54,18 @@ struct SaliencyResult {
     QString caption;
 };
 
+// A vocabulary id as the text it stands for, in quotes ("" when there is no tokenizer).
+QString decodedToken(const Tokenizer& tokenizer, int id) {
+    if (!tokenizer) return {};
+    try {
+        QString text = QString::fromStdString(tokenizer.decode({id}));
+        text.replace('\n', QChar(0x21B5));
+        return QStringLiteral("\u201C") + text + QStringLiteral("\u201D");
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 QString headsText(const std::vector<int>& heads) {
     if (heads.empty()) return QObject::tr("all heads");
     if (heads.size() == 1) return QObject::tr("head %1").arg(heads.front());
@@ -512,9 +524,10 @@ void TextController::updateSaliency() {
             tr("CLIP explains a text against an image: open an image as well"));
         return;
     }
+    const Tokenizer tokenizer = m_tokenizer ? m_tokenizer->tokenizer : Tokenizer();
     m_jobs->start(
         "text-saliency", tr("Explaining the text (%1)").arg(QString::fromStdString(method)),
-        [run, model, image, method, position](Progress& progress) {
+        [run, model, image, method, position, tokenizer](Progress& progress) {
             SaliencyResult result;
             const ModelSpec& spec = model->spec();
             if (spec.modality == "image-text") {
@@ -539,11 +552,12 @@ void TextController::updateSaliency() {
                 explainTokens(*model, run->input, method, {}, target, at, &progress);
             result.scores = e.scores;
             if (spec.task == "causal-lm") {
-                result.title = QObject::tr("%1: next token %2 (id %3) predicted at position %4")
+                result.title = QObject::tr("%1 for the next token %2 (id %3%4) at position %5")
                                    .arg(QString::fromStdString(method))
-                                   .arg(at < last ? tokenLabel(run->input.tokens[at + 1])
-                                                  : QObject::tr("(top-1)"))
+                                   .arg(decodedToken(tokenizer, e.target))
                                    .arg(e.target)
+                                   .arg(at < last ? QObject::tr(", the text's own")
+                                                  : QObject::tr(", the top-1 prediction"))
                                    .arg(e.position);
             } else if (spec.numClasses > 0) {
                 result.title = QObject::tr("%1: class %2")
@@ -600,6 +614,11 @@ void TextController::setHeads(const std::vector<int>& heads) {
 }
 
 void TextController::setMethod(const QString& method) {
+    if (m_method->findText(method) < 0) {
+        throw Error("text saliency",
+                    "unknown method '" + method.toStdString() +
+                        "' (raw, rollout, chefer, input-x-gradient, integrated-gradients)");
+    }
     m_settings.method = method.toStdString();
     syncControls();
     updateSaliency();

@@ -186,13 +186,14 @@ void TextSaliencyPainter::paint(QPainter& painter, const QRectF& target) const {
             painter.setBrush(fill);
             painter.drawRoundedRect(box.rect, 3, 3);
             painter.setFont(small);
-            painter.setPen(QColor(70, 70, 70));
+            painter.setPen(fill.lightnessF() < 0.55 ? QColor(Qt::white) : QColor(70, 70, 70));
             painter.drawText(box.rect, Qt::AlignCenter, box.text);
             continue;
         }
         if (box.token >= 0) painter.fillRect(box.rect.adjusted(0, 2, 0, -2), fill);
         painter.setFont(font);
-        painter.setPen(Qt::black);
+        // Dark backgrounds (strong scores) get white text.
+        painter.setPen(fill.lightnessF() < 0.55 ? QColor(Qt::white) : QColor(Qt::black));
         painter.drawText(box.rect, Qt::AlignLeft | Qt::AlignVCenter, box.text);
     }
     // Colour bar: -max..max (signed) or 0..max.

@@ -15,7 +15,7 @@ namespace {
 constexpr double kRow = 18.0;         // points per token row (screen and figure)
 constexpr double kTitle = 22.0;       // title line
 constexpr double kLegend = 20.0;      // head legend line
-constexpr double kLinkWidth = 140.0;  // horizontal run of the lines
+constexpr double kLinkWidth = 220.0;  // horizontal run of the lines
 constexpr double kLabelMax = 130.0;   // widest label drawn
 
 }  // namespace

@@ -374,8 +374,11 @@ void TextController::run() {
             QStringList notices;
             for (const std::string& notice : m_run->input.notices)
                 notices << QString::fromStdString(notice);
-            for (const std::string& notice : m_run->outputs.notices)
-                notices << QString::fromStdString(notice);
+            // The model repeats the input's notices in its outputs: each is shown once.
+            for (const std::string& notice : m_run->outputs.notices) {
+                if (!notices.contains(QString::fromStdString(notice)))
+                    notices << QString::fromStdString(notice);
+            }
             showNotice(notices.join('\n'), false);
             syncControls();
             refreshViews();

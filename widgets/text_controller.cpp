@@ -132,7 +132,10 @@ void TextController::buildPage(QWidget* parent) {
     m_headLayout->setContentsMargins(0, 0, 0, 0);
     m_headLayout->setSpacing(2);
     controls->addWidget(m_headBox);
-    controls->addSpacing(10);
+    controls->addStretch(1);
+    layout->addLayout(controls);
+    // The saliency settings on their own row, so that the page stays narrow.
+    controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Saliency"), m_page));
     m_method = new QComboBox(m_page);
     for (const std::string& name : textExplainerNames())

@@ -21,6 +21,7 @@
 #include <QFile>
 #include <QImage>
 #include <QPainter>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -136,6 +137,7 @@ class TestTokenViews : public QObject {
     void gpt2TextThroughTheWindowProducesAttention();
     void overflowTruncatesWithNoticeOrRefuses();
     void bertPairThroughTheWindow();
+    void screenshotCommandShowsTheTextViews();
 };
 
 void TestTokenViews::headViewDrawsThePlantedLines() {
@@ -575,6 +577,37 @@ void TestTokenViews::bertPairThroughTheWindow() {
     // Not causal: the matrix has no masked cell.
     const TokenMatrix m = tokenMatrix(*run->attention, 1, {});
     for (const auto masked : m.mask) QCOMPARE(int(masked), 0);
+}
+
+void TestTokenViews::screenshotCommandShowsTheTextViews() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("matrix.png");
+    QProcess fovea;
+    fovea.start(FOVEA_CLI_PATH,
+                {"gui", kGpt2, "--tokenizer", kGpt2Tokenizer, "--text", "the cat sat on the mat.",
+                 "--view", "text-matrix", "--size", "1000x700", "--screenshot", out});
+    QVERIFY(fovea.waitForFinished(120000));
+    QVERIFY2(fovea.exitCode() == 0, fovea.readAllStandardError().constData());
+    const QImage image(out);
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.height(), 700);
+    QVERIFY(image.width() >= 1000 &&
+            image.width() < 1100);  // the window's minimum may add a little
+    // Refusing text over the context still shows the window, and says why on stderr.
+    QString longText;
+    for (int i = 0; i < 20; ++i) longText += "the cat ";
+    fovea.start(FOVEA_CLI_PATH,
+                {"gui", kGpt2, "--tokenizer", kGpt2Tokenizer, "--text", longText, "--overflow",
+                 "refuse", "--view", "text-heads", "--screenshot", dir.filePath("refused.png")});
+    QVERIFY(fovea.waitForFinished(120000));
+    QCOMPARE(fovea.exitCode(), 0);
+    const QByteArray errors = fovea.readAllStandardError();
+    QVERIFY2(errors.contains("more than the limit of 32"), errors.constData());
+    // A view that does not exist is a usage mistake.
+    fovea.start(FOVEA_CLI_PATH,
+                {"gui", kGpt2, "--view", "text-pie", "--screenshot", dir.filePath("x.png")});
+    QVERIFY(fovea.waitForFinished(60000));
+    QCOMPARE(fovea.exitCode(), 2);
 }
 
 QTEST_MAIN(TestTokenViews)

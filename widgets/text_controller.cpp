@@ -25,6 +25,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QShortcut>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QToolButton>
@@ -417,7 +418,7 @@ void TextController::syncControls() {
     m_edit->setEnabled(acceptsText());
     m_runButton->setEnabled(acceptsText());
     m_overflow->setCurrentIndex(m_settings.overflow == "refuse" ? 1 : 0);
-    const int layers = m_model ? m_model->spec().textLayers() : 0;
+    const int layers = acceptsText() ? m_model->spec().textLayers() : 0;
     if (m_layer->count() != layers) {
         m_layer->clear();
         for (int l = 0; l < layers; ++l) m_layer->addItem(QString::number(l), l);
@@ -436,7 +437,19 @@ void TextController::syncControls() {
 }
 
 void TextController::rebuildHeadButtons() {
-    const int heads = m_model ? m_model->spec().textHeadCount() : 0;
+    // Only language models get head toggles; the buttons are made once per head count (styled
+    // buttons cost the GUI thread a few milliseconds each), then only their states change.
+    const int heads = acceptsText() ? std::min(32, m_model->spec().textHeadCount()) : 0;
+    if (m_headLayout->count() == heads + (heads > 0 ? 1 : 0)) {
+        for (int i = 0; i < m_headLayout->count(); ++i) {
+            auto* button = qobject_cast<QToolButton*>(m_headLayout->itemAt(i)->widget());
+            if (!button) continue;
+            const QSignalBlocker blocker(button);
+            button->setChecked(i == 0 ? m_settings.heads.empty()
+                                      : !m_settings.heads.empty() && m_settings.showsHead(i - 1));
+        }
+        return;
+    }
     // deleteLater: this may run inside the clicked() of one of these buttons.
     while (QLayoutItem* item = m_headLayout->takeAt(0)) {
         if (QWidget* widget = item->widget()) {
@@ -460,8 +473,9 @@ void TextController::rebuildHeadButtons() {
         connect(button, &QToolButton::clicked, this, onClick);
         m_headLayout->addWidget(button);
     };
+    if (heads == 0) return;
     addButton(tr("all"), QColor(), m_settings.heads.empty(), [this] { setHeads({}); });
-    for (int h = 0; h < heads && h < 32; ++h) {
+    for (int h = 0; h < heads; ++h) {
         addButton(QString::number(h), headColor(h),
                   !m_settings.heads.empty() && m_settings.showsHead(h), [this, h] {
                       std::vector<int> next = m_settings.heads;

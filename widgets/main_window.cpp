@@ -21,6 +21,7 @@
 #include "widgets/qt_convert.h"
 #include "widgets/segment_controller.h"
 #include "widgets/segment_view.h"
+#include "widgets/text_controller.h"
 
 #include <QAction>
 #include <QApplication>
@@ -103,6 +104,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
             [this](const QString& message) { m_message->setText(message); });
     m_gaze = new GazeView(m_tabs);
     m_tabs->addTab(m_gaze, tr("Gaze"));
+    m_text = new TextController(m_state.text, m_jobs, m_tabs);
+    m_tabs->addTab(m_text->page(), tr("Text"));
+    connect(m_text, &TextController::errorOccurred, this, [this](const QString& message) { showError(message); });
+    connect(m_text, &TextController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
     setCentralWidget(m_tabs);
     // The Gaze page follows the current input and map while it is shown.
     const auto syncGaze = [this] {
@@ -343,6 +348,7 @@ void MainWindow::buildActions() {
     add(viewMenu, tr("Segmentation"), QKeySequence(tr("Ctrl+5")), QStyle::SP_FileDialogInfoView,
         [this] { setCurrentView("segment"); });
     add(viewMenu, tr("Gaze"), QKeySequence(tr("Ctrl+6")), QStyle::SP_FileDialogInfoView, [this] { setCurrentView("gaze"); });
+    add(viewMenu, tr("Text"), QKeySequence(tr("Ctrl+7")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("text"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
     add(viewMenu, tr("Compare All Methods"), QKeySequence(tr("Ctrl+Shift+M")), QStyle::SP_FileDialogContentsView,
@@ -441,10 +447,16 @@ void MainWindow::openModel(const QString& path) {
             m_modelLevelMap = {};
             updateModelPanel();
             syncInspector();
+            m_text->setModel(m_model, m_state.modelPath);
+            if (!m_model->accepts(InputKind::Image)) {
+                setCurrentView("text");  // a language model: nothing to run on the images
+                return;
+            }
             runCurrentInput();
         },
         [this](const QString& message) {
             m_model.reset();
+            m_text->setModel(nullptr, {});
             updateModelPanel();
             showError(message);
         });
@@ -528,6 +540,7 @@ void MainWindow::stepInput(int delta) {
 
 void MainWindow::stepLayer(int delta) {
     if (!m_model) return;
+    if (currentView() == "text") return m_text->stepLayer(delta);
     const int layers = viewUsesAttention(m_state.view) ? m_model->spec().depth : m_model->spec().featureLayerCount();
     if (layers <= 0) return;
     const int current = m_state.view.layer < 0 ? layers - 1 : m_state.view.layer;
@@ -537,6 +550,7 @@ void MainWindow::stepLayer(int delta) {
 }
 
 void MainWindow::stepHead(int delta) {
+    if (currentView() == "text") return m_text->stepHead(delta);
     const std::string heads = m_inspector->headsAfter(delta);
     if (heads == m_state.view.heads) return;
     m_state.view.heads = heads;
@@ -574,6 +588,7 @@ void MainWindow::runCurrentInput() {
             m_input = forward.input;
             m_outputs = forward.outputs;
             m_segment->setRun(m_model, m_input);
+            m_text->setImage(m_input);
             updateModelPanel();
             syncInspector();
             updateMap();
@@ -596,6 +611,7 @@ QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_volume) return "3d";
     if (m_tabs->currentWidget() == m_segment->view()) return "segment";
     if (m_tabs->currentWidget() == m_gaze) return "gaze";
+    if (m_tabs->currentWidget() == m_text->page()) return "text";
     return "heatmap";
 }
 
@@ -606,6 +622,7 @@ void MainWindow::setCurrentView(const QString& name) {
     if (name == "3d") page = m_volume;
     if (name == "segment") page = m_segment->view();
     if (name == "gaze") page = m_gaze;
+    if (name == "text") page = m_text->page();
     m_tabs->setCurrentWidget(page);
 }
 
@@ -899,6 +916,8 @@ bool MainWindow::openSession(const QString& path) {
     m_state.comparisonInputs = load.state.comparisonInputs;
     m_state.segment = load.state.segment;
     m_segment->syncFromSettings();
+    m_state.text = load.state.text;
+    m_text->syncFromSettings();
     m_otherInputs.clear();
     setComparisonSharedRange(load.state.comparisonSharedRange);
     m_gallery->clear();
@@ -963,6 +982,8 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
             }
         } else if (currentView() == "gaze") {
             m_gaze->exportFigure(path, dpi);
+        } else if (currentView() == "text") {
+            m_text->exportFigure(path, dpi);
         } else if (currentView() == "compare") {
             const ComparePainter& comparison = m_compare->comparison();
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");

@@ -37,6 +37,7 @@ class VolumeView;
 class HeatmapView;
 class InspectorPanel;
 class SegmentController;
+class TextController;
 class JobRunner;
 class Model;
 struct ModelOutputs;
@@ -65,6 +66,8 @@ public:
     VolumeView* volumeView() const { return m_volume; }
     SegmentController* segmentation() const { return m_segment; }
     GazeView* gazeView() const { return m_gaze; }
+    // The Text page (language models: text input and the token views).
+    TextController* textController() const { return m_text; }
     // Human fixations for the Gaze page (any format the gaze readers know); errors as openModel.
     void openFixations(const QString& path);
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
@@ -76,7 +79,7 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare", "3d", "segment" or "gaze": what the central area shows (and
+    // "heatmap", "atlas", "compare", "3d", "segment", "gaze" or "text": what the central area shows (and
     // File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
@@ -150,6 +153,7 @@ private:
     VolumeView* m_volume = nullptr;
     SegmentController* m_segment = nullptr;
     GazeView* m_gaze = nullptr;
+    TextController* m_text = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

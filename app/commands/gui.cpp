@@ -1,6 +1,7 @@
 // fovea gui: the workbench window (also `fovea` with no command); fovea export: a session's
 // figure written headless. Both need Qt; they exist only in GUI builds.
 #include "app/cli_args.h"
+#include "app/commands/bench_gui_text.h"
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "app/console_progress.h"
@@ -21,6 +22,7 @@
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 #include "widgets/segment_figure.h"
+#include "widgets/text_controller.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -79,7 +81,9 @@ void setApplicationNames() {
 }  // namespace
 
 int runGuiCommand(const Arguments& arguments) {
-    const Args args(arguments, {"session", "screenshot", "size", "model", "view", "method", "fixations"}, {});
+    const Args args(arguments,
+                    {"session", "screenshot", "size", "model", "view", "method", "fixations", "text", "text-pair", "tokenizer", "overflow"},
+                    {});
     const bool screenshot = args.has("screenshot");
     if (!haveDisplay()) {
         if (!screenshot) {
@@ -116,18 +120,43 @@ int runGuiCommand(const Arguments& arguments) {
     }
     window.addInputs(inputs);
     const std::string view = args.value("view", "heatmap");
+    const bool textView = view == "text" || view == "text-heads" || view == "text-matrix" || view == "text-saliency" || view == "text-atlas";
     if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" &&
-        view != "segment" && view != "gaze" && view != "gaze-cube") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, segment, gaze or gaze-cube"};
+        view != "segment" && view != "gaze" && view != "gaze-cube" && !textView) {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, segment, gaze, gaze-cube, text, "
+                         "text-heads, text-matrix, text-saliency or text-atlas"};
+    }
+    // Language models: the tokenizer (when the model folder has none), the overflow rule and the
+    // text; the text runs once the model is loaded.
+    TextController* text = window.textController();
+    if (args.has("tokenizer")) text->setTokenizerPath(QString::fromStdString(args.value("tokenizer")));
+    if (args.has("overflow")) {
+        const std::string overflow = args.value("overflow");
+        if (overflow != "truncate" && overflow != "refuse") throw UsageError{"--overflow must be truncate or refuse"};
+        text->setOverflow(QString::fromStdString(overflow));
+    }
+    if (args.has("text") || args.has("text-pair")) {
+        text->setText(QString::fromStdString(args.value("text")), QString::fromStdString(args.value("text-pair")));
     }
     if (args.has("fixations")) {
         window.openFixations(QString::fromStdString(args.value("fixations")));
         if (screenshot && !window.lastError().isEmpty()) throw Error(args.value("fixations"), window.lastError().toStdString());
     }
-    if (args.has("method")) window.setMethod(findExplainer(args.value("method")).name());
+    if (args.has("method")) {
+        if (textView) {
+            text->setMethod(QString::fromStdString(args.value("method")));  // the saliency view's
+        } else {
+            window.setMethod(findExplainer(args.value("method")).name());
+        }
+    }
     // All methods need the model open first: asked for once the first jobs are done.
     bool pendingAllMethods = view == "all-methods";
-    window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view == "gaze-cube" ? "gaze" : view));
+    if (textView) {
+        window.setCurrentView("text");
+        if (view != "text") text->setPage(QString::fromStdString(view.substr(5)));
+    } else {
+        window.setCurrentView(QString::fromStdString(pendingAllMethods ? "compare" : view == "gaze-cube" ? "gaze" : view));
+    }
     if (view == "gaze-cube") window.gazeView()->setCurrentPage("cube");
     window.show();
     if (!screenshot) return app.exec();
@@ -269,11 +298,21 @@ double percentileMs(std::vector<double> values, double p) {
 // how long a new image takes to its first heatmap. The reference, measured in the same run, is
 // a bare QPainter drawing the same image into the same rectangle.
 int runGuiBenchCommand(const Arguments& arguments) {
-    const Args args(arguments, {"model", "switches"}, {});
+    const Args args(arguments, {"model", "switches", "case", "tokens", "repaints", "screenshot"}, {});
     const int switches = std::max(4, args.intValue("switches", 40));
+    const std::string benchCase = args.value("case", "all");
+    if (benchCase != "all" && benchCase != "heatmap" && benchCase != "token-matrix") {
+        throw UsageError{"--case must be all, heatmap or token-matrix"};
+    }
     if (!haveDisplay()) qputenv("QT_QPA_PLATFORM", "offscreen");
     QtArguments qt;
     QApplication app(qt.argc, qt.argv);
+    if (benchCase != "heatmap") {
+        const int tokens = args.intValue("tokens", 1024);
+        if (tokens < 2 || tokens > 8192) throw UsageError{"--tokens must be 2..8192"};
+        runTokenMatrixBench(tokens, std::max(8, args.intValue("repaints", 200)), QString::fromStdString(args.value("screenshot")));
+        if (benchCase == "token-matrix") return 0;
+    }
     const std::string modelPath = args.has("model") ? args.value("model") : findDemoModel();
 
     QTemporaryDir dir;

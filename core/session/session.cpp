@@ -116,7 +116,8 @@ nlohmann::json SessionState::toJson() const {
                  return panels;
              }()},
             {"comparison_shared_range", comparisonSharedRange},
-            {"segment", segment.toJson()}};
+            {"segment", segment.toJson()},
+            {"text", text.toJson()}};
 }
 
 void saveSession(const std::string& path, const SessionState& state) {
@@ -126,6 +127,7 @@ void saveSession(const std::string& path, const SessionState& state) {
     for (std::string& input : stored.inputs) input = storedPath(input, base);
     for (std::string& input : stored.comparisonInputs) input = storedPath(input, base);
     stored.segment.mapPaths([&base](const std::string& file) { return storedPath(file, base); });
+    stored.text.mapPaths([&base](const std::string& file) { return storedPath(file, base); });
     writeJsonFile(path, stored.toJson());
 }
 
@@ -165,6 +167,8 @@ SessionLoad loadSession(const std::string& path) {
         if (json.contains("segment")) load.state.segment = SegmentSettings::fromJson(json["segment"]);
         load.state.segment.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
         for (std::string& warning : load.state.segment.dropMissingGroundTruth()) load.warnings.push_back(warning);
+        if (json.contains("text")) load.state.text = TextSettings::fromJson(json["text"]);
+        load.state.text.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
         load.state.modelPath = resolvedPath(model, base);
         if (!model.empty() && !fs::exists(load.state.modelPath)) {
             load.warnings.push_back("model '" + load.state.modelPath + "' is missing");

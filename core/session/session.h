@@ -11,6 +11,7 @@
 
 #include "core/image/figure.h"
 #include "core/session/segment_settings.h"
+#include "core/session/text_settings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,7 @@ struct SessionState {
     std::vector<std::string> comparisonInputs;  // per panel: its input ("" = the current input)
     bool comparisonSharedRange = true;
     SegmentSettings segment;  // the segmentation view
+    TextSettings text;        // the Text page (language models)
 
     nlohmann::json toJson() const;
 };

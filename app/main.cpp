@@ -60,7 +60,7 @@ const char* kUsage =
     "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
     "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
     "  heads-importance [MODEL] --scenes N | MODEL INPUTS... --out TABLE.csv [--labels FILE.csv]\n"
-    "      [--order accuracy|confidence|kl|gradient] [--no-gradient] [--mask-compare K,K,...] [--draws N]\n"
+    "      [--order accuracy|confidence|kl|gradient] [--no-gradient] [--mask-compare K,K,...] [--draws N] [--held-out]\n"
     "      [--markdown FILE.md] [--top N] [--batch N]\n"
     "                                          head importance: mask one head at a time (accuracy, confidence,\n"
     "                                          KL) and the gradient proxy; top-K vs random-K masking\n"

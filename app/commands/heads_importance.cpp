@@ -122,7 +122,7 @@ int runHeadsImportanceCommand(const Arguments& arguments) {
                     joinNames({"scenes", "first-seed", "out", "labels", "order", "batch",
                                "mask-compare", "draws", "seed", "top", "markdown"},
                               runtimeOptionNames()),
-                    {"no-gradient"});
+                    {"no-gradient", "held-out"});
     const bool scenes = args.has("scenes");
     if (!args.has("out")) throw UsageError{"--out FILE.csv is required"};
     const std::string outPath = args.value("out");
@@ -135,6 +135,8 @@ int runHeadsImportanceCommand(const Arguments& arguments) {
         modelPath = args.positional().empty() ? findDemoModel() : args.positional(0, "MODEL");
         if (args.has("labels"))
             throw UsageError{"--labels is for given images; scenes carry their own labels"};
+    } else if (args.has("held-out")) {
+        throw UsageError{"--held-out compares on fresh generated scenes; it needs --scenes N"};
     } else {
         if (args.positional().size() < 2)
             throw UsageError{"give MODEL and INPUTS..., or --scenes N"};
@@ -226,10 +228,21 @@ int runHeadsImportanceCommand(const Arguments& arguments) {
             << headImportanceMarkdown(report, top);
     if (!counts.empty()) {
         std::vector<MaskComparison> rows;
+        // --held-out: the comparison runs on as many fresh scenes (the next seeds), so the ranking
+        // is not scored on the inputs it was made from.
+        const bool heldOut = args.has("held-out");
+        const std::vector<ImportanceSample> compared =
+            heldOut ? sceneSamples(sceneCount, firstSeed + std::uint64_t(sceneCount), spec)
+                    : std::vector<ImportanceSample>{};
+        const std::vector<ImportanceSample>& on = heldOut ? compared : samples;
         for (const int k : counts)
-            rows.push_back(compareMasking(*model, samples, report, k, comparisonOptions, progress));
+            rows.push_back(compareMasking(*model, on, report, k, comparisonOptions, progress));
         summary << "\nMasking the top-K heads together vs K random heads (unmasked accuracy "
-                << report.baseAccuracy << "):\n\n"
+                << rows.front().baseAccuracy
+                << (heldOut ? ", on " + std::to_string(sceneCount) + " held-out scenes (seeds " +
+                                  std::to_string(firstSeed + std::uint64_t(sceneCount)) + " on)"
+                            : std::string(", on the same inputs"))
+                << "):\n\n"
                 << comparisonMarkdown(rows, comparisonOptions.randomDraws);
     }
     std::cout << summary.str();

@@ -60,7 +60,7 @@ int lineCount(const std::string& text) {
 TEST(HeadsImportanceCli, ScenesGiveATableAndTheMaskingComparison) {
     const fs::path csv = workDir() / "importance.csv";
     const Result r = runFovea("heads-importance '" + kShapesVit + "' --scenes 12 --out '" +
-                              csv.string() + "' --mask-compare 1,2 --draws 3 --top 5");
+                              csv.string() + "' --mask-compare 1,2 --draws 3 --top 5 --held-out");
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::string table = readAll(csv);
     EXPECT_EQ(
@@ -72,6 +72,8 @@ TEST(HeadsImportanceCli, ScenesGiveATableAndTheMaskingComparison) {
     EXPECT_NE(r.out.find("12 shapes-in-clutter scenes"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("| rank | layer | head |"), std::string::npos);
     EXPECT_NE(r.out.find("Masking the top-K heads together vs K random heads"), std::string::npos);
+    EXPECT_NE(r.out.find("on 12 held-out scenes (seeds 1000500012 on)"), std::string::npos)
+        << r.out;
     EXPECT_EQ(lineCount(r.out.substr(r.out.find("| K |"))), 2 + 2);
 }
 

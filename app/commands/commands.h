@@ -24,6 +24,8 @@ int runScanpathCommand(const Arguments& arguments);  // commands/gaze.cpp (scanp
 int runGazeBenchCommand(const Arguments& arguments);  // commands/bench_gaze.cpp (fovea bench gaze)
 int runHeadsCommand(const Arguments& arguments);       // commands/heads.cpp (fovea heads)
 int runHeadsBenchCommand(const Arguments& arguments);  // commands/bench_heads.cpp (fovea bench heads)
+int runHeadsImportanceCommand(const Arguments& arguments);  // commands/heads_importance.cpp
+int runHeadsImportanceBenchCommand(const Arguments& arguments);  // commands/bench_heads_importance.cpp (fovea bench heads-importance)
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

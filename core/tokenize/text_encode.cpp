@@ -6,31 +6,13 @@
 
 namespace fovea {
 
-TextInput encodeTypedText(const Tokenizer& tokenizer, const TypedText& typed,
-                          const ModelSpec& spec) {
+TextInput encodeTypedText(const Tokenizer& tokenizer, const TypedText& typed, const ModelSpec& spec) {
     if (!tokenizer) throw Error("text input", "no tokenizer is loaded");
-    if (typed.text.empty() && typed.textPair.empty())
-        throw Error("text input", "the text is empty");
-    EncodeOptions options;
-    options.maxLength = spec.contextLength > 0 ? spec.contextLength : tokenizer.maxLength();
-    options.truncate = typed.overflow == ContextOverflow::Truncate;
-    const Encoding encoding = typed.textPair.empty()
-                                  ? tokenizer.encode(typed.text, options)
-                                  : tokenizer.encodePair(typed.text, typed.textPair, options);
-    if (encoding.size() == 0) throw Error("text input", "the text gives no tokens");
-
-    TextInput input;
-    input.ids = encoding.ids();
-    input.tokenTypes = encoding.typeIds();
-    bool anyType = false;
-    for (const std::int64_t type : input.tokenTypes) anyType = anyType || type != 0;
-    if (!anyType) input.tokenTypes.clear();  // models without segments (GPT-2, CLIP) get none
-    input.tokens = tokenLayoutFor(encoding);
-    input.text = encoding.text;
-    input.source = "typed text";
-    if (encoding.truncated) input.notices.push_back(encoding.truncationNotice());
+    // The same path as `fovea run --text`: spans, the context limit, the notice or the refusal.
+    TextInput input = textInputFromText(tokenizer, typed.text, typed.textPair, spec, typed.overflow, "typed text");
+    if (input.ids.empty()) throw Error("typed text", "the text gives no tokens");
     // Checks the ids against the model's vocabulary (a tokenizer of another model gives ids the
-    // model does not have) and the context once more.
+    // model does not have) and the context once more; keeps the tokenizer's notice first.
     std::vector<std::string> notices = std::move(input.notices);
     input.notices.clear();
     fitTextInput(input, spec, typed.overflow);

@@ -23,10 +23,11 @@ struct TypedText {
     ContextOverflow overflow = ContextOverflow::Truncate;
 };
 
-// The model's context (spec.contextLength; CLIP: its text tower's) is the limit when it is
-// known, else the tokenizer's. Throws fovea::Error for empty text, text over the limit under
-// ContextOverflow::Refuse ("text is N tokens, more than the limit of M"), and token ids the
-// model's vocabulary does not have (a tokenizer that does not belong to the model).
+// textInputFromText (core/tokenize/tokenizer.h) with the subject "typed text", then fitTextInput.
+// The limit is the smaller of the model's context (CLIP: its text tower's) and the tokenizer's.
+// Throws fovea::Error for empty text, text over the limit under ContextOverflow::Refuse ("text is
+// N tokens, more than the model's context of M"), and token ids the model's vocabulary does not
+// have (a tokenizer that does not belong to the model).
 TextInput encodeTypedText(const Tokenizer& tokenizer, const TypedText& typed,
                           const ModelSpec& spec);
 

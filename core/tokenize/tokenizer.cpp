@@ -355,7 +355,9 @@ TextInput textInputFromText(const Tokenizer& tokenizer, const std::string& text,
     }
     TextInput input;
     input.ids = encoding.ids();
-    if (encoding.isPair) input.tokenTypes = encoding.typeIds();
+    // Segment ids only where a segment is not 0 (BERT pairs); GPT-2 and CLIP take none.
+    input.tokenTypes = encoding.typeIds();
+    if (std::all_of(input.tokenTypes.begin(), input.tokenTypes.end(), [](std::int64_t type) { return type == 0; })) input.tokenTypes.clear();
     input.tokens = tokenLayoutFor(encoding);
     input.text = encoding.text;
     input.source = source;

@@ -63,10 +63,10 @@ const char* kUsage =
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
     "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH]\n"
-    "      [--view atlas|compare|all-methods|3d|segment|gaze|gaze-cube] [--method M]\n"
+    "      [--view atlas|compare|all-methods|3d|segment|gaze|gaze-cube|heads|heads-3d|sinks] [--method M]\n"
     "      [--fixations FILE]                  (human eye-tracking data for the Gaze page)\n"
     "                                          the workbench window (also: fovea with no command)\n"
-    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment] [--dpi N]\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment|heads|sinks] [--dpi N]\n"
     "                                          a session's figure (or every method as a grid), headless\n"
 #endif
     "\n"

@@ -33,6 +33,7 @@ namespace fovea {
 class AtlasView;
 class CompareView;
 class GazeView;
+class HeadsController;
 class VolumeView;
 class HeatmapView;
 class InspectorPanel;
@@ -65,6 +66,9 @@ public:
     VolumeView* volumeView() const { return m_volume; }
     SegmentController* segmentation() const { return m_segment; }
     GazeView* gazeView() const { return m_gaze; }
+    HeadsController* heads() const { return m_heads; }
+    // The current input's last run (null before the first).
+    const ModelOutputs* outputs() const { return m_outputs.get(); }
     // Human fixations for the Gaze page (any format the gaze readers know); errors as openModel.
     void openFixations(const QString& path);
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
@@ -76,8 +80,9 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare", "3d", "segment" or "gaze": what the central area shows (and
-    // File > Export writes).
+    // "heatmap", "atlas", "compare", "3d", "segment", "gaze", "heads" (the heads scatter),
+    // "heads-3d" or "sinks" (the sink timeline): what the central area shows (and File > Export
+    // writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
     JobRunner* jobs() const { return m_jobs; }
@@ -150,6 +155,7 @@ private:
     VolumeView* m_volume = nullptr;
     SegmentController* m_segment = nullptr;
     GazeView* m_gaze = nullptr;
+    HeadsController* m_heads = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

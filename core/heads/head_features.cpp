@@ -1,0 +1,640 @@
+#include "core/heads/head_features.h"
+
+#include "core/explain/head_patterns.h"
+#include "core/heads/attention_rows.h"
+#include "core/util/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace fovea {
+
+namespace {
+
+using heads_detail::MaskView;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+struct FeatureText {
+    const char* name;
+    const char* description;
+};
+
+constexpr FeatureText kFeatureText[kHeadFeatureCount] = {
+    {"entropy", "attention entropy per query, nats"},
+    {"entropy_norm", "entropy / log(visible keys), 1 = uniform"},
+    {"mean_distance", "mean attention distance, pixels (image grid) or tokens (text)"},
+    {"distance_ratio", "mean distance / the distance of uniform attention"},
+    {"cls_share", "share of each query's attention on CLS"},
+    {"register_share", "share on register tokens"},
+    {"first_token_share", "share on position 0"},
+    {"self_share", "share on the query's own position"},
+    {"previous_token", "share on the previous position (TransformerLens)"},
+    {"duplicate_token", "share on earlier copies of the query's token (TransformerLens)"},
+    {"induction", "share on the token after an earlier copy (TransformerLens)"},
+    {"sparsity", "keys holding 90% of a query's attention"},
+    {"sparsity_fraction", "sparsity / visible keys"},
+    {"row_alignment", "patch attention on the query's row beyond chance (1 = all of it)"},
+    {"column_alignment", "patch attention on the query's column beyond chance"},
+    {"sink_share", "share on keys taking more than tau of the queries' attention"},
+    {"max_key_share", "largest mean attention any one key receives"},
+    {"attended_norm", "norm of the attended tokens / median token norm"},
+};
+
+// ln(x) for x > 0 within ~1e-5: exponent from the bits, mantissa m in [1, 2) through the series
+// ln m = 2 atanh((m - 1) / (m + 1)). Branch-free, ~5x faster than std::log on one row.
+inline float fastLog(float x) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    const int exponent = int((bits >> 23) & 255u) - 127;
+    bits = (bits & 0x7FFFFFu) | 0x3F800000u;
+    float m;
+    std::memcpy(&m, &bits, sizeof m);
+    const float t = (m - 1.0f) / (m + 1.0f);
+    const float t2 = t * t;
+    const float series = t * (2.0f + t2 * (2.0f / 3.0f + t2 * (2.0f / 5.0f + t2 * (2.0f / 7.0f + t2 * (2.0f / 9.0f)))));
+    return float(exponent) * 0.69314718f + series;
+}
+
+// Half-octave bucket of a value in (0, 1]: 0 for [0.75, 1], 1 for [0.5, 0.75), ... 63 for tiny.
+inline int massBucket(float v) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    const int b = 253 - int(bits >> 22);
+    return std::clamp(b, 0, 63);
+}
+
+// Keys needed for `target` of a row summing to 1: exact, by half-octave buckets and a sort of the
+// one bucket where the running mass crosses the target.
+int keysForMass(const float* row, int begin, int end, double target, std::vector<float>& scratch) {
+    double mass[64] = {};
+    int count[64] = {};
+    for (int k = begin; k < end; ++k) {
+        if (row[k] <= 0.0f) continue;
+        const int b = massBucket(row[k]);
+        mass[b] += row[k];
+        ++count[b];
+    }
+    double cumulative = 0.0;
+    int keys = 0;
+    for (int b = 0; b < 64; ++b) {
+        if (count[b] == 0) continue;
+        if (cumulative + mass[b] < target - 1e-9) {
+            cumulative += mass[b];
+            keys += count[b];
+            continue;
+        }
+        scratch.clear();
+        for (int k = begin; k < end; ++k) {
+            if (row[k] > 0.0f && massBucket(row[k]) == b) scratch.push_back(row[k]);
+        }
+        std::sort(scratch.begin(), scratch.end(), std::greater<>());
+        for (float v : scratch) {
+            cumulative += v;
+            ++keys;
+            if (cumulative >= target - 1e-9) break;
+        }
+        return keys;
+    }
+    return keys;
+}
+
+// What stays fixed for a token layout: grid geometry, special positions, distance bins.
+struct Geometry {
+    int tokens = 0;
+    bool grid = false;
+    int rows = 0, cols = 0;
+    int patches = 0;
+    bool patchesContiguous = false;
+    int firstPatch = -1;
+    std::vector<int> patchRow, patchCol;  // per position, -1 when not a patch
+    int cls = -1;
+    std::vector<int> registers;
+    Modality modality = Modality::Text;
+    // Grid: offsets (dr, dc) indexed (dr + rows - 1) * offsetWidth + dc + cols - 1.
+    int offsetWidth = 0;
+    std::vector<double> offsetDistance;  // patches
+    std::vector<double> offsetPairs;     // patch query-key pairs at that offset
+    std::vector<int> offsetBin;          // distance bin
+    double uniformDistance = 0.0;        // patches, uniform attention over patch keys
+    double maxDistance = 0.0;            // patches (grid) or tokens (text)
+    int bins = 0;
+};
+
+Geometry makeGeometry(const TokenLayout& layout, const HeadFeatureOptions& options) {
+    Geometry g;
+    g.tokens = layout.size();
+    g.bins = std::max(1, options.distanceBins);
+    g.patchRow.assign(std::size_t(g.tokens), -1);
+    g.patchCol.assign(std::size_t(g.tokens), -1);
+    bool textual = false;
+    for (int t = 0; t < g.tokens; ++t) {
+        const TokenInfo& info = layout[t];
+        if (info.kind == TokenKind::Cls && g.cls < 0) g.cls = t;
+        if (info.kind == TokenKind::Register) g.registers.push_back(t);
+        if (info.kind == TokenKind::Text || info.kind == TokenKind::Special) textual = true;
+        if (info.kind == TokenKind::Patch && info.row >= 0 && info.col >= 0) {
+            g.patchRow[std::size_t(t)] = info.row;
+            g.patchCol[std::size_t(t)] = info.col;
+            ++g.patches;
+        }
+    }
+    g.rows = layout.gridRows();
+    g.cols = layout.gridCols();
+    g.grid = !textual && g.rows > 0 && g.cols > 0 && g.patches == g.rows * g.cols;
+    g.modality = textual ? Modality::Text : Modality::Image;
+    if (!g.grid) {
+        g.maxDistance = std::max(1, g.tokens - 1);
+        return g;
+    }
+    const std::vector<int> order = layout.patchIndices();
+    g.firstPatch = order.front();
+    g.patchesContiguous = true;
+    for (int i = 0; i < int(order.size()); ++i) {
+        if (order[std::size_t(i)] != g.firstPatch + i) g.patchesContiguous = false;
+    }
+    g.offsetWidth = 2 * g.cols - 1;
+    const int offsetHeight = 2 * g.rows - 1;
+    g.offsetDistance.assign(std::size_t(offsetHeight * g.offsetWidth), 0.0);
+    g.offsetPairs.assign(g.offsetDistance.size(), 0.0);
+    g.offsetBin.assign(g.offsetDistance.size(), 0);
+    g.maxDistance = std::max(1.0, std::hypot(double(g.rows - 1), double(g.cols - 1)));
+    double pairDistance = 0.0, pairs = 0.0;
+    for (int dr = -(g.rows - 1); dr <= g.rows - 1; ++dr) {
+        for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
+            const std::size_t o = std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
+            const double d = std::hypot(double(dr), double(dc));
+            const double n = double(g.rows - std::abs(dr)) * double(g.cols - std::abs(dc));
+            g.offsetDistance[o] = d;
+            g.offsetPairs[o] = n;
+            g.offsetBin[o] = std::min(g.bins - 1, int(d / g.maxDistance * g.bins));
+            pairDistance += n * d;
+            pairs += n;
+        }
+    }
+    g.uniformDistance = pairDistance / pairs;
+    return g;
+}
+
+// What depends on one input: masks, token ids (text patterns), pair counts by offset (text).
+struct InputContext {
+    const Geometry* geometry = nullptr;
+    MaskView mask;
+    bool hasIds = false;
+    std::vector<std::vector<int>> duplicateKeys, inductionKeys;  // per query
+    std::vector<double> textPairs;                               // per offset k - q + T - 1
+    double textUniformDistance = 0.0;
+    explicit InputContext(const AttentionStack& stack) : mask(stack) {}
+};
+
+void prepareInput(InputContext& context, const Geometry& g, const std::vector<std::int64_t>& ids) {
+    context.geometry = &g;
+    const int n = g.tokens;
+    const MaskView& mask = context.mask;
+    if (!ids.empty()) {
+        context.hasIds = true;
+        context.duplicateKeys.assign(std::size_t(n), {});
+        context.inductionKeys.assign(std::size_t(n), {});
+        // TransformerLens's patterns (head_patterns.h), kept as key lists per query.
+        const std::vector<float> duplicate = headDetectionPattern(HeadPattern::DuplicateToken, ids);
+        const std::vector<float> induction = headDetectionPattern(HeadPattern::Induction, ids);
+        for (int q = 0; q < n; ++q) {
+            for (int k = 0; k < n; ++k) {
+                const std::size_t i = std::size_t(q) * std::size_t(n) + std::size_t(k);
+                if (duplicate[i] > 0.0f) context.duplicateKeys[std::size_t(q)].push_back(k);
+                if (induction[i] > 0.0f) context.inductionKeys[std::size_t(q)].push_back(k);
+            }
+        }
+    }
+    if (g.grid) return;
+    context.textPairs.assign(std::size_t(2 * n - 1), 0.0);
+    double distanceSum = 0.0;
+    int queries = 0;
+    for (int q = 0; q < n; ++q) {
+        if (!mask.validQuery(q)) continue;
+        double rowDistance = 0.0;
+        int keys = 0;
+        for (int k = 0; k < mask.keyEnd(q); ++k) {
+            if (!mask.validKey[std::size_t(k)]) continue;
+            context.textPairs[std::size_t(k - q + n - 1)] += 1.0;
+            rowDistance += std::abs(k - q);
+            ++keys;
+        }
+        if (keys > 0) {
+            distanceSum += rowDistance / keys;
+            ++queries;
+        }
+    }
+    context.textUniformDistance = queries > 0 ? distanceSum / queries : 0.0;
+}
+
+struct Scratch {
+    std::vector<float> row, sorted;
+    std::vector<double> columnMass, offsetMass;
+};
+
+float median(std::vector<float> values) {
+    if (values.empty()) return kNaN;
+    const std::size_t mid = values.size() / 2;
+    std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(mid), values.end());
+    return values[mid];
+}
+
+HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputContext& context,
+                         const HeadFeatureOptions& options, const std::vector<float>* norms, Scratch& scratch) {
+    const Geometry& g = *context.geometry;
+    const MaskView& mask = context.mask;
+    const int n = g.tokens;
+    scratch.row.resize(std::size_t(n));
+    scratch.columnMass.assign(std::size_t(n), 0.0);
+    const std::size_t offsetSize = g.grid ? g.offsetPairs.size() : std::size_t(2 * n - 1);
+    scratch.offsetMass.assign(offsetSize, 0.0);
+    float* row = scratch.row.data();
+    double* columnMass = scratch.columnMass.data();
+    double* offsetMass = scratch.offsetMass.data();
+
+    double entropy = 0.0, normalizedEntropy = 0.0, self = 0.0, previous = 0.0, sparsity = 0.0, sparsityFraction = 0.0;
+    double duplicate = 0.0, induction = 0.0;
+    int queries = 0, normalizedRows = 0, previousRows = 0, duplicateRows = 0, inductionRows = 0;
+    for (int q = 0; q < n; ++q) {
+        if (!mask.validQuery(q)) continue;
+        if (heads_detail::readRow(layer, slot, q, mask, row) <= 0.0f) continue;
+        const int end = mask.keyEnd(q);
+        ++queries;
+        float h = 0.0f;
+        for (int k = 0; k < end; ++k) {
+            const float v = row[k];
+            h -= v * fastLog(std::max(v, 1e-30f));
+            columnMass[k] += v;
+        }
+        entropy += h;
+        const int visible = mask.visibleKeys[std::size_t(q)];
+        if (visible >= 2) {
+            normalizedEntropy += h / std::log(double(visible));
+            ++normalizedRows;
+        }
+        self += row[q];
+        if (q >= 1 && mask.validKey[std::size_t(q - 1)]) {
+            previous += row[q - 1];
+            ++previousRows;
+        }
+        const int needed = keysForMass(row, 0, end, options.sparsityMass, scratch.sorted);
+        sparsity += needed;
+        sparsityFraction += double(needed) / std::max(1, visible);
+        if (context.hasIds) {
+            const auto& dup = context.duplicateKeys[std::size_t(q)];
+            if (!dup.empty()) {
+                double m = 0.0;
+                for (int k : dup) m += row[k];
+                duplicate += m;
+                ++duplicateRows;
+            }
+            const auto& ind = context.inductionKeys[std::size_t(q)];
+            if (!ind.empty()) {
+                double m = 0.0;
+                for (int k : ind) m += row[k];
+                induction += m;
+                ++inductionRows;
+            }
+        }
+        if (g.grid) {
+            const int pr = g.patchRow[std::size_t(q)];
+            if (pr < 0) continue;
+            const int pc = g.patchCol[std::size_t(q)];
+            if (g.patchesContiguous) {
+                for (int kr = 0; kr < g.rows; ++kr) {
+                    double* target = offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
+                    const float* source = row + g.firstPatch + kr * g.cols;
+                    for (int kc = 0; kc < g.cols; ++kc) target[kc] += source[kc];
+                }
+            } else {
+                for (int k = 0; k < n; ++k) {
+                    const int kr = g.patchRow[std::size_t(k)];
+                    if (kr < 0) continue;
+                    offsetMass[(kr - pr + g.rows - 1) * g.offsetWidth + g.patchCol[std::size_t(k)] - pc + g.cols - 1] += row[k];
+                }
+            }
+        } else {
+            double* target = offsetMass + (n - 1 - q);
+            for (int k = 0; k < end; ++k) target[k] += row[k];
+        }
+    }
+
+    HeadFeatures f;
+    f.values.fill(kNaN);
+    if (queries == 0) return f;
+    const double nq = queries;
+    f[HeadFeature::Entropy] = float(entropy / nq);
+    if (normalizedRows > 0) f[HeadFeature::NormalizedEntropy] = float(normalizedEntropy / normalizedRows);
+    f[HeadFeature::FirstTokenShare] = float(columnMass[0] / nq);
+    if (g.cls >= 0) f[HeadFeature::ClsShare] = float(columnMass[g.cls] / nq);
+    if (!g.registers.empty()) {
+        double m = 0.0;
+        for (int r : g.registers) m += columnMass[r];
+        f[HeadFeature::RegisterShare] = float(m / nq);
+    }
+    f[HeadFeature::SelfShare] = float(self / nq);
+    if (previousRows > 0) f[HeadFeature::PreviousToken] = float(previous / previousRows);
+    if (context.hasIds) {
+        f[HeadFeature::DuplicateToken] = duplicateRows > 0 ? float(duplicate / duplicateRows) : 0.0f;
+        f[HeadFeature::Induction] = inductionRows > 0 ? float(induction / inductionRows) : 0.0f;
+    }
+    f[HeadFeature::Sparsity] = float(sparsity / nq);
+    f[HeadFeature::SparsityFraction] = float(sparsityFraction / nq);
+    double sink = 0.0, maxKey = 0.0, attendedNorm = 0.0;
+    for (int k = 0; k < n; ++k) {
+        const double share = columnMass[k] / nq;
+        if (share > options.sinkTau) sink += share;
+        maxKey = std::max(maxKey, share);
+    }
+    f[HeadFeature::SinkShare] = float(sink);
+    f[HeadFeature::MaxKeyShare] = float(maxKey);
+    if (norms != nullptr && int(norms->size()) == n) {
+        std::vector<float> valid;
+        for (int k = 0; k < n; ++k) {
+            if (mask.validKey[std::size_t(k)]) valid.push_back((*norms)[std::size_t(k)]);
+        }
+        const float typical = median(valid);
+        if (typical > 0.0f) {
+            for (int k = 0; k < n; ++k) attendedNorm += columnMass[k] / nq * (*norms)[std::size_t(k)];
+            f[HeadFeature::AttendedNorm] = float(attendedNorm / typical);
+        }
+    }
+
+    const int bins = g.bins;
+    std::vector<double> binMass(std::size_t(bins), 0.0), binPairs(std::size_t(bins), 0.0);
+    if (g.grid) {
+        const int r = options.offsetRadius;
+        const int side = 2 * r + 1;
+        f.offsetPattern.assign(std::size_t(side * side), 0.0f);
+        double total = 0.0, distance = 0.0, sameRow = 0.0, sameColumn = 0.0, selfMass = 0.0;
+        for (int dr = -(g.rows - 1); dr <= g.rows - 1; ++dr) {
+            for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
+                const std::size_t o = std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
+                const double m = offsetMass[o];
+                total += m;
+                distance += m * g.offsetDistance[o];
+                if (dr == 0 && dc == 0) selfMass += m;
+                else if (dr == 0) sameRow += m;
+                else if (dc == 0) sameColumn += m;
+                binMass[std::size_t(g.offsetBin[o])] += m;
+                binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
+                if (std::abs(dr) <= r && std::abs(dc) <= r)
+                    f.offsetPattern[std::size_t((dr + r) * side + dc + r)] = float(m / g.offsetPairs[o]);
+            }
+        }
+        if (total > 0.0) {
+            f[HeadFeature::MeanDistance] = float(distance / total * options.patchSizePixels);
+            f[HeadFeature::DistanceRatio] = float(distance / total / g.uniformDistance);
+        }
+        const double others = total - selfMass;
+        if (others > 1e-12 && g.patches > 1) {
+            const double rowChance = double(g.cols - 1) / (g.patches - 1);
+            const double columnChance = double(g.rows - 1) / (g.patches - 1);
+            if (rowChance < 1.0) f[HeadFeature::RowAlignment] = float((sameRow / others - rowChance) / (1.0 - rowChance));
+            if (columnChance < 1.0)
+                f[HeadFeature::ColumnAlignment] = float((sameColumn / others - columnChance) / (1.0 - columnChance));
+        }
+    } else {
+        const int r = options.textOffsetRadius;
+        f.offsetPattern.assign(std::size_t(2 * r + 1), 0.0f);
+        double distance = 0.0;
+        for (int o = -(n - 1); o <= n - 1; ++o) {
+            const std::size_t index = std::size_t(o + n - 1);
+            const double m = offsetMass[index];
+            const double pairs = context.textPairs[index];
+            distance += m * std::abs(o);
+            const int bin = std::min(bins - 1, int(std::abs(o) / g.maxDistance * bins));
+            binMass[std::size_t(bin)] += m;
+            binPairs[std::size_t(bin)] += pairs;
+            if (std::abs(o) <= r && pairs > 0.0) f.offsetPattern[std::size_t(o + r)] = float(m / pairs);
+        }
+        f[HeadFeature::MeanDistance] = float(distance / nq);
+        if (context.textUniformDistance > 0.0)
+            f[HeadFeature::DistanceRatio] = float(distance / nq / context.textUniformDistance);
+    }
+    f.distanceProfile.assign(std::size_t(bins), 0.0f);
+    for (int b = 0; b < bins; ++b) {
+        if (binPairs[std::size_t(b)] > 0.0) f.distanceProfile[std::size_t(b)] = float(binMass[std::size_t(b)] / binPairs[std::size_t(b)]);
+    }
+    return f;
+}
+
+HeadFeatureTable tableShape(const AttentionStack& stack, const Geometry& g, const HeadFeatureOptions& options) {
+    HeadFeatureTable table;
+    table.modality = g.modality;
+    table.grid = g.grid;
+    table.gridRows = g.grid ? g.rows : 0;
+    table.gridCols = g.grid ? g.cols : 0;
+    table.tokens = g.tokens;
+    const double unit = g.grid ? options.patchSizePixels : 1.0;
+    for (int b = 0; b <= g.bins; ++b) table.distanceBinEdges.push_back(float(g.maxDistance * unit * b / g.bins));
+    if (g.grid) {
+        table.offsetRadius = options.offsetRadius;
+        table.offsetRows = table.offsetCols = 2 * options.offsetRadius + 1;
+    } else {
+        table.offsetRadius = options.textOffsetRadius;
+        table.offsetRows = 1;
+        table.offsetCols = 2 * options.textOffsetRadius + 1;
+    }
+    for (const AttentionLayer& layer : stack.layers) {
+        for (int head : layer.heads) {
+            HeadSummary summary;
+            summary.layer = layer.layer;
+            summary.head = head;
+            table.heads.push_back(summary);
+        }
+    }
+    std::sort(table.heads.begin(), table.heads.end(), [](const HeadSummary& a, const HeadSummary& b) {
+        return a.layer != b.layer ? a.layer < b.layer : a.head < b.head;
+    });
+    return table;
+}
+
+void checkOptions(const HeadFeatureOptions& options) {
+    if (!(options.patchSizePixels > 0.0)) throw Error("head features: the patch size must be positive");
+    if (options.distanceBins < 1) throw Error("head features: distanceBins must be at least 1");
+    if (!(options.sparsityMass > 0.0 && options.sparsityMass <= 1.0))
+        throw Error("head features: sparsityMass must be in (0, 1]");
+    if (options.offsetRadius < 0 || options.textOffsetRadius < 0) throw Error("head features: offset radii must be >= 0");
+}
+
+}  // namespace
+
+const char* headFeatureName(HeadFeature feature) { return kFeatureText[int(feature)].name; }
+const char* headFeatureDescription(HeadFeature feature) { return kFeatureText[int(feature)].description; }
+
+const std::array<HeadFeature, kHeadFeatureCount>& allHeadFeatures() {
+    static const std::array<HeadFeature, kHeadFeatureCount> all = [] {
+        std::array<HeadFeature, kHeadFeatureCount> a{};
+        for (int i = 0; i < kHeadFeatureCount; ++i) a[std::size_t(i)] = HeadFeature(i);
+        return a;
+    }();
+    return all;
+}
+
+const HeadSummary* HeadFeatureTable::find(int layer, int head) const {
+    const int index = indexOf(layer, head);
+    return index < 0 ? nullptr : &heads[std::size_t(index)];
+}
+
+int HeadFeatureTable::indexOf(int layer, int head) const {
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+        if (heads[i].layer == layer && heads[i].head == head) return int(i);
+    }
+    return -1;
+}
+
+HeadFeatureAccumulator::HeadFeatureAccumulator(HeadFeatureOptions options) : m_options(options) {
+    checkOptions(m_options);
+}
+
+void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<std::int64_t>& ids,
+                                 const std::vector<std::vector<float>>& tokenNorms) {
+    if (stack.empty()) throw Error("head features: the input has no captured attention");
+    const int n = stack.tokens.size();
+    if (!ids.empty() && int(ids.size()) != n) {
+        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " + std::to_string(n) +
+                    " tokens");
+    }
+    if (!tokenNorms.empty() && tokenNorms.size() != stack.layers.size()) {
+        throw Error("head features: token norms for " + std::to_string(tokenNorms.size()) + " layers, the input has " +
+                    std::to_string(stack.layers.size()));
+    }
+    for (const AttentionLayer& layer : stack.layers) {
+        const std::size_t expected = layer.heads.size() * std::size_t(n) * std::size_t(n);
+        const std::size_t stored = layer.precision == AttentionPrecision::Float16 ? layer.halfValues.size() : layer.floatValues.size();
+        if (layer.tokens != n || stored != expected) {
+            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " + std::to_string(stored) +
+                        " attention values, expected " + std::to_string(layer.heads.size()) + " heads x " +
+                        std::to_string(n) + "^2");
+        }
+    }
+    const Geometry geometry = makeGeometry(stack.tokens, m_options);
+    HeadFeatureTable shape = tableShape(stack, geometry, m_options);
+    if (m_inputs == 0) {
+        m_shape = shape;
+        m_sums.assign(m_shape.heads.size(), Sums{});
+    } else {
+        bool same = shape.tokens == m_shape.tokens && shape.grid == m_shape.grid && shape.heads.size() == m_shape.heads.size();
+        for (std::size_t i = 0; same && i < shape.heads.size(); ++i)
+            same = shape.heads[i].layer == m_shape.heads[i].layer && shape.heads[i].head == m_shape.heads[i].head;
+        if (!same) {
+            throw Error("head features: input " + std::to_string(m_inputs + 1) + " has " + std::to_string(shape.tokens) +
+                        " tokens and " + std::to_string(shape.heads.size()) + " heads, the first input " +
+                        std::to_string(m_shape.tokens) + " and " + std::to_string(m_shape.heads.size()) +
+                        " (inputs of one table need the same layout)");
+        }
+    }
+    InputContext context(stack);
+    prepareInput(context, geometry, ids);
+
+    struct Job {
+        const AttentionLayer* layer;
+        int slot;
+        int layerIndex;
+        int tableIndex;
+    };
+    std::vector<Job> jobs;
+    for (std::size_t l = 0; l < stack.layers.size(); ++l) {
+        const AttentionLayer& layer = stack.layers[l];
+        for (std::size_t s = 0; s < layer.heads.size(); ++s)
+            jobs.push_back({&layer, int(s), int(l), m_shape.indexOf(layer.layer, layer.heads[s])});
+    }
+    std::vector<HeadFeatures> results(jobs.size());
+    std::vector<Scratch> scratch(std::size_t(heads_detail::workerCount(int(jobs.size()), m_options.threads)));
+    heads_detail::parallelFor(int(jobs.size()), m_options.threads, [&](int j, int worker) {
+        const Job& job = jobs[std::size_t(j)];
+        const std::vector<float>* norms = tokenNorms.empty() || tokenNorms[std::size_t(job.layerIndex)].empty()
+                                              ? nullptr
+                                              : &tokenNorms[std::size_t(job.layerIndex)];
+        results[std::size_t(j)] = measureHead(*job.layer, job.slot, context, m_options, norms, scratch[std::size_t(worker)]);
+    });
+
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        Sums& sums = m_sums[std::size_t(jobs[j].tableIndex)];
+        const HeadFeatures& f = results[j];
+        for (int i = 0; i < kHeadFeatureCount; ++i) {
+            const double v = f.values[std::size_t(i)];
+            if (std::isnan(v)) continue;
+            sums.sum[std::size_t(i)] += v;
+            sums.squares[std::size_t(i)] += v * v;
+            ++sums.count[std::size_t(i)];
+        }
+        auto addVector = [](std::vector<double>& sum, std::vector<double>& squares, const std::vector<float>& v) {
+            if (sum.empty()) {
+                sum.assign(v.size(), 0.0);
+                squares.assign(v.size(), 0.0);
+            }
+            for (std::size_t i = 0; i < v.size() && i < sum.size(); ++i) {
+                sum[i] += v[i];
+                squares[i] += double(v[i]) * v[i];
+            }
+        };
+        addVector(sums.profile, sums.profileSquares, f.distanceProfile);
+        addVector(sums.offset, sums.offsetSquares, f.offsetPattern);
+    }
+    ++m_inputs;
+}
+
+HeadFeatureTable HeadFeatureAccumulator::table() const {
+    if (m_inputs == 0) throw Error("head features: no input was added");
+    HeadFeatureTable table = m_shape;
+    table.inputs = m_inputs;
+    auto moments = [](double sum, double squares, int count, float& mean, float& spread) {
+        if (count == 0) {
+            mean = spread = kNaN;
+            return;
+        }
+        const double m = sum / count;
+        mean = float(m);
+        spread = float(std::sqrt(std::max(0.0, squares / count - m * m)));
+    };
+    for (std::size_t h = 0; h < table.heads.size(); ++h) {
+        const Sums& sums = m_sums[h];
+        HeadSummary& out = table.heads[h];
+        for (int i = 0; i < kHeadFeatureCount; ++i) {
+            moments(sums.sum[std::size_t(i)], sums.squares[std::size_t(i)], sums.count[std::size_t(i)],
+                    out.mean.values[std::size_t(i)], out.spread.values[std::size_t(i)]);
+        }
+        auto vectors = [&](const std::vector<double>& sum, const std::vector<double>& squares, std::vector<float>& mean,
+                           std::vector<float>& spread) {
+            mean.resize(sum.size());
+            spread.resize(sum.size());
+            for (std::size_t i = 0; i < sum.size(); ++i) moments(sum[i], squares[i], m_inputs, mean[i], spread[i]);
+        };
+        vectors(sums.profile, sums.profileSquares, out.mean.distanceProfile, out.spread.distanceProfile);
+        vectors(sums.offset, sums.offsetSquares, out.mean.offsetPattern, out.spread.offsetPattern);
+    }
+    return table;
+}
+
+HeadFeatureTable computeHeadFeatures(const AttentionStack& stack, const HeadFeatureOptions& options,
+                                     const std::vector<std::int64_t>& ids, const std::vector<std::vector<float>>& tokenNorms) {
+    HeadFeatureAccumulator accumulator(options);
+    accumulator.add(stack, ids, tokenNorms);
+    return accumulator.table();
+}
+
+std::vector<std::vector<float>> valueNorms(const AttentionStack& stack) {
+    std::vector<std::vector<float>> out;
+    for (const AttentionLayer& layer : stack.layers) {
+        std::vector<float> norms;
+        if (!layer.values.empty() && layer.tokens > 0) {
+            const std::size_t width = layer.values.size() / std::size_t(layer.tokens);
+            norms.resize(std::size_t(layer.tokens));
+            for (int t = 0; t < layer.tokens; ++t) {
+                double s = 0.0;
+                const float* v = layer.values.data() + std::size_t(t) * width;
+                for (std::size_t i = 0; i < width; ++i) s += double(v[i]) * v[i];
+                norms[std::size_t(t)] = float(std::sqrt(s));
+            }
+        }
+        out.push_back(std::move(norms));
+    }
+    return out;
+}
+
+}  // namespace fovea

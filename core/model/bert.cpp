@@ -87,7 +87,7 @@ public:
         options.layerNormEps = eps;
         options.activation = m_spec.activation;
         options.preNorm = false;
-        x = runTransformerStack(x, m_weights.blocks, options, attentionAllowed(input, false, device()), capture, &m_headScales);
+        x = runTransformerStack(x, m_weights.blocks, options, attentionAllowed(input, false, device()), capture, &m_headScales.values());
         if (hidden) *hidden = x;
         if (m_spec.task == "masked-lm") {
             at::Tensor t = applyActivation(at::linear(x, m_weights.mlmDenseWeight, m_weights.mlmDenseBias), m_spec.activation);
@@ -100,13 +100,19 @@ public:
         return pooled;
     }
 
-    void setHeadScales(std::vector<float> scales) { m_headScales = std::move(scales); }
+    void setHeadScales(const HeadScales& scales) override {
+        m_headScales = keptHeadScales(scales, m_spec.depth, m_spec.numHeads, m_spec.architecture);
+    }
+    HeadScales headScales() const override {
+        return m_headScales.empty() ? HeadScales::identity(m_spec.depth, m_spec.numHeads) : m_headScales;
+    }
+    void resetHeadScales() override { m_headScales = HeadScales{}; }
 
 private:
     ModelSpec m_spec;
     BertWeights m_weights;
     std::string m_device;
-    std::vector<float> m_headScales;
+    HeadScales m_headScales;  // empty: no intervention
 };
 
 template <typename T>

@@ -54,7 +54,7 @@ at::Tensor ClipModel::outputsFromEmbeddings(const at::Tensor& embeddings, const 
     options.layerNormEps = m_spec.layerNormEps;
     options.activation = m_spec.activation;
     options.preNorm = true;
-    x = runTransformerStack(x, m_text.blocks, options, attentionAllowed(input, true, device()), capture, &m_textHeadScales);
+    x = runTransformerStack(x, m_text.blocks, options, attentionAllowed(input, true, device()), capture, &m_textHeadScales.values());
     x = at::layer_norm(x, {d}, m_text.finalNormWeight, m_text.finalNormBias, m_spec.layerNormEps);
     if (hidden) *hidden = x;
     return at::linear(x.select(1, poolingPosition(input)), m_text.projection);
@@ -66,9 +66,17 @@ at::Tensor ClipModel::similarity(const at::Tensor& imageEmbeds, const at::Tensor
     return m_text.logitScale.exp() * (image * text).sum(-1);
 }
 
-void ClipModel::setHeadScales(std::vector<float> vision, std::vector<float> text) {
-    (void)vision;  // the ViT's own head scaling applies once that lands in VitModel
-    m_textHeadScales = std::move(text);
+void ClipModel::setTextHeadScales(const HeadScales& scales) {
+    m_textHeadScales = keptHeadScales(scales, m_spec.textDepth, m_spec.textHeads, m_spec.architecture + " (text tower)");
+}
+
+HeadScales ClipModel::textHeadScales() const {
+    return m_textHeadScales.empty() ? HeadScales::identity(m_spec.textDepth, m_spec.textHeads) : m_textHeadScales;
+}
+
+void ClipModel::resetHeadScales() {
+    m_vision->resetHeadScales();
+    m_textHeadScales = HeadScales{};
 }
 
 ModelOutputs ClipModel::run(const ImageInput& input, const CaptureRequest& request) {

@@ -55,14 +55,20 @@ public:
     int poolingPosition(const TextInput& input) const;
     // exp(logit_scale) * cos: [B] from image [B, E] and text [B, E] embeddings.
     at::Tensor similarity(const at::Tensor& imageEmbeds, const at::Tensor& textEmbeds) const;
-    void setHeadScales(std::vector<float> vision, std::vector<float> text);
+    // Head interventions: setHeadScales is the vision tower's (ModelOutputs::attention),
+    // setTextHeadScales the text tower's (ModelOutputs::textAttention).
+    void setHeadScales(const HeadScales& scales) override { m_vision->setHeadScales(scales); }
+    HeadScales headScales() const override { return m_vision->headScales(); }
+    void setTextHeadScales(const HeadScales& scales) override;
+    HeadScales textHeadScales() const override;
+    void resetHeadScales() override;
 
 private:
     ModelSpec m_spec;
     std::unique_ptr<VitModel> m_vision;
     ClipTextWeights m_text;
     std::string m_device;
-    std::vector<float> m_textHeadScales;
+    HeadScales m_textHeadScales;  // empty: no intervention
 };
 
 }  // namespace fovea

@@ -123,7 +123,7 @@ at::Tensor Gpt2Model::forwardEmbeddings(const at::Tensor& tokens, const at::Tens
     options.layerNormEps = m_spec.layerNormEps;
     options.activation = m_spec.activation;
     options.preNorm = true;
-    x = runTransformerStack(x, m_weights.blocks, options, allowed, capture, &m_headScales);
+    x = runTransformerStack(x, m_weights.blocks, options, allowed, capture, &m_headScales.values());
     x = at::layer_norm(x, {m_spec.embedDim}, m_weights.finalNormWeight, m_weights.finalNormBias, m_spec.layerNormEps);
     if (hidden) *hidden = x;
     return at::linear(x, m_weights.lmHead.defined() ? m_weights.lmHead : m_weights.tokenEmbedding);
@@ -144,12 +144,12 @@ at::Tensor Gpt2Model::logitsForIds(const at::Tensor& ids, ForwardCapture* captur
     return forwardEmbeddings(at::embedding(m_weights.tokenEmbedding, ids), allowed, capture, nullptr);
 }
 
-void Gpt2Model::setHeadScales(std::vector<float> scales) {
-    if (!scales.empty() && scales.size() != std::size_t(m_spec.depth) * m_spec.numHeads) {
-        throw Error(m_spec.architecture, "head scales need " + std::to_string(m_spec.depth * m_spec.numHeads) +
-                                             " values (layers x heads), got " + std::to_string(scales.size()));
-    }
-    m_headScales = std::move(scales);
+void Gpt2Model::setHeadScales(const HeadScales& scales) {
+    m_headScales = keptHeadScales(scales, m_spec.depth, m_spec.numHeads, m_spec.architecture);
+}
+
+HeadScales Gpt2Model::headScales() const {
+    return m_headScales.empty() ? HeadScales::identity(m_spec.depth, m_spec.numHeads) : m_headScales;
 }
 
 void Gpt2Model::saveSafetensors(const std::string& path, const std::map<std::string, std::string>& metadata) const {

@@ -52,8 +52,10 @@ public:
     // ids [B, T] (no padding) -> next-token logits [B, T, V]; for training.
     at::Tensor logitsForIds(const at::Tensor& ids, ForwardCapture* capture = nullptr);
 
-    // Head masking / scaling: one factor per (layer, head), layer-major; empty: all 1.
-    void setHeadScales(std::vector<float> scales);
+    // Head masking / scaling (Model), applied inside the shared text stack.
+    void setHeadScales(const HeadScales& scales) override;
+    HeadScales headScales() const override;
+    void resetHeadScales() override { m_headScales = HeadScales{}; }
     Gpt2Weights& weights() { return m_weights; }
     void saveSafetensors(const std::string& path, const std::map<std::string, std::string>& metadata) const;
 
@@ -64,7 +66,7 @@ private:
     ModelSpec m_spec;
     Gpt2Weights m_weights;
     std::string m_device;
-    std::vector<float> m_headScales;
+    HeadScales m_headScales;  // empty: no intervention
 };
 
 }  // namespace fovea

@@ -130,4 +130,14 @@ std::vector<std::pair<int, float>> ModelOutputs::topClasses(int count) const {
     return out;
 }
 
+void Model::setHeadScales(const HeadScales&) {
+    throw Error(spec().architecture.empty() ? spec().family : spec().architecture,
+                "has no attention heads to scale (" + spec().family + " models have none)");
+}
+
+void Model::setTextHeadScales(const HeadScales&) {
+    throw Error(spec().architecture.empty() ? spec().family : spec().architecture,
+                "has no separate text tower; use setHeadScales");
+}
+
 }  // namespace fovea

@@ -8,6 +8,13 @@
 //     for (auto [label, probability] : out.topClasses(3)) ...
 //     cv::Mat map = rolloutMap(out.attention, HeadSelection{}, 0.0f, 0);
 //
+// Head interventions (Michel et al. 2019 head masks): the factors stay until changed or reset.
+//
+//     HeadScales scales = model->headScales();          // layers x heads, all 1 when untouched
+//     scales.set(5, 2, 0.0f);                           // switch layer 5, head 2 off
+//     model->setHeadScales(scales);
+//     model->resetHeadScales();
+//
 // Language models take a TextInput instead (model->accepts(InputKind::Text)):
 //
 //     TextInput text = loadTokenIds("ids.npy", model->spec());
@@ -16,6 +23,7 @@
 #pragma once
 
 #include "core/model/attention_stack.h"
+#include "core/model/head_scales.h"
 #include "core/model/model_spec.h"
 #include "core/model/text_input.h"
 
@@ -99,6 +107,20 @@ public:
     // The torch-level view the model-level explainers use; nullptr when a family has none.
     virtual DifferentiableModel* differentiable() { return nullptr; }
     virtual DifferentiableTextModel* differentiableText() { return nullptr; }
+
+    // Head interventions on the stack reported in ModelOutputs::attention (CLIP: the vision
+    // tower). Each factor multiplies its head's attention output before the output projection
+    // (Michel et al. 2019); an empty or all-ones HeadScales removes the intervention. Throws
+    // fovea::Error when the shape differs from the model's layers x heads, and for models
+    // without attention heads (ResNet).
+    virtual void setHeadScales(const HeadScales& scales);
+    // The current factors, layers x heads (all 1 when untouched); empty for models without heads.
+    virtual HeadScales headScales() const { return {}; }
+    // CLIP's text tower (ModelOutputs::textAttention); other models throw.
+    virtual void setTextHeadScales(const HeadScales& scales);
+    virtual HeadScales textHeadScales() const { return {}; }
+    // Back to the loaded model (every stack); a no-op for models without heads.
+    virtual void resetHeadScales() {}
 };
 
 }  // namespace fovea

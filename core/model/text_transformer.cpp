@@ -80,6 +80,11 @@ at::Tensor runTransformerStack(at::Tensor x, const std::vector<VitBlockWeights>&
     return x;
 }
 
+HeadScales keptHeadScales(const HeadScales& scales, int layers, int heads, const std::string& subject) {
+    scales.checkShape(layers, heads, subject);
+    return scales.isIdentity() ? HeadScales{} : scales;
+}
+
 at::Tensor tokenTensor(const std::vector<std::int64_t>& values, const c10::Device& device) {
     return at::tensor(values, at::kLong).reshape({1, int64_t(values.size())}).to(device);
 }

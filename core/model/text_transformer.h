@@ -39,6 +39,10 @@ at::Tensor runTransformerStack(at::Tensor x, const std::vector<VitBlockWeights>&
                                const TransformerStackOptions& options, const at::Tensor& allowed,
                                ForwardCapture* capture, const std::vector<float>* headScales = nullptr);
 
+// What a text family keeps for setHeadScales: empty while the scales are the identity (so the
+// stack runs untouched); throws fovea::Error when the shape is not layers x heads.
+HeadScales keptHeadScales(const HeadScales& scales, int layers, int heads, const std::string& subject);
+
 // ids (or token types) as an int64 [1, T] tensor on `device`.
 at::Tensor tokenTensor(const std::vector<std::int64_t>& values, const c10::Device& device);
 

@@ -211,11 +211,38 @@ std::string VitModel::featureLayerName(int layer) const {
 }
 
 at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, FeatureTap* tap) {
+    const at::Tensor x = embed(pixels);
+    if (tap && tap->layer >= int(m_weights.blocks.size())) {
+        throw Error("feature layer " + std::to_string(tap->layer) + " does not exist: the model has " +
+                    std::to_string(m_weights.blocks.size()) + " blocks");
+    }
+    return head(runBlocks(x, 0, m_headScaleTensor, capture, tap, pixels.size(2) / m_spec.patchSize,
+                          pixels.size(3) / m_spec.patchSize, nullptr));
+}
+
+at::Tensor VitModel::embedTokens(const at::Tensor& pixels) { return embed(pixels); }
+
+at::Tensor VitModel::logitsFromLayer(const at::Tensor& tokens, int first, const at::Tensor& scales,
+                                     std::vector<at::Tensor>* layerInputs) {
+    if (first < 0 || first >= int(m_weights.blocks.size())) {
+        throw Error("layer " + std::to_string(first) + " does not exist: the model has " +
+                    std::to_string(m_weights.blocks.size()) + " blocks");
+    }
+    const at::Tensor& factors = scales.defined() ? scales : m_headScaleTensor;
+    if (factors.defined() && (factors.size(-2) != m_spec.depth || factors.size(-1) != m_spec.numHeads ||
+                              (factors.dim() == 3 && factors.size(0) != tokens.size(0)) || factors.dim() < 2 || factors.dim() > 3)) {
+        throw Error("head scales must be [layers, heads] or [batch, layers, heads] for " + std::to_string(m_spec.depth) +
+                    " x " + std::to_string(m_spec.numHeads) + " heads");
+    }
+    return head(runBlocks(tokens, first, factors, nullptr, nullptr, 0, 0, layerInputs));
+}
+
+at::Tensor VitModel::runBlocks(at::Tensor x, int first, const at::Tensor& scales, ForwardCapture* capture, FeatureTap* tap,
+                               int64_t gridRows, int64_t gridCols, std::vector<at::Tensor>* layerInputs) {
     const int64_t d = m_spec.embedDim;
     const int64_t heads = m_spec.numHeads;
     const int64_t headDim = d / heads;
     const double scale = 1.0 / std::sqrt(double(headDim));
-    at::Tensor x = embed(pixels);
     const int64_t batch = x.size(0);
     const int64_t tokens = x.size(1);
     if (capture) {
@@ -224,23 +251,20 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
         capture->queries.assign(m_weights.blocks.size(), at::Tensor());
         capture->values.assign(m_weights.blocks.size(), at::Tensor());
     }
-    if (tap && tap->layer >= int(m_weights.blocks.size())) {
-        throw Error("feature layer " + std::to_string(tap->layer) + " does not exist: the model has " +
-                    std::to_string(m_weights.blocks.size()) + " blocks");
-    }
-    for (std::size_t l = 0; l < m_weights.blocks.size(); ++l) {
+    if (layerInputs) layerInputs->assign(m_weights.blocks.size(), at::Tensor());
+    for (std::size_t l = std::size_t(first); l < m_weights.blocks.size(); ++l) {
         const VitBlockWeights& b = m_weights.blocks[l];
         if (tap && tap->layer == int(l)) {
             // Expose the patch tokens as a grid that is itself a node of the graph, then rebuild
             // the sequence from it so gradients and replacements flow through the grid.
             const int64_t prefix = m_spec.prefixTokens();
-            const int64_t rows = pixels.size(2) / m_spec.patchSize, cols = pixels.size(3) / m_spec.patchSize;
-            at::Tensor grid = x.narrow(1, prefix, tokens - prefix).transpose(1, 2).reshape({batch, d, rows, cols});
+            at::Tensor grid = x.narrow(1, prefix, tokens - prefix).transpose(1, 2).reshape({batch, d, gridRows, gridCols});
             if (tap->replace) grid = tap->replace(grid);
             tap->features = grid;
             const at::Tensor patches = grid.flatten(2).transpose(1, 2);
             x = prefix > 0 ? at::cat({x.narrow(1, 0, prefix), patches}, 1) : patches;
         }
+        if (layerInputs) (*layerInputs)[l] = x;
         at::Tensor h = at::layer_norm(x, {d}, b.norm1Weight, b.norm1Bias, m_spec.layerNormEps);
         at::Tensor qkv = at::linear(h, b.qkvWeight, b.qkvBias).reshape({batch, tokens, 3, heads, headDim}).permute({2, 0, 3, 1, 4});
         const at::Tensor q = qkv.select(0, 0);
@@ -257,7 +281,13 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
             if (capture->keepQueries) capture->queries[l] = q.detach();
             if (capture->keepValues) capture->values[l] = v.detach();
         }
-        at::Tensor mixed = at::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, d});
+        at::Tensor context = at::matmul(attention, v);  // [B, H, N, hd]
+        if (scales.defined()) {
+            // Head masks (Michel et al. 2019, eq. 2): each head's output scaled before the
+            // output projection. [L, H] or [B, L, H] -> [1 or B, H, 1, 1].
+            context = context * scales.select(-2, int64_t(l)).reshape({-1, heads, 1, 1});
+        }
+        at::Tensor mixed = context.transpose(1, 2).reshape({batch, tokens, d});
         mixed = at::linear(mixed, b.projWeight, b.projBias);
         if (b.layerScale1.defined()) mixed = mixed * b.layerScale1;
         x = x + mixed;
@@ -266,7 +296,22 @@ at::Tensor VitModel::forward(const at::Tensor& pixels, ForwardCapture* capture, 
         if (b.layerScale2.defined()) h = h * b.layerScale2;
         x = x + h;
     }
-    return head(x);
+    return x;
+}
+
+void VitModel::setHeadScales(const HeadScales& scales) {
+    scales.checkShape(m_spec.depth, m_spec.numHeads, m_spec.architecture.empty() ? "vit" : m_spec.architecture);
+    if (scales.isIdentity()) {
+        m_headScales = HeadScales{};
+        m_headScaleTensor = at::Tensor();
+        return;
+    }
+    m_headScales = scales;
+    m_headScaleTensor = at::tensor(scales.values(), at::kFloat).reshape({m_spec.depth, m_spec.numHeads}).to(at::Device(m_device));
+}
+
+HeadScales VitModel::headScales() const {
+    return m_headScales.empty() ? HeadScales::identity(m_spec.depth, m_spec.numHeads) : m_headScales;
 }
 
 at::Tensor applyActivation(const at::Tensor& x, const std::string& activation) {

@@ -93,6 +93,22 @@ public:
     int defaultFeatureLayer() const override { return m_spec.depth - 1; }
     std::string featureLayerName(int layer) const override;
     VitWeights& weights() { return m_weights; }
+
+    // Head interventions (Model): the factors live on the device as an [L, H] tensor that
+    // forward() applies; none is kept while the scales are the identity.
+    void setHeadScales(const HeadScales& scales) override;
+    HeadScales headScales() const override;
+    void resetHeadScales() override { setHeadScales(HeadScales{}); }
+    // Internal entry points for head importance (core/heads/importance.cpp), which caches the
+    // tokens entering each block and restarts from the block of the masked head:
+    // the tokens entering block 0, [B, N, D].
+    at::Tensor embedTokens(const at::Tensor& pixels);
+    // Blocks `first` .. depth-1 and the classifier from `tokens` (the tokens entering block
+    // `first`). `scales`: head factors [L, H], or one set per batch item [B, L, H] (may require
+    // grad, for the gradient proxy of Michel et al.); undefined: the model's own. `layerInputs`,
+    // when given, is filled with the tokens entering each block l >= first (index l).
+    at::Tensor logitsFromLayer(const at::Tensor& tokens, int first, const at::Tensor& scales,
+                               std::vector<at::Tensor>* layerInputs = nullptr);
     // Position embeddings for a gh x gw patch grid (bicubic resampling when it differs from the
     // training grid, the way the checkpoint's own library does it).
     at::Tensor positionEmbeddingFor(int gridRows, int gridCols);
@@ -101,11 +117,15 @@ public:
 private:
     at::Tensor embed(const at::Tensor& pixels);
     at::Tensor head(const at::Tensor& tokens);
+    at::Tensor runBlocks(at::Tensor x, int first, const at::Tensor& scales, ForwardCapture* capture, FeatureTap* tap,
+                         int64_t gridRows, int64_t gridCols, std::vector<at::Tensor>* layerInputs);
 
     ModelSpec m_spec;
     VitWeights m_weights;
     std::string m_device;
     std::map<std::pair<int, int>, at::Tensor> m_resampledPositions;
+    HeadScales m_headScales;        // empty: no intervention
+    at::Tensor m_headScaleTensor;   // [L, H] on the device; undefined: no intervention
 };
 
 }  // namespace fovea

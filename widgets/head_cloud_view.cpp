@@ -119,7 +119,7 @@ void HeadCloudView::setData(const HeadData& data, const HeadSet& selection) {
                                  ? QString::fromStdString(data.clusterNames[std::size_t(cluster)]).toHtmlEscaped()
                                  : tr("not clustered");
         legend += QStringLiteral("<span style='color:rgb(%1,%2,%3)'>&#9679;</span> %4 (%5)<br>")
-                      .arg(rgb[0]).arg(rgb[1]).arg(rgb[2]).arg(name).arg(count);
+                      .arg(int(rgb[0])).arg(int(rgb[1])).arg(int(rgb[2])).arg(name).arg(count);
     }
     if (!selection.empty()) legend += tr("<br>%1 selected (larger)").arg(selection.size());
     m_legend->setText(legend);

@@ -4,8 +4,11 @@
 #include "core/heads/head_atlas.h"
 #include "core/util/error.h"
 
+#include <opencv2/core.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 namespace fovea {
@@ -56,7 +59,11 @@ HeadData headDataFromAtlas(const HeadAtlas& atlas) {
         if (table.offsetRows > 0 && table.offsetCols > 0 && pattern.size() == std::size_t(table.offsetRows) * std::size_t(table.offsetCols)) {
             point.pattern = cv::Mat(table.offsetRows, table.offsetCols, CV_32F, const_cast<float*>(pattern.data())).clone();
             // Text patterns are one row: stretch them so the thumbnail is a strip, not a line.
-            if (table.offsetRows == 1) cv::repeat(point.pattern, 3, 1, point.pattern);
+            if (table.offsetRows == 1) {
+                cv::Mat strip;
+                cv::repeat(point.pattern, 3, 1, strip);
+                point.pattern = strip;
+            }
         }
         data.points.push_back(std::move(point));
     }

@@ -14,6 +14,8 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace fovea {
 
 SinkTimelineView::SinkTimelineView(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 160); }

@@ -519,6 +519,14 @@ void MainWindow::updateModelPanel() {
         }
         text += "</table>";
     }
+    if (m_state.heads.intervened()) {
+        QStringList heads;
+        for (const HeadScaleEntry& entry : m_state.heads.scales) {
+            heads << (entry.scale == 0.0f ? tr("L%1 h%2 off").arg(entry.layer).arg(entry.head)
+                                          : tr("L%1 h%2 \u00d7%3").arg(entry.layer).arg(entry.head).arg(double(entry.scale)));
+        }
+        text += tr("<p><b>Heads intervened</b> (Heads &gt; Reset Heads restores): %1</p>").arg(heads.join(", "));
+    }
     m_modelInfo->setHtml(text);
     setWindowTitle(tr("Fovea — %1").arg(QFileInfo(QString::fromStdString(m_state.modelPath)).fileName()));
 }

@@ -5,6 +5,7 @@
 // cluster colours, switched-off heads), the sink timeline marks the planted sinks, sink tokens
 // leave heatmaps renormalised, and every head figure exports as valid SVG.
 #include "core/model/token_info.h"
+#include "core/util/error.h"
 #include "widgets/atlas_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/head_figures.h"
@@ -23,6 +24,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -218,7 +220,8 @@ private Q_SLOTS:
         JobRunner jobs;
         AtlasView atlas;
         HeadSettings settings;
-        HeadsController heads(settings, &jobs, &atlas, nullptr);
+        QWidget host;
+        HeadsController heads(settings, &jobs, &atlas, &host);
         HeadsPage* page = heads.page();
         const HeadData data = plantedHeads(3, 4, 21);
         AtlasPainter painter;

@@ -59,6 +59,12 @@ const char* kUsage =
     "                                          a scanpath from the model's map (winner-take-all + inhibition of return)\n"
     "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
     "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
+    "  heads-importance [MODEL] --scenes N | MODEL INPUTS... --out TABLE.csv [--labels FILE.csv]\n"
+    "      [--order accuracy|confidence|kl|gradient] [--no-gradient] [--mask-compare K,K,...] [--draws N]\n"
+    "      [--markdown FILE.md] [--top N] [--batch N]\n"
+    "                                          head importance: mask one head at a time (accuracy, confidence,\n"
+    "                                          KL) and the gradient proxy; top-K vs random-K masking\n"
+    "  bench heads-importance [--arch NAME] [--images N] [--extrapolate N]   head importance time, random weights\n"
     "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N]  layer/head switch and first-heatmap times in the window\n"
 #ifdef FOVEA_HAS_GUI
@@ -84,7 +90,7 @@ static void restartWithPassiveOpenMp(const std::vector<std::string>& args, char*
     if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("FOVEA_NO_RESTART") != nullptr) return;
     const std::string command = args.empty() ? "gui" : args[0];
     if (command != "gui" && command != "bench" && command != "train-demo" && command != "export" && command != "eval" &&
-        command != "segment" && command != "gaze")
+        command != "segment" && command != "gaze" && command != "heads-importance")
         return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     setenv("FOVEA_NO_RESTART", "1", 1);
@@ -111,6 +117,7 @@ int main(int argc, char** argv) {
         {"demo", runDemoCommand},   {"train-demo", runTrainDemoCommand}, {"bench", runBenchCommand},
         {"eval", runEvalCommand},   {"methods", runMethodsCommand}, {"segment", runSegmentCommand},
         {"tokenize", runTokenizeCommand}, {"gaze", runGazeCommand},   {"scanpath", runScanpathCommand},
+        {"heads-importance", runHeadsImportanceCommand},
 #ifdef FOVEA_HAS_GUI
         {"gui", runGuiCommand},     {"export", runExportCommand},
 #endif

@@ -57,6 +57,9 @@ int runBenchCommand(const Arguments& arguments) {
     if (!arguments.empty() && arguments[0] == "gui") return runGuiBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
 #endif
     if (!arguments.empty() && arguments[0] == "gaze") return runGazeBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
+    if (!arguments.empty() && arguments[0] == "heads-importance") {
+        return runHeadsBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
+    }
     const Args args(arguments, joinNames({"arch", "runs", "warmup", "method"}, runtimeOptionNames()), {"no-capture"});
     const std::string what = args.positional(0, "what to benchmark (forward, explain, segment, gaze, gui)");
     if (what == "segment") return benchSegment(std::max(1, args.intValue("runs", 5)));

@@ -22,6 +22,8 @@ int runTokenizeCommand(const Arguments& arguments);  // commands/tokenize.cpp
 int runGazeCommand(const Arguments& arguments);      // commands/gaze.cpp (gaze eval, gaze visual-search)
 int runScanpathCommand(const Arguments& arguments);  // commands/gaze.cpp (scanpath, scanpath compare)
 int runGazeBenchCommand(const Arguments& arguments);  // commands/bench_gaze.cpp (fovea bench gaze)
+int runHeadsImportanceCommand(const Arguments& arguments);  // commands/heads_importance.cpp
+int runHeadsBenchCommand(const Arguments& arguments);       // commands/bench_heads.cpp (fovea bench heads-importance)
 #ifdef FOVEA_HAS_GUI
 int runGuiCommand(const Arguments& arguments);     // commands/gui.cpp
 int runExportCommand(const Arguments& arguments);

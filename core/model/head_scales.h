@@ -22,7 +22,7 @@
 namespace fovea {
 
 class HeadScales {
-public:
+  public:
     HeadScales() = default;
     // layers x heads factors, all 1.
     static HeadScales identity(int layers, int heads);
@@ -45,7 +45,8 @@ public:
     nlohmann::json toJson() const;
     // Throws fovea::Error("<where>: ...") for a malformed object (wrong sizes, a non-number, a
     // non-finite factor).
-    static HeadScales fromJson(const nlohmann::json& value, const std::string& where = "head scales");
+    static HeadScales fromJson(const nlohmann::json& value,
+                               const std::string& where = "head scales");
 
     // Throws fovea::Error("<subject>: ...") unless empty or sized layers x heads.
     void checkShape(int layers, int heads, const std::string& subject) const;
@@ -53,7 +54,7 @@ public:
     bool operator==(const HeadScales& other) const;
     bool operator!=(const HeadScales& other) const { return !(*this == other); }
 
-private:
+  private:
     int m_layers = 0, m_heads = 0;
     std::vector<float> m_values;
 };

@@ -229,8 +229,8 @@ at::Tensor VitModel::logitsFromLayer(const at::Tensor& tokens, int first, const 
                     std::to_string(m_weights.blocks.size()) + " blocks");
     }
     const at::Tensor& factors = scales.defined() ? scales : m_headScaleTensor;
-    if (factors.defined() && (factors.size(-2) != m_spec.depth || factors.size(-1) != m_spec.numHeads ||
-                              (factors.dim() == 3 && factors.size(0) != tokens.size(0)) || factors.dim() < 2 || factors.dim() > 3)) {
+    if (factors.defined() && (factors.dim() < 2 || factors.dim() > 3 || factors.size(-2) != m_spec.depth ||
+                              factors.size(-1) != m_spec.numHeads || (factors.dim() == 3 && factors.size(0) != tokens.size(0)))) {
         throw Error("head scales must be [layers, heads] or [batch, layers, heads] for " + std::to_string(m_spec.depth) +
                     " x " + std::to_string(m_spec.numHeads) + " heads");
     }

@@ -46,9 +46,13 @@ HeadCloudView::HeadCloudView(QWidget* parent) : QWidget(parent) {
     m_vtk->renderer()->SetBackground(1.0, 1.0, 1.0);
 }
 
-bool HeadCloudView::available() const { return m_vtk != nullptr && m_vtk->available(); }
+bool HeadCloudView::available() const {
+    return m_vtk != nullptr && m_vtk->available();
+}
 
-QString HeadCloudView::unavailableReason() const { return m_vtk ? m_vtk->unavailableReason() : m_reason; }
+QString HeadCloudView::unavailableReason() const {
+    return m_vtk ? m_vtk->unavailableReason() : m_reason;
+}
 
 void HeadCloudView::setData(const HeadData& data, const HeadSet& selection) {
     m_spheres = 0;
@@ -76,7 +80,8 @@ void HeadCloudView::setData(const HeadData& data, const HeadSet& selection) {
         const bool selected = selection.count(p.key) > 0;
         const Rgb rgb = clusterColour(p.cluster);
         vtkNew<vtkSphereSource> sphere;
-        sphere->SetCenter((p.xyz[0] - low[0]) / span, (p.xyz[1] - low[1]) / span, (p.xyz[2] - low[2]) / span);
+        sphere->SetCenter((p.xyz[0] - low[0]) / span, (p.xyz[1] - low[1]) / span,
+                          (p.xyz[2] - low[2]) / span);
         sphere->SetRadius(selected ? radius * 1.8 : radius);
         sphere->SetThetaResolution(16);
         sphere->SetPhiResolution(12);
@@ -93,7 +98,8 @@ void HeadCloudView::setData(const HeadData& data, const HeadSet& selection) {
     }
     vtkNew<vtkImageData> bounds;
     bounds->SetDimensions(2, 2, 2);
-    bounds->SetSpacing((high[0] - low[0]) / span, (high[1] - low[1]) / span, (high[2] - low[2]) / span);
+    bounds->SetSpacing((high[0] - low[0]) / span, (high[1] - low[1]) / span,
+                       (high[2] - low[2]) / span);
     vtkNew<vtkOutlineFilter> outline;
     outline->SetInputData(bounds);
     vtkNew<vtkPolyDataMapper> outlineMapper;
@@ -112,14 +118,21 @@ void HeadCloudView::setData(const HeadData& data, const HeadSet& selection) {
     }
     std::map<int, int> counts;
     for (const HeadPoint& p : data.points) ++counts[p.cluster];
-    QString legend = tr("<b>Heads in 3D</b><br><small>first three principal components; drag to rotate</small><br><br>");
+    QString legend =
+        tr("<b>Heads in 3D</b><br><small>first three principal components; drag to "
+           "rotate</small><br><br>");
     for (const auto& [cluster, count] : counts) {
         const Rgb rgb = clusterColour(cluster);
-        const QString name = cluster >= 0 && cluster < int(data.clusterNames.size())
-                                 ? QString::fromStdString(data.clusterNames[std::size_t(cluster)]).toHtmlEscaped()
-                                 : tr("not clustered");
+        const QString name =
+            cluster >= 0 && cluster < int(data.clusterNames.size())
+                ? QString::fromStdString(data.clusterNames[std::size_t(cluster)]).toHtmlEscaped()
+                : tr("not clustered");
         legend += QStringLiteral("<span style='color:rgb(%1,%2,%3)'>&#9679;</span> %4 (%5)<br>")
-                      .arg(int(rgb[0])).arg(int(rgb[1])).arg(int(rgb[2])).arg(name).arg(count);
+                      .arg(int(rgb[0]))
+                      .arg(int(rgb[1]))
+                      .arg(int(rgb[2]))
+                      .arg(name)
+                      .arg(count);
     }
     if (!selection.empty()) legend += tr("<br>%1 selected (larger)").arg(selection.size());
     m_legend->setText(legend);

@@ -18,7 +18,7 @@ class VtkWidget;
 
 class HeadCloudView : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit HeadCloudView(QWidget* parent = nullptr);
 
     void setData(const HeadData& data, const HeadSet& selection);
@@ -29,7 +29,7 @@ public:
     // The rendered scene (PNG export). Throws fovea::Error when 3D is unavailable.
     QImage grabImage();
 
-private:
+  private:
     VtkWidget* m_vtk = nullptr;
     QLabel* m_legend = nullptr;
     QString m_reason;

@@ -24,8 +24,8 @@ std::pair<double, double> HeadData::importanceRange() const {
 }
 
 Rgb clusterColour(int cluster) {
-    static const Rgb palette[] = {{0, 114, 178},  {230, 159, 0},  {0, 158, 115},  {204, 121, 167},
-                                  {86, 180, 233}, {213, 94, 0},   {240, 228, 66}, {0, 0, 0},
+    static const Rgb palette[] = {{0, 114, 178},   {230, 159, 0}, {0, 158, 115},   {204, 121, 167},
+                                  {86, 180, 233},  {213, 94, 0},  {240, 228, 66},  {0, 0, 0},
                                   {148, 103, 189}, {140, 86, 75}, {127, 127, 127}, {188, 189, 34}};
     if (cluster < 0) return {170, 170, 170};
     return palette[std::size_t(cluster) % std::size(palette)];

@@ -28,8 +28,12 @@ namespace fovea {
 struct HeadKey {
     int layer = 0;
     int head = 0;
-    bool operator<(const HeadKey& other) const { return layer < other.layer || (layer == other.layer && head < other.head); }
-    bool operator==(const HeadKey& other) const { return layer == other.layer && head == other.head; }
+    bool operator<(const HeadKey& other) const {
+        return layer < other.layer || (layer == other.layer && head < other.head);
+    }
+    bool operator==(const HeadKey& other) const {
+        return layer == other.layer && head == other.head;
+    }
     bool operator!=(const HeadKey& other) const { return !(*this == other); }
 };
 using HeadSet = std::set<HeadKey>;
@@ -44,13 +48,13 @@ struct HeadLabelStyle {
 
 struct HeadPoint {
     HeadKey key;
-    double x = 0.0, y = 0.0;              // the 2D embedding shown (PCA or t-SNE)
-    std::array<double, 3> xyz{0, 0, 0};   // the 3D embedding (PCA)
-    int cluster = -1;                     // -1: not clustered
-    std::vector<int> labels;              // indices into HeadData::labels, strongest first
+    double x = 0.0, y = 0.0;             // the 2D embedding shown (PCA or t-SNE)
+    std::array<double, 3> xyz{0, 0, 0};  // the 3D embedding (PCA)
+    int cluster = -1;                    // -1: not clustered
+    std::vector<int> labels;             // indices into HeadData::labels, strongest first
     double importance = std::numeric_limits<double>::quiet_NaN();
     std::vector<std::pair<std::string, double>> features;  // name, value (hover card)
-    cv::Mat pattern;                      // CV_32F thumbnail of the head's attention (hover card)
+    cv::Mat pattern;  // CV_32F thumbnail of the head's attention (hover card)
 };
 
 struct HeadData {
@@ -82,7 +86,7 @@ struct SinkTimeline {
     cv::Mat mass;                          // CV_32F, rows = layers, cols = tokens
     std::vector<std::string> tokenLabels;  // one per column ("CLS", "p(3,4)", "the", ...)
     double tau = 0.2;
-    std::vector<int> primary;              // token indices
+    std::vector<int> primary;  // token indices
     std::vector<int> secondary;
 
     bool empty() const { return mass.empty(); }

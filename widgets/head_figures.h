@@ -32,7 +32,8 @@ struct HeadAnalysis {
 // Features, labels, clusters (k from settings.clusters, 0: by silhouette) and the embedding
 // (settings.embedding) of every captured head of `stack`, and its attention sinks (tau 0.2).
 // Throws fovea::Error when the stack holds no complete layer.
-HeadAnalysis analyseHeads(const AttentionStack& stack, const ModelSpec& spec, const HeadSettings& settings);
+HeadAnalysis analyseHeads(const AttentionStack& stack, const ModelSpec& spec,
+                          const HeadSettings& settings);
 
 // Adapters from the core's results.
 HeadData headDataFromAtlas(const HeadAtlas& atlas);
@@ -45,9 +46,11 @@ HeadScaleMap headScaleMapOf(const HeadSettings& settings);
 // A patch-grid map with the cells of `positions` (sequence positions; non-patch tokens are not
 // in the map) masked as NaN and the others renormalised to sum 1: the query's attention among
 // the remaining patches. A map whose remaining cells sum to 0 is returned masked, not divided.
-cv::Mat withoutTokens(const cv::Mat& map, const TokenLayout& tokens, const std::vector<int>& positions);
+cv::Mat withoutTokens(const cv::Mat& map, const TokenLayout& tokens,
+                      const std::vector<int>& positions);
 // The same with the attention sinks of the view's layer (raw attention) or of any layer
 // (methods across layers) as the positions.
-cv::Mat withoutSinkTokens(const cv::Mat& map, const AttentionStack& stack, const ViewSettings& view);
+cv::Mat withoutSinkTokens(const cv::Mat& map, const AttentionStack& stack,
+                          const ViewSettings& view);
 
 }  // namespace fovea

@@ -6,7 +6,8 @@
 
 namespace fovea {
 
-HeadImportanceValues imageImportance(Model& model, const std::vector<std::string>& inputs, Progress& progress) {
+HeadImportanceValues imageImportance(Model& model, const std::vector<std::string>& inputs,
+                                     Progress& progress) {
     if (inputs.empty()) throw Error("head importance", "no inputs: open images first");
     std::vector<ImportanceSample> samples;
     for (std::size_t i = 0; i < inputs.size() && int(i) < kImportanceInputs; ++i) {
@@ -17,8 +18,10 @@ HeadImportanceValues imageImportance(Model& model, const std::vector<std::string
     options.order = ImportanceOrder::KlDivergence;
     const HeadImportanceReport report = computeHeadImportance(model, samples, options, progress);
     HeadImportanceValues importance;
-    importance.name = "KL when switched off (" + std::to_string(report.inputs) + (report.inputs == 1 ? " input)" : " inputs)");
-    for (const HeadImportance& head : report.heads) importance.values.emplace_back(HeadKey{head.layer, head.head}, head.klDivergence);
+    importance.name = "KL when switched off (" + std::to_string(report.inputs) +
+                      (report.inputs == 1 ? " input)" : " inputs)");
+    for (const HeadImportance& head : report.heads)
+        importance.values.emplace_back(HeadKey{head.layer, head.head}, head.klDivergence);
     return importance;
 }
 

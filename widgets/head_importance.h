@@ -26,7 +26,8 @@ struct HeadImportanceValues {
 // prediction. Throws fovea::Error for no inputs or a model the importance does not support (only
 // ViT classifiers); fovea::Cancelled when progress says so.
 constexpr int kImportanceInputs = 32;
-HeadImportanceValues imageImportance(Model& model, const std::vector<std::string>& inputs, Progress& progress);
+HeadImportanceValues imageImportance(Model& model, const std::vector<std::string>& inputs,
+                                     Progress& progress);
 
 void applyImportance(HeadData& data, const HeadImportanceValues& importance);
 

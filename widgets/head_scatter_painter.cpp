@@ -9,9 +9,13 @@
 namespace fovea {
 namespace {
 
-QString tr(const char* text) { return QCoreApplication::translate("fovea::HeadScatter", text); }
+QString tr(const char* text) {
+    return QCoreApplication::translate("fovea::HeadScatter", text);
+}
 
-QColor toQColor(const Rgb& rgb) { return QColor(rgb[0], rgb[1], rgb[2]); }
+QColor toQColor(const Rgb& rgb) {
+    return QColor(rgb[0], rgb[1], rgb[2]);
+}
 
 constexpr double kTitleBand = 26.0;
 constexpr double kLegendWidth = 190.0;
@@ -47,7 +51,8 @@ Bounds boundsOf(const HeadData& data) {
 
 QRectF HeadScatterPainter::plotRect(const QRectF& target) const {
     const double legend = std::min(kLegendWidth, target.width() * 0.35);
-    QRectF area(target.left() + 24, target.top() + kTitleBand, target.width() - legend - 36, target.height() - kTitleBand - 26);
+    QRectF area(target.left() + 24, target.top() + kTitleBand, target.width() - legend - 36,
+                target.height() - kTitleBand - 26);
     const double side = std::max(1.0, std::min(area.width(), area.height()));
     return {area.left(), area.top(), side, side};
 }
@@ -66,7 +71,8 @@ double HeadScatterPainter::pointRadius(const QRectF& plot) const {
     return std::clamp(plot.width() / (3.0 * std::sqrt(n) + 8.0), 3.0, 9.0);
 }
 
-std::optional<HeadKey> HeadScatterPainter::headAt(const QRectF& target, const QPointF& at, double radius) const {
+std::optional<HeadKey> HeadScatterPainter::headAt(const QRectF& target, const QPointF& at,
+                                                  double radius) const {
     std::optional<HeadKey> best;
     double bestDistance = radius;
     for (const HeadPoint& p : m_data.points) {
@@ -91,7 +97,8 @@ HeadSet HeadScatterPainter::headsInside(const QRectF& target, const QPolygonF& p
 
 Rgb HeadScatterPainter::fillColour(const HeadPoint& point) const {
     if (m_colouring == Colouring::Cluster) return clusterColour(point.cluster);
-    if (point.labels.empty() || point.labels.front() < 0 || point.labels.front() >= int(m_data.labels.size())) {
+    if (point.labels.empty() || point.labels.front() < 0 ||
+        point.labels.front() >= int(m_data.labels.size())) {
         return {215, 215, 215};
     }
     return m_data.labels[std::size_t(point.labels.front())].rgb;
@@ -106,13 +113,17 @@ void HeadScatterPainter::paint(QPainter& painter, const QRectF& target) const {
     painter.setPen(Qt::black);
     QString title = m_title;
     if (title.isEmpty()) {
-        title = tr("Heads in the %1 embedding of their attention descriptors")
-                    .arg(m_data.embedding == "tsne" ? QStringLiteral("t-SNE") : QStringLiteral("PCA"));
-        if (!m_data.note.empty()) title += QStringLiteral(" (%1)").arg(QString::fromStdString(m_data.note));
+        title =
+            tr("Heads in the %1 embedding of their attention descriptors")
+                .arg(m_data.embedding == "tsne" ? QStringLiteral("t-SNE") : QStringLiteral("PCA"));
+        if (!m_data.note.empty())
+            title += QStringLiteral(" (%1)").arg(QString::fromStdString(m_data.note));
     }
-    painter.drawText(QRectF(target.left(), target.top(), target.width(), kTitleBand), Qt::AlignCenter, title);
+    painter.drawText(QRectF(target.left(), target.top(), target.width(), kTitleBand),
+                     Qt::AlignCenter, title);
     if (m_data.empty()) {
-        painter.drawText(target, Qt::AlignCenter, tr("No head analysis yet: open a model and an input"));
+        painter.drawText(target, Qt::AlignCenter,
+                         tr("No head analysis yet: open a model and an input"));
         painter.restore();
         return;
     }
@@ -120,13 +131,16 @@ void HeadScatterPainter::paint(QPainter& painter, const QRectF& target) const {
     painter.setPen(QPen(QColor(120, 120, 120), 0.8));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(plot);
-    const QString axis = m_data.embedding == "tsne" ? QStringLiteral("t-SNE %1") : QStringLiteral("PC %1");
+    const QString axis =
+        m_data.embedding == "tsne" ? QStringLiteral("t-SNE %1") : QStringLiteral("PC %1");
     painter.setPen(QColor(90, 90, 90));
-    painter.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 20), Qt::AlignHCenter | Qt::AlignTop, axis.arg(1));
+    painter.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 20),
+                     Qt::AlignHCenter | Qt::AlignTop, axis.arg(1));
     painter.save();
     painter.translate(plot.left() - 6, plot.center().y());
     painter.rotate(-90);
-    painter.drawText(QRectF(-plot.height() / 2, -18, plot.height(), 16), Qt::AlignCenter, axis.arg(2));
+    painter.drawText(QRectF(-plot.height() / 2, -18, plot.height(), 16), Qt::AlignCenter,
+                     axis.arg(2));
     painter.restore();
 
     const double r = pointRadius(plot);
@@ -143,7 +157,8 @@ void HeadScatterPainter::paint(QPainter& painter, const QRectF& target) const {
             if (m_colouring == Colouring::Label && p.labels.size() > 1 && p.labels[1] >= 0 &&
                 p.labels[1] < int(m_data.labels.size())) {
                 painter.setBrush(Qt::NoBrush);
-                painter.setPen(QPen(toQColor(m_data.labels[std::size_t(p.labels[1])].rgb), r * 0.45));
+                painter.setPen(
+                    QPen(toQColor(m_data.labels[std::size_t(p.labels[1])].rgb), r * 0.45));
                 painter.drawEllipse(at, r * 0.75, r * 0.75);
             }
             if (selected) {
@@ -154,7 +169,8 @@ void HeadScatterPainter::paint(QPainter& painter, const QRectF& target) const {
         }
     }
     const double legendLeft = plot.right() + 16;
-    paintLegend(painter, QRectF(legendLeft, plot.top(), target.right() - legendLeft, plot.height()));
+    paintLegend(painter,
+                QRectF(legendLeft, plot.top(), target.right() - legendLeft, plot.height()));
     painter.restore();
 }
 
@@ -168,9 +184,11 @@ void HeadScatterPainter::paintLegend(QPainter& painter, const QRectF& area) cons
         std::map<int, int> counts;
         for (const HeadPoint& p : m_data.points) ++counts[p.cluster];
         for (const auto& [cluster, count] : counts) {
-            const QString name = cluster >= 0 && cluster < int(m_data.clusterNames.size())
-                                     ? QString::fromStdString(m_data.clusterNames[std::size_t(cluster)])
-                                     : cluster < 0 ? tr("not clustered") : tr("cluster %1").arg(cluster + 1);
+            const QString name =
+                cluster >= 0 && cluster < int(m_data.clusterNames.size())
+                    ? QString::fromStdString(m_data.clusterNames[std::size_t(cluster)])
+                : cluster < 0 ? tr("not clustered")
+                              : tr("cluster %1").arg(cluster + 1);
             entries.push_back({clusterColour(cluster), tr("%1 (%2)").arg(name).arg(count)});
         }
     } else {
@@ -184,12 +202,15 @@ void HeadScatterPainter::paintLegend(QPainter& painter, const QRectF& area) cons
         }
         for (std::size_t i = 0; i < m_data.labels.size(); ++i) {
             if (counts[i] == 0) continue;
-            entries.push_back({m_data.labels[i].rgb, tr("%1 (%2)").arg(QString::fromStdString(m_data.labels[i].name)).arg(counts[i])});
+            entries.push_back(
+                {m_data.labels[i].rgb,
+                 tr("%1 (%2)").arg(QString::fromStdString(m_data.labels[i].name)).arg(counts[i])});
         }
         if (none > 0) entries.push_back({{215, 215, 215}, tr("no label (%1)").arg(none)});
     }
     painter.setPen(Qt::black);
-    painter.drawText(QRectF(area.left(), area.top(), area.width(), 16), Qt::AlignLeft | Qt::AlignVCenter,
+    painter.drawText(QRectF(area.left(), area.top(), area.width(), 16),
+                     Qt::AlignLeft | Qt::AlignVCenter,
                      m_colouring == Colouring::Cluster ? tr("Clusters") : tr("Strongest label"));
     const double line = 17.0;
     double y = area.top() + 20;
@@ -199,8 +220,10 @@ void HeadScatterPainter::paintLegend(QPainter& painter, const QRectF& area) cons
         painter.setBrush(toQColor(entry.rgb));
         painter.drawEllipse(QPointF(area.left() + 6, y + line / 2), 5, 5);
         painter.setPen(Qt::black);
-        const QString text = painter.fontMetrics().elidedText(entry.text, Qt::ElideRight, int(area.width() - 18));
-        painter.drawText(QRectF(area.left() + 16, y, area.width() - 16, line), Qt::AlignLeft | Qt::AlignVCenter, text);
+        const QString text =
+            painter.fontMetrics().elidedText(entry.text, Qt::ElideRight, int(area.width() - 18));
+        painter.drawText(QRectF(area.left() + 16, y, area.width() - 16, line),
+                         Qt::AlignLeft | Qt::AlignVCenter, text);
         y += line;
     }
     if (!m_selection.empty() && y + 2 * line <= area.bottom()) {
@@ -209,7 +232,8 @@ void HeadScatterPainter::paintLegend(QPainter& painter, const QRectF& area) cons
         painter.setPen(QPen(QColor(200, 0, 0), 2.0));
         painter.drawEllipse(QPointF(area.left() + 6, y + line / 2), 6, 6);
         painter.setPen(Qt::black);
-        painter.drawText(QRectF(area.left() + 16, y, area.width() - 16, line), Qt::AlignLeft | Qt::AlignVCenter,
+        painter.drawText(QRectF(area.left() + 16, y, area.width() - 16, line),
+                         Qt::AlignLeft | Qt::AlignVCenter,
                          tr("selected (%1)").arg(m_selection.size()));
     }
 }

@@ -21,7 +21,7 @@
 namespace fovea {
 
 class HeadScatterPainter {
-public:
+  public:
     enum class Colouring { Cluster, Label };
 
     void setData(const HeadData& data) { m_data = data; }
@@ -39,13 +39,14 @@ public:
     QRectF plotRect(const QRectF& target) const;
     QPointF position(const QRectF& target, const HeadPoint& point) const;
     // The head whose point is nearest to `at` within `radius` (target coordinates), if any.
-    std::optional<HeadKey> headAt(const QRectF& target, const QPointF& at, double radius = 8.0) const;
+    std::optional<HeadKey> headAt(const QRectF& target, const QPointF& at,
+                                  double radius = 8.0) const;
     // Every head whose point lies inside the closed polygon (odd-even rule).
     HeadSet headsInside(const QRectF& target, const QPolygonF& polygon) const;
     // The colour a point is filled with under the current colouring.
     Rgb fillColour(const HeadPoint& point) const;
 
-private:
+  private:
     double pointRadius(const QRectF& plot) const;
     void paintLegend(QPainter& painter, const QRectF& area) const;
 

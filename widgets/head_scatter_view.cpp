@@ -30,7 +30,8 @@ QImage patternImage(const cv::Mat& pattern) {
         for (int x = 0; x < pattern.cols; ++x) {
             const float v = pattern.at<float>(y, x);
             const int index = std::isnan(v) ? -1 : colormapIndex(v, low, high);
-            const cv::Vec3b rgb = index < 0 ? cv::Vec3b(200, 200, 200) : colormapColor("viridis", index);
+            const cv::Vec3b rgb =
+                index < 0 ? cv::Vec3b(200, 200, 200) : colormapColor("viridis", index);
             image.setPixel(x, y, qRgb(rgb[0], rgb[1], rgb[2]));
         }
     }
@@ -67,7 +68,9 @@ void HeadScatterView::setSelection(const HeadSet& selection) {
     update();
 }
 
-QRectF HeadScatterView::scatterRect() const { return QRectF(rect()).adjusted(6, 4, -6, -6); }
+QRectF HeadScatterView::scatterRect() const {
+    return QRectF(rect()).adjusted(6, 4, -6, -6);
+}
 
 void HeadScatterView::changeSelection(const HeadSet& selection) {
     if (selection == m_painter.selection()) return;
@@ -94,7 +97,8 @@ void HeadScatterView::paintEvent(QPaintEvent*) {
         painter.drawPolygon(m_lasso);
     }
     if (m_hovered && !m_dragging) {
-        if (const HeadPoint* point = m_painter.data().find(*m_hovered)) paintHoverCard(painter, *point);
+        if (const HeadPoint* point = m_painter.data().find(*m_hovered))
+            paintHoverCard(painter, *point);
     }
 }
 
@@ -103,14 +107,16 @@ void HeadScatterView::paintHoverCard(QPainter& painter, const HeadPoint& point) 
     QStringList lines;
     lines << tr("Layer %1, head %2").arg(point.key.layer).arg(point.key.head);
     if (point.cluster >= 0) {
-        const QString name = point.cluster < int(data.clusterNames.size())
-                                 ? QString::fromStdString(data.clusterNames[std::size_t(point.cluster)])
-                                 : QString::number(point.cluster + 1);
+        const QString name =
+            point.cluster < int(data.clusterNames.size())
+                ? QString::fromStdString(data.clusterNames[std::size_t(point.cluster)])
+                : QString::number(point.cluster + 1);
         lines << tr("cluster: %1").arg(name);
     }
     QStringList labels;
     for (int label : point.labels) {
-        if (label >= 0 && label < int(data.labels.size())) labels << QString::fromStdString(data.labels[std::size_t(label)].name);
+        if (label >= 0 && label < int(data.labels.size()))
+            labels << QString::fromStdString(data.labels[std::size_t(label)].name);
     }
     lines << tr("labels: %1").arg(labels.isEmpty() ? tr("none") : labels.join(", "));
     if (std::isfinite(point.importance)) {
@@ -122,7 +128,8 @@ void HeadScatterView::paintHoverCard(QPainter& painter, const HeadPoint& point) 
     const QImage thumbnail = patternImage(point.pattern);
     const QFontMetricsF metrics(font());
     double textWidth = 0.0;
-    for (const QString& line : lines) textWidth = std::max(textWidth, metrics.horizontalAdvance(line));
+    for (const QString& line : lines)
+        textWidth = std::max(textWidth, metrics.horizontalAdvance(line));
     const double line = metrics.height();
     const double thumb = thumbnail.isNull() ? 0.0 : 84.0;
     const double width = 12 + thumb + (thumb > 0 ? 10 : 0) + textWidth + 12;
@@ -143,8 +150,9 @@ void HeadScatterView::paintHoverCard(QPainter& painter, const HeadPoint& point) 
     painter.setPen(Qt::black);
     double y = card.top() + 8;
     for (const QString& text : lines) {
-        painter.drawText(QRectF(card.left() + 12 + thumb + (thumb > 0 ? 10 : 0) - 4, y, textWidth + 8, line),
-                         Qt::AlignLeft | Qt::AlignVCenter, text);
+        painter.drawText(
+            QRectF(card.left() + 12 + thumb + (thumb > 0 ? 10 : 0) - 4, y, textWidth + 8, line),
+            Qt::AlignLeft | Qt::AlignVCenter, text);
         y += line;
     }
     painter.restore();
@@ -196,7 +204,8 @@ void HeadScatterView::mouseReleaseEvent(QMouseEvent* event) {
 }
 
 void HeadScatterView::mouseDoubleClickEvent(QMouseEvent* event) {
-    if (const std::optional<HeadKey> hit = m_painter.headAt(scatterRect(), event->position())) Q_EMIT headActivated(*hit);
+    if (const std::optional<HeadKey> hit = m_painter.headAt(scatterRect(), event->position()))
+        Q_EMIT headActivated(*hit);
 }
 
 void HeadScatterView::leaveEvent(QEvent*) {

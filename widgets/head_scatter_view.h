@@ -15,7 +15,7 @@ namespace fovea {
 
 class HeadScatterView : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit HeadScatterView(QWidget* parent = nullptr);
 
     void setData(const HeadData& data);
@@ -30,13 +30,13 @@ public:
     void applyLasso(const QPolygonF& polygon, bool add);
     QSize sizeHint() const override { return {640, 440}; }
 
-Q_SIGNALS:
+  Q_SIGNALS:
     // The user changed the selection (click, Ctrl+click or lasso).
     void selectionChanged(const HeadSet& selection);
     // Double-click on a point: show this head.
     void headActivated(const HeadKey& head);
 
-protected:
+  protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
@@ -44,7 +44,7 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* event) override;
     void leaveEvent(QEvent* event) override;
 
-private:
+  private:
     void paintHoverCard(QPainter& painter, const HeadPoint& point) const;
     void changeSelection(const HeadSet& selection);
 

@@ -37,14 +37,15 @@ struct ModelOutputs;
 
 class HeadsController : public QObject {
     Q_OBJECT
-public:
+  public:
     // `settings` lives in the window's session state and outlives the controller.
     HeadsController(HeadSettings& settings, JobRunner* jobs, AtlasView* atlas, QWidget* parent);
 
     HeadsPage* page() const { return m_page; }
     // A new forward run; `inputs` are the open image files (the importance's image set).
     void setRun(std::shared_ptr<Model> model, std::shared_ptr<const ImageInput> input,
-                std::shared_ptr<const ModelOutputs> outputs, const std::vector<std::string>& inputs);
+                std::shared_ptr<const ModelOutputs> outputs,
+                const std::vector<std::string>& inputs);
     // Whether a head view is on screen (the window says so when the tab changes): the analysis
     // runs only then.
     void setWanted(bool wanted);
@@ -67,7 +68,7 @@ public:
     // view as PNG. Throws fovea::Error naming the path.
     void exportFigure(const QString& path, int dpi = 300);
 
-Q_SIGNALS:
+  Q_SIGNALS:
     void analysisUpdated();
     void importanceUpdated();
     void selectionChanged(const HeadSet& selection);
@@ -78,7 +79,7 @@ Q_SIGNALS:
     void errorOccurred(const QString& message);
     void messageChanged(const QString& message);
 
-private:
+  private:
     void requestAnalysis();
     void requestImportance();
     void publish();

@@ -18,7 +18,9 @@
 
 namespace fovea {
 
-SinkTimelineView::SinkTimelineView(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 160); }
+SinkTimelineView::SinkTimelineView(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(240, 160);
+}
 
 void SinkTimelineView::setTimeline(const SinkTimeline& timeline) {
     m_painter.setTimeline(timeline);
@@ -43,15 +45,19 @@ bool SinkTimelineView::event(QEvent* event) {
     const SinkTimeline& timeline = m_painter.timeline();
     const auto [row, token] = *cell;
     const int layer = row < int(timeline.layers.size()) ? timeline.layers[std::size_t(row)] : row;
-    const QString label = token < int(timeline.tokenLabels.size()) ? QString::fromStdString(timeline.tokenLabels[std::size_t(token)])
-                                                                   : QString::number(token);
+    const QString label = token < int(timeline.tokenLabels.size())
+                              ? QString::fromStdString(timeline.tokenLabels[std::size_t(token)])
+                              : QString::number(token);
     QString text = tr("layer %1, token %2 (%3): %4 of the queries' mass")
                        .arg(layer)
                        .arg(token)
                        .arg(label.toHtmlEscaped())
                        .arg(double(timeline.mass.at<float>(row, token)), 0, 'g', 3);
-    if (std::find(timeline.primary.begin(), timeline.primary.end(), token) != timeline.primary.end()) text += tr("<br>primary sink");
-    if (std::find(timeline.secondary.begin(), timeline.secondary.end(), token) != timeline.secondary.end()) {
+    if (std::find(timeline.primary.begin(), timeline.primary.end(), token) !=
+        timeline.primary.end())
+        text += tr("<br>primary sink");
+    if (std::find(timeline.secondary.begin(), timeline.secondary.end(), token) !=
+        timeline.secondary.end()) {
         text += tr("<br>secondary sink");
     }
     QToolTip::showText(help->globalPos(), text, this);
@@ -124,18 +130,25 @@ HeadsPage::HeadsPage(QWidget* parent) : QWidget(parent) {
     connect(m_clear, &QPushButton::clicked, this, [this] { Q_EMIT clearSelectionRequested(); });
 }
 
-HeadsPage::Page HeadsPage::page() const { return Page(m_stack->currentIndex()); }
+HeadsPage::Page HeadsPage::page() const {
+    return Page(m_stack->currentIndex());
+}
 
-void HeadsPage::setPage(Page page) { m_page->setCurrentIndex(int(page)); }
+void HeadsPage::setPage(Page page) {
+    m_page->setCurrentIndex(int(page));
+}
 
 void HeadsPage::setSettings(const HeadSettings& settings) {
     m_syncing = true;
     m_settings = settings;
-    m_embedding->setCurrentIndex(std::max(0, m_embedding->findData(QString::fromStdString(settings.embedding))));
-    m_colouring->setCurrentIndex(std::max(0, m_colouring->findData(QString::fromStdString(settings.scatterColouring))));
+    m_embedding->setCurrentIndex(
+        std::max(0, m_embedding->findData(QString::fromStdString(settings.embedding))));
+    m_colouring->setCurrentIndex(
+        std::max(0, m_colouring->findData(QString::fromStdString(settings.scatterColouring))));
     m_clusters->setValue(settings.clusters);
-    m_scatter->setColouring(settings.scatterColouring == "label" ? HeadScatterPainter::Colouring::Label
-                                                                 : HeadScatterPainter::Colouring::Cluster);
+    m_scatter->setColouring(settings.scatterColouring == "label"
+                                ? HeadScatterPainter::Colouring::Label
+                                : HeadScatterPainter::Colouring::Cluster);
     m_syncing = false;
 }
 
@@ -155,12 +168,18 @@ void HeadsPage::setSelection(const HeadSet& selection) {
     updateSelectionLabel(selection);
 }
 
-void HeadsPage::setTimeline(const SinkTimeline& timeline) { m_sinks->setTimeline(timeline); }
+void HeadsPage::setTimeline(const SinkTimeline& timeline) {
+    m_sinks->setTimeline(timeline);
+}
 
-void HeadsPage::setStatus(const QString& text) { m_status->setText(text); }
+void HeadsPage::setStatus(const QString& text) {
+    m_status->setText(text);
+}
 
 void HeadsPage::updateSelectionLabel(const HeadSet& selection) {
-    m_selectionLabel->setText(selection.empty() ? tr("Drag a lasso to select heads") : tr("%n head(s) selected", nullptr, int(selection.size())));
+    m_selectionLabel->setText(selection.empty()
+                                  ? tr("Drag a lasso to select heads")
+                                  : tr("%n head(s) selected", nullptr, int(selection.size())));
     m_clear->setEnabled(!selection.empty());
 }
 

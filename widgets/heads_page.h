@@ -25,23 +25,23 @@ class HeadScatterView;
 // The sink timeline as a widget: hovering a cell shows its layer, token and mass.
 class SinkTimelineView : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit SinkTimelineView(QWidget* parent = nullptr);
     void setTimeline(const SinkTimeline& timeline);
     const SinkTimelinePainter& painter() const { return m_painter; }
     QRectF timelineRect() const { return QRectF(rect()).adjusted(6, 4, -6, -6); }
 
-protected:
+  protected:
     void paintEvent(QPaintEvent* event) override;
     bool event(QEvent* event) override;
 
-private:
+  private:
     SinkTimelinePainter m_painter;
 };
 
 class HeadsPage : public QWidget {
     Q_OBJECT
-public:
+  public:
     enum class Page { Scatter, Cloud, Sinks };
 
     explicit HeadsPage(QWidget* parent = nullptr);
@@ -58,13 +58,13 @@ public:
     void setTimeline(const SinkTimeline& timeline);
     void setStatus(const QString& text);
 
-Q_SIGNALS:
+  Q_SIGNALS:
     // The user changed the embedding, the colouring or k.
     void settingsEdited(const HeadSettings& settings);
     void pageChanged(HeadsPage::Page page);
     void clearSelectionRequested();
 
-private:
+  private:
     void updateSelectionLabel(const HeadSet& selection);
 
     HeadSettings m_settings;

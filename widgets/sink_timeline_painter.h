@@ -21,7 +21,7 @@
 namespace fovea {
 
 class SinkTimelinePainter {
-public:
+  public:
     void setTimeline(const SinkTimeline& timeline) { m_timeline = timeline; }
     const SinkTimeline& timeline() const { return m_timeline; }
     void setColormap(const std::string& name) { m_colormap = name; }
@@ -35,7 +35,7 @@ public:
     // The colour of a cell's value (shared range 0..max over the grid).
     QColor cellColour(float mass) const;
 
-private:
+  private:
     struct Geometry {
         double left, top, cellWidth, cellHeight;
     };

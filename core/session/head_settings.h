@@ -35,7 +35,7 @@ struct HeadSettings {
     std::string embedding = "pca";             // pca | tsne
     std::string scatterColouring = "cluster";  // cluster | label
     int clusters = 0;                          // k; 0: chosen by silhouette
-    std::vector<HeadScaleEntry> scales;        // heads not listed keep scale 1 (sorted by layer, head)
+    std::vector<HeadScaleEntry> scales;  // heads not listed keep scale 1 (sorted by layer, head)
     std::vector<std::pair<int, int>> selection;  // (layer, head) selected in the atlas and scatter
 
     // 1 for heads not listed.
@@ -45,7 +45,8 @@ struct HeadSettings {
     bool intervened() const { return !scales.empty(); }
 
     nlohmann::json toJson() const;
-    // Missing fields keep their defaults; wrong types or values throw fovea::Error naming the field.
+    // Missing fields keep their defaults; wrong types or values throw fovea::Error naming the
+    // field.
     static HeadSettings fromJson(const nlohmann::json& json);
 };
 

@@ -39,7 +39,8 @@ const QString kShapes = QStringLiteral(FOVEA_SOURCE_DIR "/resources/models/shape
 
 double maxDifference(const std::vector<float>& a, const std::vector<float>& b) {
     double worst = 0.0;
-    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+        worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
     return worst;
 }
 
@@ -74,7 +75,8 @@ class TestHeadInterventions : public QObject {
         QSignalSpy updated(&window, &MainWindow::figureUpdated);
         action();
         for (int i = 0; i < 40; ++i) {
-            if (window.outputs() && window.outputs() != before && !window.jobs()->busy()) return true;
+            if (window.outputs() && window.outputs() != before && !window.jobs()->busy())
+                return true;
             updated.wait(3000);
         }
         return window.outputs() && window.outputs() != before;
@@ -93,7 +95,7 @@ class TestHeadInterventions : public QObject {
         return nextRun(window, [&] { window.addInputs({image}); }) && idle(window);
     }
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void initTestCase() {
         QCoreApplication::setOrganizationName("FoveaTest");
         QCoreApplication::setApplicationName("FoveaTest");
@@ -111,7 +113,8 @@ private Q_SLOTS:
         // Layer 1, head 2 off.
         QVERIFY(nextRun(window, [&] { window.heads()->setHeadScale({1, 2}, 0.0f); }));
         const std::vector<float> masked = window.outputs()->logits;
-        QVERIFY2(maxDifference(original, masked) > 1e-4, qPrintable(QString::number(maxDifference(original, masked))));
+        QVERIFY2(maxDifference(original, masked) > 1e-4,
+                 qPrintable(QString::number(maxDifference(original, masked))));
         QCOMPARE(window.state().heads.scaleOf(1, 2), 0.0f);
         // The head's output is scaled after its attention: layers 0 and 1 attend exactly as
         // before, the layers above see a different residual stream.
@@ -121,7 +124,8 @@ private Q_SLOTS:
             if (layer <= 1) {
                 QVERIFY2(sameBits(before, after), qPrintable(QString("layer %1").arg(layer)));
             } else {
-                QVERIFY2(maxDifference(before, after) > 1e-4, qPrintable(QString("layer %1").arg(layer)));
+                QVERIFY2(maxDifference(before, after) > 1e-4,
+                         qPrintable(QString("layer %1").arg(layer)));
             }
         }
         // A separate model with the same scales gives the same logits.
@@ -130,14 +134,17 @@ private Q_SLOTS:
             HeadScales scales = HeadScales::identity(model->spec().depth, model->spec().numHeads);
             scales.set(1, 2, 0.0f);
             model->setHeadScales(scales);
-            const ModelOutputs out = model->run(loadImageInput(m_image.toStdString(), model->spec()), CaptureRequest::nothing());
-            QVERIFY2(maxDifference(out.logits, masked) < 1e-5, qPrintable(QString::number(maxDifference(out.logits, masked))));
+            const ModelOutputs out = model->run(
+                loadImageInput(m_image.toStdString(), model->spec()), CaptureRequest::nothing());
+            QVERIFY2(maxDifference(out.logits, masked) < 1e-5,
+                     qPrintable(QString::number(maxDifference(out.logits, masked))));
         }
 
         // Reset: bit for bit the original outputs.
         QVERIFY(nextRun(window, [&] { window.heads()->resetHeads(); }));
         QVERIFY(sameBits(window.outputs()->logits, original));
-        QVERIFY(sameBits(window.outputs()->attention.layer(3).allValues(), originalAttention.layer(3).allValues()));
+        QVERIFY(sameBits(window.outputs()->attention.layer(3).allValues(),
+                         originalAttention.layer(3).allValues()));
         QVERIFY(!window.state().heads.intervened());
 
         // Scaling (not only switching off) also acts, and restoring the head (scale 1) is a reset.
@@ -155,7 +162,9 @@ private Q_SLOTS:
         {
             MainWindow window;
             QVERIFY(openShapes(window, m_image));
-            QVERIFY(nextRun(window, [&] { window.heads()->setHeadScales({{2, 0}, {3, 3}}, 0.0f); }));
+            QVERIFY(nextRun(window, [&] {
+                window.heads()->setHeadScales({{2, 0}, {3, 3}}, 0.0f);
+            }));
             QVERIFY(nextRun(window, [&] { window.heads()->setHeadScale({1, 1}, 0.5f); }));
             intervened = window.outputs()->logits;
             QVERIFY(window.saveSession(path));
@@ -169,8 +178,9 @@ private Q_SLOTS:
         reopened.setQuiet(true);
         QVERIFY(nextRun(reopened, [&] { QVERIFY(reopened.openSession(path)); }));
         QVERIFY(idle(reopened));
-        QVERIFY2(maxDifference(reopened.outputs()->logits, intervened) < 1e-6,
-                 qPrintable(QString::number(maxDifference(reopened.outputs()->logits, intervened))));
+        QVERIFY2(
+            maxDifference(reopened.outputs()->logits, intervened) < 1e-6,
+            qPrintable(QString::number(maxDifference(reopened.outputs()->logits, intervened))));
         QCOMPARE(reopened.atlasView()->atlas().scales().size(), std::size_t(3));
     }
 
@@ -192,7 +202,8 @@ private Q_SLOTS:
         // The timeline shows the core's sink masses.
         const SinkAnalysis sinks = analyzeAttentionSinks(window.outputs()->attention);
         for (int row = 0; row < 4; ++row) {
-            for (int token = 0; token < 65; token += 7) QCOMPARE(timeline.mass.at<float>(row, token), sinks.mass(row, token));
+            for (int token = 0; token < 65; token += 7)
+                QCOMPARE(timeline.mass.at<float>(row, token), sinks.mass(row, token));
         }
         // Lasso everything in the scatter: the atlas shows all 16 selected.
         HeadScatterView* scatter = window.heads()->page()->scatter();
@@ -200,7 +211,8 @@ private Q_SLOTS:
         QCOMPARE(int(window.atlasView()->atlas().selection().size()), 16);
         QCOMPARE(int(window.state().heads.selection.size()), 16);
         // Switch off the selection from the menu action's path: one rerun, 16 heads off.
-        QVERIFY(nextRun(window, [&] { window.heads()->setHeadScales(window.heads()->selection(), 0.0f); }));
+        QVERIFY(nextRun(window,
+                        [&] { window.heads()->setHeadScales(window.heads()->selection(), 0.0f); }));
         QCOMPARE(int(window.state().heads.scales.size()), 16);
         QVERIFY(nextRun(window, [&] { window.heads()->resetHeads(); }));
 
@@ -237,14 +249,19 @@ private Q_SLOTS:
             HeadScales scales = HeadScales::identity(4, 4);
             scales.set(key.layer, key.head, 0.0f);
             model->setHeadScales(scales);
-            const std::vector<double> q = softmax(model->run(input, CaptureRequest::nothing()).logits);
+            const std::vector<double> q =
+                softmax(model->run(input, CaptureRequest::nothing()).logits);
             model->resetHeadScales();
             double kl = 0.0;
             for (std::size_t c = 0; c < p.size(); ++c) kl += p[c] * std::log(p[c] / q[c]);
             const HeadPoint* point = data.find(key);
             QVERIFY(point);
             QVERIFY2(std::abs(point->importance - kl) < 1e-5 + 1e-3 * kl,
-                     qPrintable(QString("L%1 h%2: %3 vs %4").arg(key.layer).arg(key.head).arg(point->importance).arg(kl)));
+                     qPrintable(QString("L%1 h%2: %3 vs %4")
+                                    .arg(key.layer)
+                                    .arg(key.head)
+                                    .arg(point->importance)
+                                    .arg(kl)));
         }
         QTemporaryDir dir;
         window.exportFigure(dir.filePath("atlas.svg"));
@@ -263,7 +280,8 @@ private Q_SLOTS:
         int layer = 3, most = 0;
         for (int l = 0; l < 4; ++l) {
             int patches = 0;
-            for (int position : sinkPositionsToExclude(sinks, l)) patches += tokens[position].kind == TokenKind::Patch ? 1 : 0;
+            for (int position : sinkPositionsToExclude(sinks, l))
+                patches += tokens[position].kind == TokenKind::Patch ? 1 : 0;
             if (patches > most) {
                 most = patches;
                 layer = l;
@@ -281,7 +299,9 @@ private Q_SLOTS:
         QVERIFY(figures.count() > 0 || figures.wait(20000));
         const cv::Mat excluded = window.heatmapView()->figure().heatmap();
         const std::vector<int> hidden = sinkPositionsToExclude(sinks, layer);
-        const auto isSink = [&](int r, int c) { return std::find(hidden.begin(), hidden.end(), tokens.patchIndex(r, c)) != hidden.end(); };
+        const auto isSink = [&](int r, int c) {
+            return std::find(hidden.begin(), hidden.end(), tokens.patchIndex(r, c)) != hidden.end();
+        };
         double sum = 0.0, plainSum = 0.0;
         int masked = 0;
         for (int r = 0; r < plain.rows; ++r) {
@@ -300,7 +320,9 @@ private Q_SLOTS:
         // In proportion to the plain map, cell by cell.
         for (int r = 0; r < plain.rows; ++r) {
             for (int c = 0; c < plain.cols; ++c) {
-                if (!isSink(r, c)) QVERIFY(std::abs(excluded.at<float>(r, c) * plainSum - plain.at<float>(r, c)) < 1e-5);
+                if (!isSink(r, c))
+                    QVERIFY(std::abs(excluded.at<float>(r, c) * plainSum - plain.at<float>(r, c)) <
+                            1e-5);
             }
         }
         QCOMPARE(window.state().view.excludeSinks, true);
@@ -325,7 +347,8 @@ private Q_SLOTS:
             if (fovea.exitCode() != 0) qWarning("%s", fovea.readAllStandardError().constData());
             return fovea.exitCode();
         };
-        for (const QString& view : {QStringLiteral("heads"), QStringLiteral("sinks"), QStringLiteral("atlas")}) {
+        for (const QString& view :
+             {QStringLiteral("heads"), QStringLiteral("sinks"), QStringLiteral("atlas")}) {
             const QString out = dir.filePath(view + ".svg");
             QCOMPARE(run({"export", session, "--view", view, "--out", out, "--threads", "1"}), 0);
             QFile svg(out);
@@ -335,7 +358,8 @@ private Q_SLOTS:
             if (view == "atlas") QVERIFY(text.contains("Clusters"));
             if (view == "sinks") QVERIFY(text.contains("primary sink"));
         }
-        QCOMPARE(run({"export", session, "--view", "scatter", "--out", dir.filePath("x.svg")}), 2);  // a usage mistake
+        QCOMPARE(run({"export", session, "--view", "scatter", "--out", dir.filePath("x.svg")}),
+                 2);  // a usage mistake
     }
 };
 

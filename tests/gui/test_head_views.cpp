@@ -40,7 +40,8 @@ HeadData plantedHeads(int layers, int heads, unsigned seed) {
     HeadData data;
     data.layers = layers;
     data.heads = heads;
-    data.labels = {{"local", {230, 159, 0}, ""}, {"sink", {0, 114, 178}, ""}, {"row", {204, 121, 167}, ""}};
+    data.labels = {
+        {"local", {230, 159, 0}, ""}, {"sink", {0, 114, 178}, ""}, {"row", {204, 121, 167}, ""}};
     data.clusterNames = {"local", "sink", "row+local"};
     for (int l = 0; l < layers; ++l) {
         for (int h = 0; h < heads; ++h) {
@@ -85,15 +86,19 @@ QPolygonF randomLasso(std::mt19937& random, const QPointF& centre, double radius
     for (int i = 0; i < vertices; ++i) {
         const double angle = 2.0 * M_PI * i / vertices;
         const double r = radius * scale(random);
-        polygon << QPointF(std::round(centre.x() + r * std::cos(angle)), std::round(centre.y() + r * std::sin(angle)));
+        polygon << QPointF(std::round(centre.x() + r * std::cos(angle)),
+                           std::round(centre.y() + r * std::sin(angle)));
     }
     return polygon;
 }
 
-QColor pixel(const QImage& image, const QPointF& at) { return image.pixelColor(int(std::floor(at.x())), int(std::floor(at.y()))); }
+QColor pixel(const QImage& image, const QPointF& at) {
+    return image.pixelColor(int(std::floor(at.x())), int(std::floor(at.y())));
+}
 
 bool near(const QColor& a, const QColor& b, int tolerance = 6) {
-    return std::abs(a.red() - b.red()) <= tolerance && std::abs(a.green() - b.green()) <= tolerance &&
+    return std::abs(a.red() - b.red()) <= tolerance &&
+           std::abs(a.green() - b.green()) <= tolerance &&
            std::abs(a.blue() - b.blue()) <= tolerance;
 }
 
@@ -115,7 +120,7 @@ void checkSvg(const QString& path, const QString& needle) {
 class TestHeadViews : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     // Every point is drawn at position(): its fill colour is there in the rendered view.
     void pointsAreDrawnWherePositionSays() {
         HeadScatterView view;
@@ -129,15 +134,18 @@ private Q_SLOTS:
             // Neighbours may overlap a point; a point is found when its centre or one of the
             // pixels beside it has its colour.
             bool found = false;
-            for (const QPointF d : {QPointF(0, 0), QPointF(1, 0), QPointF(-1, 0), QPointF(0, 1), QPointF(0, -1)}) {
+            for (const QPointF d :
+                 {QPointF(0, 0), QPointF(1, 0), QPointF(-1, 0), QPointF(0, 1), QPointF(0, -1)}) {
                 found = found || near(pixel(image, at + d), QColor(rgb[0], rgb[1], rgb[2]), 10);
             }
             QVERIFY2(found, qPrintable(QString("L%1 h%2").arg(p.key.layer).arg(p.key.head)));
         }
         // The extremes of the data land at the extremes of the plot.
-        const auto byX = std::minmax_element(data.points.begin(), data.points.end(),
-                                             [](const HeadPoint& a, const HeadPoint& b) { return a.x < b.x; });
-        QVERIFY(view.painter().position(view.scatterRect(), *byX.first).x() < view.painter().position(view.scatterRect(), *byX.second).x());
+        const auto byX =
+            std::minmax_element(data.points.begin(), data.points.end(),
+                                [](const HeadPoint& a, const HeadPoint& b) { return a.x < b.x; });
+        QVERIFY(view.painter().position(view.scatterRect(), *byX.first).x() <
+                view.painter().position(view.scatterRect(), *byX.second).x());
     }
 
     // The lasso picks exactly the points inside: 40 random polygons over 300 random heads, the
@@ -149,15 +157,18 @@ private Q_SLOTS:
         view.setData(data);
         std::mt19937 random(3);
         const QRectF plot = view.painter().plotRect(view.scatterRect());
-        std::uniform_real_distribution<double> cx(plot.left(), plot.right()), cy(plot.top(), plot.bottom());
+        std::uniform_real_distribution<double> cx(plot.left(), plot.right()),
+            cy(plot.top(), plot.bottom());
         int selectedTotal = 0;
         for (int trial = 0; trial < 40; ++trial) {
-            const QPolygonF lasso = randomLasso(random, QPointF(cx(random), cy(random)), plot.width() * 0.3, 5 + trial % 9);
+            const QPolygonF lasso = randomLasso(random, QPointF(cx(random), cy(random)),
+                                                plot.width() * 0.3, 5 + trial % 9);
             QSignalSpy changed(&view, &HeadScatterView::selectionChanged);
             view.applyLasso(lasso, false);
             HeadSet expected;
             for (const HeadPoint& p : data.points) {
-                if (insidePolygon(view.painter().position(view.scatterRect(), p), lasso)) expected.insert(p.key);
+                if (insidePolygon(view.painter().position(view.scatterRect(), p), lasso))
+                    expected.insert(p.key);
             }
             QCOMPARE(view.selection().size(), expected.size());
             QVERIFY(view.selection() == expected);
@@ -186,12 +197,15 @@ private Q_SLOTS:
         const auto inside = [&](const QPolygonF& lasso) {
             HeadSet heads;
             for (const HeadPoint& p : data.points) {
-                if (insidePolygon(view.painter().position(view.scatterRect(), p), lasso)) heads.insert(p.key);
+                if (insidePolygon(view.painter().position(view.scatterRect(), p), lasso))
+                    heads.insert(p.key);
             }
             return heads;
         };
-        const QPolygonF first = randomLasso(random, plot.center() - QPointF(plot.width() * 0.2, 0), plot.width() * 0.3, 8);
-        const QPolygonF second = randomLasso(random, plot.center() + QPointF(plot.width() * 0.2, 0), plot.width() * 0.3, 8);
+        const QPolygonF first = randomLasso(random, plot.center() - QPointF(plot.width() * 0.2, 0),
+                                            plot.width() * 0.3, 8);
+        const QPolygonF second = randomLasso(random, plot.center() + QPointF(plot.width() * 0.2, 0),
+                                             plot.width() * 0.3, 8);
         QSignalSpy changed(&view, &HeadScatterView::selectionChanged);
         drag(first, Qt::NoModifier);
         QVERIFY(!inside(first).empty());
@@ -204,7 +218,8 @@ private Q_SLOTS:
         QVERIFY(view.selection() == both);
         // A click on a point selects it alone; a click on empty space clears.
         const HeadPoint& target = data.points[5];
-        QTest::mouseClick(&view, Qt::LeftButton, Qt::NoModifier, view.painter().position(view.scatterRect(), target).toPoint());
+        QTest::mouseClick(&view, Qt::LeftButton, Qt::NoModifier,
+                          view.painter().position(view.scatterRect(), target).toPoint());
         QVERIFY(view.selection() == HeadSet{target.key});
         QTest::mouseClick(&view, Qt::LeftButton, Qt::NoModifier, QPoint(3, view.height() - 3));
         QVERIFY(view.selection().empty());
@@ -248,7 +263,8 @@ private Q_SLOTS:
         // Lasso in the scatter -> the atlas shows the same heads selected.
         QSignalSpy linked(&heads, &HeadsController::selectionChanged);
         const QRectF plot = page->scatter()->painter().plotRect(page->scatter()->scatterRect());
-        page->scatter()->applyLasso(QPolygonF(QRectF(plot.left(), plot.top(), plot.width() / 2, plot.height())), false);
+        page->scatter()->applyLasso(
+            QPolygonF(QRectF(plot.left(), plot.top(), plot.width() / 2, plot.height())), false);
         QCOMPARE(linked.count(), 1);
         const HeadSet fromScatter = page->scatter()->selection();
         QVERIFY(!fromScatter.empty());
@@ -273,7 +289,8 @@ private Q_SLOTS:
         QVERIFY(atlas.atlas().selection().empty());
         QVERIFY(page->scatter()->selection().empty());
 
-        // The intervention: scales land in the settings and the atlas; 1 restores; out of range throws.
+        // The intervention: scales land in the settings and the atlas; 1 restores; out of range
+        // throws.
         QSignalSpy intervened(&heads, &HeadsController::interventionChanged);
         heads.setHeadScale({1, 2}, 0.0f);
         heads.setHeadScale({0, 0}, 1.5f);
@@ -324,7 +341,8 @@ private Q_SLOTS:
         QImage image = render();
         for (const HeadPoint& p : data.points) {
             const QRectF cell = atlas.cellRect(target, p.key.layer, p.key.head);
-            QVERIFY(near(pixel(image, cell.topLeft() + QPointF(3, cell.height() - 3)), atlas.importanceColour(p.importance)));
+            QVERIFY(near(pixel(image, cell.topLeft() + QPointF(3, cell.height() - 3)),
+                         atlas.importanceColour(p.importance)));
         }
         QVERIFY(near(atlas.importanceColour(0.0), QColor(68, 1, 84)));     // viridis[0]
         QVERIFY(near(atlas.importanceColour(0.5), QColor(253, 231, 36)));  // viridis[255]
@@ -334,7 +352,8 @@ private Q_SLOTS:
         for (const HeadPoint& p : data.points) {
             const QRectF cell = atlas.cellRect(target, p.key.layer, p.key.head);
             const Rgb rgb = data.labels[std::size_t(p.labels.front())].rgb;
-            QVERIFY(near(pixel(image, QPointF(cell.center().x(), cell.bottom() - 2)), QColor(rgb[0], rgb[1], rgb[2]), 12));
+            QVERIFY(near(pixel(image, QPointF(cell.center().x(), cell.bottom() - 2)),
+                         QColor(rgb[0], rgb[1], rgb[2]), 12));
         }
         // Cluster: the same with the cluster's colour; a switched-off head is crossed out
         // (its centre dark), a selected one washed blue.
@@ -343,18 +362,22 @@ private Q_SLOTS:
         for (const HeadPoint& p : data.points) {
             const QRectF cell = atlas.cellRect(target, p.key.layer, p.key.head);
             const Rgb rgb = clusterColour(p.cluster);
-            QVERIFY(near(pixel(plain, QPointF(cell.center().x(), cell.bottom() - 2)), QColor(rgb[0], rgb[1], rgb[2]), 12));
+            QVERIFY(near(pixel(plain, QPointF(cell.center().x(), cell.bottom() - 2)),
+                         QColor(rgb[0], rgb[1], rgb[2]), 12));
         }
         atlas.setScales({{HeadKey{1, 1}, 0.0f}});
         atlas.setSelection({HeadKey{0, 2}});
         image = render();
         const QRectF off = atlas.cellRect(target, 1, 1);
         QVERIFY(pixel(image, off.center()).lightness() < 80);
-        QVERIFY(pixel(plain, off.center()).lightness() >= 80 || pixel(plain, off.center()) != pixel(image, off.center()));
+        QVERIFY(pixel(plain, off.center()).lightness() >= 80 ||
+                pixel(plain, off.center()) != pixel(image, off.center()));
         const QRectF selected = atlas.cellRect(target, 0, 2);
-        const QPointF probe = selected.center() + QPointF(selected.width() / 4, selected.height() / 4);
+        const QPointF probe =
+            selected.center() + QPointF(selected.width() / 4, selected.height() / 4);
         const QColor before = pixel(plain, probe), washed = pixel(image, probe);
-        QVERIFY2(washed.blue() - washed.red() > before.blue() - before.red() + 10, qPrintable(washed.name() + " " + before.name()));
+        QVERIFY2(washed.blue() - washed.red() > before.blue() - before.red() + 10,
+                 qPrintable(washed.name() + " " + before.name()));
         // Heads neither selected nor intervened look as before.
         const QRectF untouched = atlas.cellRect(target, 1, 2);
         QCOMPARE(pixel(image, untouched.center()), pixel(plain, untouched.center()));
@@ -368,7 +391,8 @@ private Q_SLOTS:
         timeline.mass = cv::Mat(6, 10, CV_32F, cv::Scalar(0.05f));
         for (int r = 0; r < 6; ++r) timeline.mass.at<float>(r, 0) = 0.6f;
         for (int r = 2; r < 4; ++r) timeline.mass.at<float>(r, 3) = 0.35f;
-        for (int t = 0; t < 10; ++t) timeline.tokenLabels.push_back(t == 0 ? "CLS" : "P" + std::to_string(t));
+        for (int t = 0; t < 10; ++t)
+            timeline.tokenLabels.push_back(t == 0 ? "CLS" : "P" + std::to_string(t));
         timeline.primary = {0};
         timeline.secondary = {3};
         SinkTimelinePainter painter;
@@ -388,7 +412,10 @@ private Q_SLOTS:
         QVERIFY(near(pixel(image, quiet.center()), painter.cellColour(0.05f)));
         // Markers: the primary sink's triangle is red above column 0, the secondary's diamond
         // blue above column 3, nothing above column 6.
-        const auto above = [&](int token) { return painter.cellRect(target, 0, token).center() - QPointF(0, painter.cellRect(target, 0, token).height() / 2 + 8); };
+        const auto above = [&](int token) {
+            return painter.cellRect(target, 0, token).center() -
+                   QPointF(0, painter.cellRect(target, 0, token).height() / 2 + 8);
+        };
         QColor mark = pixel(image, above(0));
         QVERIFY2(mark.red() > 150 && mark.green() < 100, qPrintable(mark.name()));
         bool blue = false;
@@ -412,7 +439,8 @@ private Q_SLOTS:
         const TokenLayout tokens = TokenLayout::forVisionTransformer(true, false, 0, 2, 3);
         cv::Mat map = (cv::Mat_<float>(2, 3) << 0.1f, 0.2f, 0.05f, 0.3f, 0.05f, 0.1f);
         // CLS (0) is not in the map; patch (0,1) is position 2, patch (1,0) is position 4.
-        const cv::Mat result = withoutTokens(map, tokens, {0, tokens.patchIndex(0, 1), tokens.patchIndex(1, 0)});
+        const cv::Mat result =
+            withoutTokens(map, tokens, {0, tokens.patchIndex(0, 1), tokens.patchIndex(1, 0)});
         QVERIFY(std::isnan(result.at<float>(0, 1)));
         QVERIFY(std::isnan(result.at<float>(1, 0)));
         // Remaining 0.1, 0.05, 0.05, 0.1 (sum 0.3) -> 1/3, 1/6, 1/6, 1/3.
@@ -435,11 +463,13 @@ private Q_SLOTS:
         scatter.setData(data);
         scatter.setSelection({{0, 1}, {2, 2}});
         const QString scatterPath = dir.filePath("scatter.svg");
-        exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); }, scatterPath, scatter.preferredSize());
+        exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); }, scatterPath,
+                       scatter.preferredSize());
         checkSvg(scatterPath, "Clusters");
         checkSvg(scatterPath, "row+local");
         scatter.setColouring(HeadScatterPainter::Colouring::Label);
-        exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); }, scatterPath, scatter.preferredSize());
+        exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); }, scatterPath,
+                       scatter.preferredSize());
         checkSvg(scatterPath, "Strongest label");
 
         SinkTimeline timeline;
@@ -450,7 +480,8 @@ private Q_SLOTS:
         SinkTimelinePainter sinks;
         sinks.setTimeline(timeline);
         const QString sinksPath = dir.filePath("sinks.svg");
-        exportPainting([&](QPainter& p, const QRectF& r) { sinks.paint(p, r); }, sinksPath, sinks.preferredSize());
+        exportPainting([&](QPainter& p, const QRectF& r) { sinks.paint(p, r); }, sinksPath,
+                       sinks.preferredSize());
         checkSvg(sinksPath, "primary sink");
 
         AttentionStack stack;
@@ -469,19 +500,23 @@ private Q_SLOTS:
         AtlasPainter atlas;
         atlas.setAttention(stack, 0);
         atlas.setHeadData(data);
-        const std::pair<AtlasColouring, QString> colourings[] = {{AtlasColouring::Attention, "mean"},
-                                                                 {AtlasColouring::Labels, "Head labels"},
-                                                                 {AtlasColouring::Importance, "Importance"},
-                                                                 {AtlasColouring::Cluster, "Clusters"}};
+        const std::pair<AtlasColouring, QString> colourings[] = {
+            {AtlasColouring::Attention, "mean"},
+            {AtlasColouring::Labels, "Head labels"},
+            {AtlasColouring::Importance, "Importance"},
+            {AtlasColouring::Cluster, "Clusters"}};
         for (const auto& [colouring, needle] : colourings) {
             atlas.setColouring(colouring);
-            const QString path = dir.filePath(QString::fromStdString(atlasColouringName(colouring)) + ".svg");
-            exportPainting([&](QPainter& p, const QRectF& r) { atlas.paint(p, r); }, path, atlas.preferredSize());
+            const QString path =
+                dir.filePath(QString::fromStdString(atlasColouringName(colouring)) + ".svg");
+            exportPainting([&](QPainter& p, const QRectF& r) { atlas.paint(p, r); }, path,
+                           atlas.preferredSize());
             checkSvg(path, needle);
         }
         // An unknown extension is a clear error, no file.
-        QVERIFY_THROWS_EXCEPTION(Error, exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); },
-                                                       dir.filePath("scatter.bmp"), scatter.preferredSize()));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, exportPainting([&](QPainter& p, const QRectF& r) { scatter.paint(p, r); },
+                                  dir.filePath("scatter.bmp"), scatter.preferredSize()));
         QVERIFY(!QFile::exists(dir.filePath("scatter.bmp")));
     }
 };

@@ -76,11 +76,12 @@ const char* kUsage =
     "                                          token x token matrix repaints at 1,024 tokens\n"
 #ifdef FOVEA_HAS_GUI
     "  gui [MODEL] [IMAGES...] [--session S.fovea] [--screenshot OUT.png] [--size WxH]\n"
-    "      [--view atlas|compare|all-methods|3d|segment|gaze|gaze-cube|text-heads|text-matrix|text-saliency|text-atlas]\n"
+    "      [--view atlas|compare|all-methods|3d|segment|gaze|gaze-cube|heads|heads-3d|sinks|\n"
+    "              text-heads|text-matrix|text-saliency|text-atlas]\n"
     "      [--method M] [--text T] [--text-pair T] [--tokenizer DIR] [--overflow truncate|refuse]\n"
     "      [--fixations FILE]                  (human eye-tracking data for the Gaze page)\n"
     "                                          the workbench window (also: fovea with no command)\n"
-    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment] [--dpi N]\n"
+    "  export S.fovea --out FIG.png|svg|pdf [--view heatmap|atlas|compare|all-methods|segment|heads|sinks] [--dpi N]\n"
     "                                          a session's figure (or every method as a grid), headless\n"
 #endif
     "\n"

@@ -1,6 +1,7 @@
 #include "widgets/figure_builder.h"
 
 #include "core/session/view_map.h"
+#include "widgets/head_figures.h"
 #include "widgets/qt_convert.h"
 
 #include <QCoreApplication>
@@ -33,7 +34,9 @@ QString viewTitle(const ModelSpec& spec, const ModelOutputs& outputs, const View
 }
 
 HeatmapPainter buildHeatmapFigure(const ImageInput& input, const ModelOutputs& outputs, const ViewSettings& view) {
-    return buildHeatmapFigure(input, computeViewMap(outputs.attention, view), view);
+    cv::Mat map = computeViewMap(outputs.attention, view);
+    if (view.excludeSinks && viewUsesAttention(view)) map = withoutSinkTokens(map, outputs.attention, view);
+    return buildHeatmapFigure(input, map, view);
 }
 
 HeatmapPainter buildHeatmapFigure(const ImageInput& input, const cv::Mat& map, const ViewSettings& view) {

@@ -65,6 +65,9 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     m_contours->setSpecialValueText(tr("none"));
     m_contours->setToolTip(tr("Iso-lines over the map (vector lines in SVG and PDF)"));
     m_smooth = new QCheckBox(tr("Smooth upsampling"), this);
+    m_excludeSinks = new QCheckBox(tr("Exclude sink tokens"), this);
+    m_excludeSinks->setToolTip(tr("Attention maps without the keys that are attention sinks (tokens receiving more "
+                                  "than 0.2 of the queries' mass), renormalised to sum 1 over the other patches"));
     m_parameters = new QWidget(this);
     m_parameterForm = new QFormLayout(m_parameters);
     m_parameterForm->setContentsMargins(0, 0, 0, 0);
@@ -93,6 +96,7 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Threshold"), m_threshold);
     form->addRow(tr("Contours"), m_contours);
     form->addRow(QString(), m_smooth);
+    form->addRow(QString(), m_excludeSinks);
     form->addRow(tr("Under cursor"), m_hover);
     // Every control writes into the view settings and asks for a new map.
     auto changed = [this] {
@@ -111,6 +115,7 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
         view.threshold = m_threshold->value() < 0.0 ? -1.0f : float(m_threshold->value());
         view.contours = m_contours->value();
         view.figure.smooth = m_smooth->isChecked();
+        view.excludeSinks = m_excludeSinks->isChecked();
         Q_EMIT viewEdited(view);
     };
     connect(m_method, &QComboBox::currentIndexChanged, this, changed);
@@ -125,6 +130,7 @@ InspectorPanel::InspectorPanel(QWidget* parent) : QWidget(parent) {
     connect(m_percentile, &QDoubleSpinBox::valueChanged, this, changed);
     connect(m_threshold, &QDoubleSpinBox::valueChanged, this, changed);
     connect(m_smooth, &QCheckBox::toggled, this, changed);
+    connect(m_excludeSinks, &QCheckBox::toggled, this, changed);
     connect(m_contours, &QSpinBox::valueChanged, this, changed);
     connect(resetQuery, &QToolButton::clicked, this, &InspectorPanel::queryResetRequested);
 }
@@ -180,6 +186,8 @@ void InspectorPanel::setView(const ViewSettings& view, int layers, int heads, co
     m_percentile->setEnabled(view.rangeMode == "percentile");
     m_threshold->setValue(view.threshold < 0 ? -0.01 : view.threshold);
     m_smooth->setChecked(view.figure.smooth);
+    m_excludeSinks->setChecked(view.excludeSinks);
+    m_excludeSinks->setEnabled(hasHeads);  // attention methods: raw and rollout-like maps
     m_contours->setValue(view.contours);
     m_syncing = false;
 }

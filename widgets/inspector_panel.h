@@ -66,6 +66,7 @@ private:
     QDoubleSpinBox* m_threshold = nullptr;
     QSpinBox* m_contours = nullptr;
     QCheckBox* m_smooth = nullptr;
+    QCheckBox* m_excludeSinks = nullptr;
     QLabel* m_hover = nullptr;
 };
 

@@ -12,6 +12,9 @@
 #include "widgets/atlas_view.h"
 #include "widgets/compare_view.h"
 #include "widgets/gaze_view.h"
+#include "widgets/head_figures.h"
+#include "widgets/heads_controller.h"
+#include "widgets/heads_page.h"
 #include "widgets/volume_view.h"
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
@@ -108,6 +111,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     m_tabs->addTab(m_text->page(), tr("Text"));
     connect(m_text, &TextController::errorOccurred, this, [this](const QString& message) { showError(message); });
     connect(m_text, &TextController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
+    m_heads = new HeadsController(m_state.heads, m_jobs, m_atlas, m_tabs);
+    m_tabs->addTab(m_heads->page(), tr("Heads"));
+    connect(m_heads, &HeadsController::interventionChanged, this, [this] { runCurrentInput(); });
+    connect(m_heads, &HeadsController::errorOccurred, this, [this](const QString& message) { showError(message); });
+    connect(m_heads, &HeadsController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
+    connect(m_heads, &HeadsController::headActivated, this, [this](const HeadKey& head) {
+        m_state.view.method = "raw";
+        m_state.view.layer = head.layer;
+        m_state.view.heads = std::to_string(head.head);
+        syncInspector();
+        updateMap();
+        setCurrentView("heatmap");
+    });
+    // The head analysis runs only while a head view is on screen.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { m_heads->setWanted(m_tabs->currentWidget() == m_heads->page()); });
     setCentralWidget(m_tabs);
     // The Gaze page follows the current input and map while it is shown.
     const auto syncGaze = [this] {
@@ -349,6 +367,7 @@ void MainWindow::buildActions() {
         [this] { setCurrentView("segment"); });
     add(viewMenu, tr("Gaze"), QKeySequence(tr("Ctrl+6")), QStyle::SP_FileDialogInfoView, [this] { setCurrentView("gaze"); });
     add(viewMenu, tr("Text"), QKeySequence(tr("Ctrl+7")), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("text"); });
+    add(viewMenu, tr("Heads"), QKeySequence(tr("Ctrl+8")), QStyle::SP_FileDialogListView, [this] { setCurrentView("heads"); });
     add(viewMenu, tr("Add to Comparison"), QKeySequence(tr("Ctrl+D")), QStyle::SP_FileDialogNewFolder, [this] { addToComparison(); });
     add(viewMenu, tr("Clear Comparison"), QKeySequence(tr("Ctrl+Shift+D")), QStyle::SP_TrashIcon, [this] { clearComparison(); });
     add(viewMenu, tr("Compare All Methods"), QKeySequence(tr("Ctrl+Shift+M")), QStyle::SP_FileDialogContentsView,
@@ -363,6 +382,31 @@ void MainWindow::buildActions() {
     viewMenu->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) viewMenu->addAction(dock->toggleViewAction());
     add(viewMenu, tr("Reset Layout"), QKeySequence(), QStyle::SP_DialogResetButton, [this] { resetLayout(); });
+
+    auto* headsMenu = menuBar()->addMenu(tr("H&eads"));
+    add(headsMenu, tr("Heads Scatter"), QKeySequence(), QStyle::SP_FileDialogListView, [this] { setCurrentView("heads"); });
+    add(headsMenu, tr("Heads in 3D"), QKeySequence(), QStyle::SP_DesktopIcon, [this] { setCurrentView("heads-3d"); });
+    add(headsMenu, tr("Sink Timeline"), QKeySequence(), QStyle::SP_FileDialogDetailedView, [this] { setCurrentView("sinks"); });
+    headsMenu->addSeparator();
+    add(headsMenu, tr("Switch Off Selected Heads"), QKeySequence(tr("Ctrl+Shift+K")), QStyle::SP_MediaStop, [this] {
+        if (m_heads->selection().empty()) {
+            showError(tr("Select heads first (click or lasso them in the atlas or the Heads scatter)"));
+            return;
+        }
+        try {
+            m_heads->setHeadScales(m_heads->selection(), 0.0f);
+        } catch (const Error& error) {
+            showError(QString::fromStdString(error.what()));
+        }
+    });
+    add(headsMenu, tr("Restore Selected Heads"), QKeySequence(), QStyle::SP_MediaPlay, [this] {
+        try {
+            m_heads->setHeadScales(m_heads->selection(), 1.0f);
+        } catch (const Error& error) {
+            showError(QString::fromStdString(error.what()));
+        }
+    });
+    add(headsMenu, tr("Reset Heads"), QKeySequence(tr("Ctrl+Shift+H")), QStyle::SP_DialogResetButton, [this] { m_heads->resetHeads(); });
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&About Fovea"), QKeySequence(), QStyle::SP_MessageBoxInformation, [this] {
@@ -443,6 +487,15 @@ void MainWindow::openModel(const QString& path) {
                 m_state.view.heads = "mean";
             }
             if (m_state.view.query >= m_model->spec().tokenCount()) m_state.view.query = -1;
+            // A head intervention only for heads this model has.
+            const std::size_t intervened = m_state.heads.scales.size();
+            auto& scales = m_state.heads.scales;
+            scales.erase(std::remove_if(scales.begin(), scales.end(),
+                                        [this](const HeadScaleEntry& entry) {
+                                            return entry.layer >= m_model->spec().depth || entry.head >= m_model->spec().numHeads;
+                                        }),
+                         scales.end());
+            if (m_state.heads.scales.size() != intervened) m_heads->syncFromSettings();
             if (m_model->spec().depth <= 0 && viewUsesAttention(m_state.view)) m_state.view.method = "gradcam";  // a CNN
             m_modelLevelMap = {};
             updateModelPanel();
@@ -477,6 +530,14 @@ void MainWindow::updateModelPanel() {
                         .arg(double(probability) * 100.0, 0, 'f', 2);
         }
         text += "</table>";
+    }
+    if (m_state.heads.intervened()) {
+        QStringList heads;
+        for (const HeadScaleEntry& entry : m_state.heads.scales) {
+            heads << (entry.scale == 0.0f ? tr("L%1 h%2 off").arg(entry.layer).arg(entry.head)
+                                          : tr("L%1 h%2 \u00d7%3").arg(entry.layer).arg(entry.head).arg(double(entry.scale)));
+        }
+        text += tr("<p><b>Heads intervened</b> (Heads &gt; Reset Heads restores): %1</p>").arg(heads.join(", "));
     }
     m_modelInfo->setHtml(text);
     setWindowTitle(tr("Fovea — %1").arg(QFileInfo(QString::fromStdString(m_state.modelPath)).fileName()));
@@ -574,9 +635,14 @@ void MainWindow::runCurrentInput() {
     }
     const std::string path = m_state.inputs[std::size_t(m_state.currentInput)];
     std::shared_ptr<Model> model = m_model;
+    const HeadSettings heads = m_state.heads;
     m_jobs->start(
         "forward", tr("Running %1").arg(QFileInfo(QString::fromStdString(path)).fileName()),
-        [model, path](Progress&) {
+        [model, path, heads](Progress&) {
+            // The session's head intervention (none: the model as loaded); every later job on the
+            // model (maps, comparison, segmentation) runs with it too.
+            const ModelSpec& spec = model->spec();
+            if (spec.depth > 0 && spec.numHeads > 0) model->setHeadScales(headScalesOf(heads, spec.depth, spec.numHeads));
             auto input = std::make_shared<ImageInput>(loadImageInput(path, model->spec()));
             CaptureRequest request;  // every layer and head, float16
             auto outputs = std::make_shared<ModelOutputs>(model->run(*input, request));
@@ -589,6 +655,7 @@ void MainWindow::runCurrentInput() {
             m_outputs = forward.outputs;
             m_segment->setRun(m_model, m_input);
             m_text->setImage(m_input);
+            m_heads->setRun(m_model, m_input, m_outputs, m_state.inputs);
             updateModelPanel();
             syncInspector();
             updateMap();
@@ -612,6 +679,10 @@ QString MainWindow::currentView() const {
     if (m_tabs->currentWidget() == m_segment->view()) return "segment";
     if (m_tabs->currentWidget() == m_gaze) return "gaze";
     if (m_tabs->currentWidget() == m_text->page()) return "text";
+    if (m_tabs->currentWidget() == m_heads->page()) {
+        const HeadsPage::Page page = m_heads->page()->page();
+        return page == HeadsPage::Page::Cloud ? "heads-3d" : page == HeadsPage::Page::Sinks ? "sinks" : "heads";
+    }
     return "heatmap";
 }
 
@@ -623,6 +694,12 @@ void MainWindow::setCurrentView(const QString& name) {
     if (name == "segment") page = m_segment->view();
     if (name == "gaze") page = m_gaze;
     if (name == "text") page = m_text->page();
+    if (name == "heads" || name == "heads-3d" || name == "sinks") {
+        page = m_heads->page();
+        m_heads->page()->setPage(name == "heads-3d" ? HeadsPage::Page::Cloud
+                                 : name == "sinks"  ? HeadsPage::Page::Sinks
+                                                    : HeadsPage::Page::Scatter);
+    }
     m_tabs->setCurrentWidget(page);
 }
 
@@ -918,6 +995,8 @@ bool MainWindow::openSession(const QString& path) {
     m_segment->syncFromSettings();
     m_state.text = load.state.text;
     m_text->syncFromSettings();
+    m_state.heads = load.state.heads;
+    m_heads->syncFromSettings();
     m_otherInputs.clear();
     setComparisonSharedRange(load.state.comparisonSharedRange);
     m_gallery->clear();
@@ -984,6 +1063,8 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
             m_gaze->exportFigure(path, dpi);
         } else if (currentView() == "text") {
             m_text->exportFigure(path, dpi);
+        } else if (currentView() == "heads" || currentView() == "heads-3d" || currentView() == "sinks") {
+            m_heads->exportFigure(path, dpi);
         } else if (currentView() == "compare") {
             const ComparePainter& comparison = m_compare->comparison();
             if (comparison.panels().empty()) throw Error(path.toStdString(), "the comparison is empty (View > Add to Comparison)");

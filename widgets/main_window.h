@@ -33,6 +33,7 @@ namespace fovea {
 class AtlasView;
 class CompareView;
 class GazeView;
+class HeadsController;
 class VolumeView;
 class HeatmapView;
 class InspectorPanel;
@@ -68,6 +69,9 @@ public:
     GazeView* gazeView() const { return m_gaze; }
     // The Text page (language models: text input and the token views).
     TextController* textController() const { return m_text; }
+    HeadsController* heads() const { return m_heads; }
+    // The current input's last run (null before the first).
+    const ModelOutputs* outputs() const { return m_outputs.get(); }
     // Human fixations for the Gaze page (any format the gaze readers know); errors as openModel.
     void openFixations(const QString& path);
     // The comparison: snapshots of view settings shown side by side (up to kMaxComparison).
@@ -79,7 +83,8 @@ public:
     void setMethod(const std::string& name);
     void clearComparison();
     void setComparisonSharedRange(bool shared);
-    // "heatmap", "atlas", "compare", "3d", "segment", "gaze" or "text": what the central area shows (and
+    // "heatmap", "atlas", "compare", "3d", "segment", "gaze", "text" (the Text page), "heads" (the
+    // heads scatter), "heads-3d" or "sinks" (the sink timeline): what the central area shows (and
     // File > Export writes).
     QString currentView() const;
     void setCurrentView(const QString& name);
@@ -154,6 +159,7 @@ private:
     SegmentController* m_segment = nullptr;
     GazeView* m_gaze = nullptr;
     TextController* m_text = nullptr;
+    HeadsController* m_heads = nullptr;
     QAction* m_sharedRangeAction = nullptr;
     QTextBrowser* m_modelInfo = nullptr;
     QListWidget* m_gallery = nullptr;

@@ -18,11 +18,15 @@
 #include "widgets/figure_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/gaze_view.h"
+#include "widgets/head_figures.h"
+#include "widgets/head_importance.h"
+#include "widgets/head_scatter_painter.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 #include "widgets/segment_figure.h"
 #include "widgets/text_controller.h"
+#include "widgets/sink_timeline_painter.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -122,9 +126,10 @@ int runGuiCommand(const Arguments& arguments) {
     const std::string view = args.value("view", "heatmap");
     const bool textView = view == "text" || view == "text-heads" || view == "text-matrix" || view == "text-saliency" || view == "text-atlas";
     if (view != "heatmap" && view != "atlas" && view != "compare" && view != "3d" && view != "all-methods" &&
-        view != "segment" && view != "gaze" && view != "gaze-cube" && !textView) {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, segment, gaze, gaze-cube, text, "
-                         "text-heads, text-matrix, text-saliency or text-atlas"};
+        view != "segment" && view != "gaze" && view != "gaze-cube" && view != "heads" && view != "heads-3d" && view != "sinks" &&
+        !textView) {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, 3d, segment, gaze, gaze-cube, heads, heads-3d, sinks, "
+                         "text, text-heads, text-matrix, text-saliency or text-atlas"};
     }
     // Language models: the tokenizer (when the model folder has none), the overflow rule and the
     // text; the text runs once the model is loaded.
@@ -201,8 +206,9 @@ int runExportCommand(const Arguments& arguments) {
     const std::string out = args.value("out");
     if (out.empty()) throw UsageError{"--out FILE.png|svg|pdf is required"};
     const std::string view = args.value("view", "heatmap");
-    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "all-methods" && view != "segment") {
-        throw UsageError{"--view must be heatmap, atlas, compare, all-methods or segment, not '" + view + "'"};
+    if (view != "heatmap" && view != "atlas" && view != "compare" && view != "all-methods" && view != "segment" && view != "heads" &&
+        view != "sinks") {
+        throw UsageError{"--view must be heatmap, atlas, compare, all-methods, segment, heads or sinks, not '" + view + "'"};
     }
     const SessionLoad load = loadSession(sessionPath);
     for (const std::string& warning : load.warnings) std::fprintf(stderr, "fovea: warning: %s\n", warning.c_str());
@@ -214,6 +220,10 @@ int runExportCommand(const Arguments& arguments) {
     QGuiApplication app(qt.argc, qt.argv);
 
     const std::unique_ptr<Model> model = openModel(load.state.modelPath, runtimeFromArgs(args));
+    // The session's head intervention holds for every view, as in the window.
+    if (load.state.heads.intervened()) {
+        model->setHeadScales(headScalesOf(load.state.heads, model->spec().depth, model->spec().numHeads));
+    }
     const ImageInput input = loadImageInput(load.state.inputs[std::size_t(load.state.currentInput)], model->spec());
     const ModelOutputs outputs = model->run(input, CaptureRequest());
     ConsoleProgress progress;
@@ -221,12 +231,38 @@ int runExportCommand(const Arguments& arguments) {
     const auto figureOf = [&](const ImageInput& in, const ModelOutputs& ran, ViewSettings settings, const QString& prefix,
                               Progress& part) {
         settings.figure.title = (prefix + viewTitle(model->spec(), ran, settings)).toStdString();
-        return buildHeatmapFigure(in, computeViewMap(*model, in, &ran, settings, -1, &part).map, settings);
+        cv::Mat map = computeViewMap(*model, in, &ran, settings, -1, &part).map;
+        if (settings.excludeSinks && viewUsesAttention(settings)) map = withoutSinkTokens(map, ran.attention, settings);
+        return buildHeatmapFigure(in, map, settings);
     };
     HeatmapPainter figure;
     AtlasPainter atlas;
     if (view == "heatmap") figure = figureOf(input, outputs, load.state.view, QString(), progress);
     if (view == "atlas") atlas = buildAtlasFigure(input, outputs, load.state.view);
+    // The head views as the session sets them: the atlas's colouring, selection and intervention,
+    // the scatter's embedding, colouring and k.
+    HeadScatterPainter scatter;
+    SinkTimelinePainter sinks;
+    if (view == "atlas" || view == "heads" || view == "sinks") {
+        const HeadSettings& heads = load.state.heads;
+        HeadSet selection;
+        for (const auto& [layer, head] : heads.selection) selection.insert({layer, head});
+        const bool analyse = view != "atlas" || heads.atlasColouring != "attention";
+        HeadAnalysis analysis;
+        if (analyse) analysis = analyseHeads(outputs.attention, model->spec(), heads);
+        if (view == "atlas" && heads.atlasColouring == "importance") {
+            applyImportance(analysis.data, imageImportance(*model, load.state.inputs, progress));
+        }
+        atlas.setColouring(atlasColouringFromName(heads.atlasColouring));
+        atlas.setHeadData(analysis.data);
+        atlas.setSelection(selection);
+        atlas.setScales(headScaleMapOf(heads));
+        scatter.setData(analysis.data);
+        scatter.setSelection(selection);
+        scatter.setColouring(heads.scatterColouring == "label" ? HeadScatterPainter::Colouring::Label
+                                                               : HeadScatterPainter::Colouring::Cluster);
+        sinks.setTimeline(analysis.sinks);
+    }
     SegmentPainter segmentation;
     if (view == "segment") {
         const std::string inputPath = load.state.inputs[std::size_t(load.state.currentInput)];
@@ -259,6 +295,8 @@ int runExportCommand(const Arguments& arguments) {
     const bool grid = view == "compare" || view == "all-methods";
     QSizeF size = view == "atlas" ? atlas.preferredSize() : grid ? comparison.preferredSize() : figure.preferredSize();
     if (view == "segment") size = segmentation.preferredSize();
+    if (view == "heads") size = scatter.preferredSize();
+    if (view == "sinks") size = sinks.preferredSize();
     if (args.has("width")) size.setWidth(args.doubleValue("width", size.width()));
     if (args.has("height")) size.setHeight(args.doubleValue("height", size.height()));
     const int dpi = args.intValue("dpi", 300);
@@ -273,6 +311,12 @@ int runExportCommand(const Arguments& arguments) {
     } else if (view == "atlas") {
         exportPainting([&atlas](QPainter& painter, const QRectF& target) { atlas.paint(painter, target); },
                        QString::fromStdString(out), size, dpi, QStringLiteral("Layer x head atlas"));
+    } else if (view == "heads") {
+        exportPainting([&scatter](QPainter& painter, const QRectF& target) { scatter.paint(painter, target); },
+                       QString::fromStdString(out), size, dpi, QStringLiteral("Heads scatter"));
+    } else if (view == "sinks") {
+        exportPainting([&sinks](QPainter& painter, const QRectF& target) { sinks.paint(painter, target); },
+                       QString::fromStdString(out), size, dpi, QStringLiteral("Attention sink timeline"));
     } else {
         exportFigure(figure, QString::fromStdString(out), size, dpi);
     }

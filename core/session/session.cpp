@@ -52,6 +52,7 @@ nlohmann::json ViewSettings::toJson() const {
             {"percentile", percentile},
             {"threshold", threshold},
             {"contours", contours},
+            {"exclude_sinks", excludeSinks},
             {"colormap", figure.colormap},
             {"opacity", figure.opacity},
             {"smooth", figure.smooth},
@@ -82,6 +83,7 @@ ViewSettings ViewSettings::fromJson(const nlohmann::json& json) {
     readField(json, "percentile", view.percentile, subject);
     readField(json, "threshold", view.threshold, subject);
     readField(json, "contours", view.contours, subject);
+    readField(json, "exclude_sinks", view.excludeSinks, subject);
     if (view.contours < 0 || view.contours > 20) throw Error(subject, "contours must be 0..20");
     readField(json, "colormap", view.figure.colormap, subject);
     readField(json, "opacity", view.figure.opacity, subject);
@@ -117,7 +119,8 @@ nlohmann::json SessionState::toJson() const {
              }()},
             {"comparison_shared_range", comparisonSharedRange},
             {"segment", segment.toJson()},
-            {"text", text.toJson()}};
+            {"text", text.toJson()},
+            {"heads", heads.toJson()}};
 }
 
 void saveSession(const std::string& path, const SessionState& state) {
@@ -165,6 +168,7 @@ SessionLoad loadSession(const std::string& path) {
         }
         readField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
         if (json.contains("segment")) load.state.segment = SegmentSettings::fromJson(json["segment"]);
+        if (json.contains("heads")) load.state.heads = HeadSettings::fromJson(json["heads"]);
         load.state.segment.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
         for (std::string& warning : load.state.segment.dropMissingGroundTruth()) load.warnings.push_back(warning);
         if (json.contains("text")) load.state.text = TextSettings::fromJson(json["text"]);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/image/figure.h"
+#include "core/session/head_settings.h"
 #include "core/session/segment_settings.h"
 #include "core/session/text_settings.h"
 
@@ -35,6 +36,7 @@ struct ViewSettings {
     float percentile = 99.0f;       // percentile mode: the upper end of the range
     float threshold = -1.0f;        // cells below are masked (0..1 of the range); < 0: off
     int contours = 0;               // iso-lines drawn over the map; 0: none
+    bool excludeSinks = false;      // attention maps without the attention sinks' keys, renormalised
     FigureOptions figure;           // colormap, opacity, smooth, fixed low/high, title, colorbar
 
     nlohmann::json toJson() const;
@@ -52,6 +54,7 @@ struct SessionState {
     bool comparisonSharedRange = true;
     SegmentSettings segment;  // the segmentation view
     TextSettings text;        // the Text page (language models)
+    HeadSettings heads;       // head views and the head intervention (scaled / switched-off heads)
 
     nlohmann::json toJson() const;
 };

@@ -120,6 +120,76 @@ TEST_F(Session, BadFilesAreOneLineErrorsNamingTheFile) {
     EXPECT_THROW(loadSession((m_dir / "absent.fovea").string()), Error);
 }
 
+// The head intervention and the head views' settings survive a save and an open, value for
+// value; what is read back is the file's content, not the object that was saved.
+TEST_F(Session, HeadMaskAndHeadViewsRoundTrip) {
+    SessionState state;
+    state.heads.setScale(3, 1, 0.0f);
+    state.heads.setScale(0, 2, 1.75f);
+    state.heads.setScale(2, 0, 0.25f);
+    state.heads.setScale(2, 0, 1.0f);  // restored: no entry left
+    state.heads.atlasColouring = "importance";
+    state.heads.embedding = "tsne";
+    state.heads.scatterColouring = "label";
+    state.heads.clusters = 4;
+    state.heads.selection = {{1, 2}, {3, 0}};
+    state.view.excludeSinks = true;
+    const std::string path = (m_dir / "heads.fovea").string();
+    saveSession(path, state);
+    const nlohmann::json raw = readJsonFile(path);
+    ASSERT_EQ(raw["heads"]["scales"].size(), 2u);
+    EXPECT_EQ(raw["heads"]["scales"][0]["layer"], 0);  // sorted by layer, head
+    EXPECT_EQ(raw["heads"]["scales"][0]["head"], 2);
+    EXPECT_FLOAT_EQ(raw["heads"]["scales"][0]["scale"].get<float>(), 1.75f);
+    EXPECT_EQ(raw["heads"]["scales"][1]["layer"], 3);
+    EXPECT_FLOAT_EQ(raw["heads"]["scales"][1]["scale"].get<float>(), 0.0f);
+    const SessionLoad load = loadSession(path);
+    EXPECT_TRUE(load.warnings.empty());
+    const HeadSettings& heads = load.state.heads;
+    ASSERT_EQ(heads.scales.size(), 2u);
+    EXPECT_EQ(heads.scaleOf(3, 1), 0.0f);
+    EXPECT_EQ(heads.scaleOf(0, 2), 1.75f);
+    EXPECT_EQ(heads.scaleOf(2, 0), 1.0f);
+    EXPECT_EQ(heads.scaleOf(3, 2), 1.0f);
+    EXPECT_EQ(heads.atlasColouring, "importance");
+    EXPECT_EQ(heads.embedding, "tsne");
+    EXPECT_EQ(heads.scatterColouring, "label");
+    EXPECT_EQ(heads.clusters, 4);
+    EXPECT_EQ(heads.selection, (std::vector<std::pair<int, int>>{{1, 2}, {3, 0}}));
+    EXPECT_TRUE(load.state.view.excludeSinks);
+    EXPECT_EQ(load.state.toJson(), state.toJson());
+    // An older session without the field opens with no intervention.
+    std::ofstream(path, std::ios::trunc) << "{\"fovea_session\": 1}";
+    EXPECT_FALSE(loadSession(path).state.heads.intervened());
+}
+
+TEST_F(Session, BadHeadSettingsAreOneLineErrors) {
+    const std::string path = (m_dir / "bad_heads.fovea").string();
+    const auto expectError = [&](const std::string& heads, const std::string& problem) {
+        std::ofstream(path, std::ios::trunc) << "{\"fovea_session\": 1, \"heads\": " << heads << "}";
+        try {
+            loadSession(path);
+            ADD_FAILURE() << "no error for " << heads;
+        } catch (const Error& error) {
+            const std::string message = error.what();
+            EXPECT_NE(message.find(path), std::string::npos) << message;
+            EXPECT_NE(message.find(problem), std::string::npos) << message;
+            EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+        }
+    };
+    expectError("{\"scales\": [{\"layer\": 0, \"head\": 1, \"scale\": 2.5}]}", "outside 0..2");
+    expectError("{\"scales\": [{\"layer\": 0, \"head\": 1, \"scale\": -1}]}", "outside 0..2");
+    expectError("{\"scales\": [{\"layer\": 0, \"scale\": 0}]}", "integer layer and head");
+    expectError("{\"scales\": [{\"layer\": -1, \"head\": 0, \"scale\": 0}]}", "does not exist");
+    expectError("{\"scales\": 3}", "'scales'");
+    expectError("{\"embedding\": \"umap\"}", "umap");
+    expectError("{\"atlas_colouring\": \"rainbow\"}", "rainbow");
+    expectError("{\"clusters\": 99}", "clusters");
+    expectError("{\"selection\": [[1]]}", "selection");
+    HeadSettings heads;
+    EXPECT_THROW(heads.setScale(0, 0, std::nanf("")), Error);
+}
+
 TEST_F(Session, SaveIsAtomic) {
     // A save into a folder that cannot take the file fails cleanly and leaves the old file.
     const std::string path = (m_dir / "s.fovea").string();

@@ -602,7 +602,7 @@ void TestTokenViews::screenshotCommandShowsTheTextViews() {
     QVERIFY(fovea.waitForFinished(120000));
     QCOMPARE(fovea.exitCode(), 0);
     const QByteArray errors = fovea.readAllStandardError();
-    QVERIFY2(errors.contains("more than the limit of 32"), errors.constData());
+    QVERIFY2(errors.contains("more than the model's context of 32"), errors.constData());
     // A view that does not exist is a usage mistake.
     fovea.start(FOVEA_CLI_PATH,
                 {"gui", kGpt2, "--view", "text-pie", "--screenshot", dir.filePath("x.png")});

@@ -60,7 +60,7 @@ const char* kUsage =
     "  scanpath compare A.csv B.csv --screen WxH [--grouping --tdir DEG --tdur S --tamp PX] [--json]\n"
     "                                          MultiMatch, ScanMatch, edit distance, DTW, Frechet, sequence score\n"
     "  heads MODEL [IMAGES...] [--scenes N] | --ids IDS.npy | --text \"...\" | --probe-repeat HALF [--probes N]\n"
-    "      --out heads.csv|heads.json [--layer L[,L...]] [--k N] [--cluster kmeans|ward] [--embedding pca|tsne] [--tau 0.2]\n"
+    "      --out heads.csv|heads.json [--importance] [--layer L[,L...]] [--k N] [--cluster kmeans|ward] [--embedding pca|tsne] [--tau 0.2]\n"
     "                                          head atlas: per-head features, labels (local, sink, induction, ...),\n"
     "                                          clusters, 2D map and attention sinks (JSON) over the inputs\n"
     "  bench heads [--layers 84 --heads 12 --inputs 100 --tokens 197]  features + taxonomy + clustering timing\n"

@@ -5,11 +5,13 @@
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "app/commands/text.h"
+#include "app/console_progress.h"
 #include "core/data/shapes_scene.h"
 #include "core/explain/head_patterns.h"
 #include "core/heads/attention_sinks.h"
 #include "core/heads/head_atlas.h"
 #include "core/heads/head_report.h"
+#include "core/heads/importance.h"
 #include "core/model/registry.h"
 #include "core/train/train_demo.h"
 #include "core/util/error.h"
@@ -145,7 +147,7 @@ int runHeadsCommand(const Arguments& arguments) {
                              "probe-repeat", "probes", "seed", "norm-factor", "perplexity"},
                             runtimeOptionNames()),
                   textOptionNames()),
-        {});
+        {"importance"});
     const std::string modelPath = args.positional(0, "MODEL");
     const std::string outPath = args.value("out");
     const std::string extension = lowerExtension(outPath);
@@ -181,6 +183,12 @@ int runHeadsCommand(const Arguments& arguments) {
     request.precision = AttentionPrecision::Float32;
 
     const std::vector<std::string> images(args.positional().begin() + 1, args.positional().end());
+    // --importance: the images (scenes with their true class) also go to the head-masking
+    // importance (core/heads/importance.h), whose numbers join each head's row.
+    const bool withImportance = args.has("importance");
+    if (withImportance && args.has("layer"))
+        throw UsageError{"--importance covers every head; leave out --layer"};
+    std::vector<ImportanceSample> samples;
     const bool textInputs = hasTextInput(args) || args.has("probe-repeat");
     if (textInputs && (!images.empty() || args.has("scenes")))
         throw UsageError{
@@ -223,6 +231,7 @@ int runHeadsCommand(const Arguments& arguments) {
             const ImageInput input = loadImageInput(path, spec);
             addInput(collected, model->run(input, request).attention, {}, path, sinkOptions,
                      normFactor);
+            if (withImportance) samples.push_back({input, -1});
         }
         const int scenes = args.intValue("scenes", 0);
         if (scenes < 0) throw UsageError{"--scenes must be positive"};
@@ -236,14 +245,45 @@ int runHeadsCommand(const Arguments& arguments) {
                 makeImageInput(scene.image, spec, "scene " + std::to_string(seed));
             addInput(collected, model->run(input, request).attention, {}, input.source, sinkOptions,
                      normFactor);
+            if (withImportance) samples.push_back({input, scene.label});
         }
     }
 
+    if (withImportance && samples.empty())
+        throw UsageError{
+            "--importance needs images or --scenes (head masking is for image classifiers)"};
     const HeadAtlas atlas = buildHeadAtlas(collected.features.table(), atlasOptions);
+    std::vector<HeadColumn> extra;
+    if (withImportance) {
+        ConsoleProgress progress;
+        const HeadImportanceReport report =
+            computeHeadImportance(*model, samples, HeadImportanceOptions{}, progress);
+        HeadColumn accuracy{"importance_accuracy_delta", {}},
+            confidence{"importance_confidence_delta", {}}, kl{"importance_kl", {}},
+            gradient{"importance_gradient_proxy", {}}, rank{"importance_rank", {}};
+        for (const HeadSummary& h : atlas.features.heads) {
+            const HeadImportance& i =
+                report.heads.at(std::size_t(h.layer * report.headsPerLayer + h.head));
+            accuracy.values.push_back(i.accuracyDelta);
+            confidence.values.push_back(i.confidenceDelta);
+            kl.values.push_back(i.klDivergence);
+            gradient.values.push_back(i.gradientProxy);
+            rank.values.push_back(i.rank);
+        }
+        extra = {accuracy, confidence, kl, gradient, rank};
+        std::printf("importance over %d inputs (accuracy %.3f); most important: ", report.inputs,
+                    report.baseAccuracy);
+        const std::vector<int> order = report.ranking();
+        for (std::size_t r = 0; r < std::min<std::size_t>(5, order.size()); ++r) {
+            const HeadImportance& i = report.heads[std::size_t(order[r])];
+            std::printf("%sL%d h%d (%+.3f)", r ? ", " : "", i.layer, i.head, i.accuracyDelta);
+        }
+        std::printf("\n");
+    }
     if (extension == ".csv") {
-        writeHeadCsv(outPath, atlas);
+        writeHeadCsv(outPath, atlas, extra);
     } else {
-        nlohmann::json doc = headAtlasJson(atlas);
+        nlohmann::json doc = headAtlasJson(atlas, extra);
         doc["model"] = spec.architecture;
         doc["model_path"] = spec.sourcePath;
         doc["cluster_method"] = clusterMethodName(atlasOptions.clusters.method);

@@ -115,6 +115,33 @@ TEST_F(HeadsCli, ShapesVitAtlasAsJsonAndCsv) {
     EXPECT_EQ(clusters.size(), 3u);
 }
 
+// --importance joins the head-masking importance to each head's row: every head gets a rank, the
+// ranks are 1..16 once each, and rank order follows the accuracy change (the default order).
+TEST_F(HeadsCli, ImportanceColumnsJoinEachHead) {
+    const Result r = run("heads '" + kShapes + "' --scenes 6 --importance --out '" + path("imp.json") + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const nlohmann::json doc = nlohmann::json::parse(slurp(path("imp.json")));
+    ASSERT_EQ(doc["heads"].size(), 16u);
+    std::vector<double> deltaByRank(17, 0.0);
+    std::vector<int> seen(17, 0);
+    for (const auto& head : doc["heads"]) {
+        const int rank = int(head["importance_rank"].get<double>());
+        ASSERT_GE(rank, 1);
+        ASSERT_LE(rank, 16);
+        ++seen[std::size_t(rank)];
+        const double delta = head["importance_accuracy_delta"];
+        EXPECT_GE(delta, -1.0);
+        EXPECT_LE(delta, 1.0);
+        EXPECT_GE(head["importance_kl"].get<double>(), 0.0);
+        deltaByRank[std::size_t(rank)] = delta;
+    }
+    for (int rank = 1; rank <= 16; ++rank) EXPECT_EQ(seen[std::size_t(rank)], 1) << rank;
+    for (int rank = 1; rank < 16; ++rank) EXPECT_LE(deltaByRank[std::size_t(rank)], deltaByRank[std::size_t(rank + 1)]) << rank;
+    EXPECT_NE(r.out.find("most important: "), std::string::npos);
+    const Result bad = run("heads '" + kShapes + "' --scenes 2 --importance --layer 1 --out '" + path("x.json") + "'");
+    EXPECT_EQ(bad.exitCode, 2);
+}
+
 TEST_F(HeadsCli, TextModelsFromProbesAndIds) {
     const Result gpt2 =
         run("heads '" + kFixtures + "/hf-gpt2-tiny' --probe-repeat 10 --probes 2 --out '" +

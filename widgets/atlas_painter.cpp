@@ -276,9 +276,12 @@ void AtlasPainter::paintLegend(QPainter& painter, const QRectF& area) const {
     const double line = 15.0;
     double y = area.top();
     const auto heading = [&](const QString& text) {
+        // Long titles ("KL when switched off (6 inputs)") wrap inside the legend's width.
+        const QRectF box = metrics.boundingRect(QRectF(0, 0, area.width(), 10 * line), Qt::TextWordWrap, text);
+        const double height = std::max(line, box.height());
         painter.setPen(Qt::black);
-        painter.drawText(QRectF(area.left(), y, area.width(), line), Qt::AlignLeft | Qt::AlignVCenter, text);
-        y += line + 2;
+        painter.drawText(QRectF(area.left(), y, area.width(), height), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap, text);
+        y += height + 2;
     };
     const auto entry = [&](const QColor& colour, const QString& text) {
         if (y + line > area.bottom()) return;

@@ -2,11 +2,11 @@
 // parameters) runs on a 1024x1024 image, then the user scrubs layers and switches to rollout.
 // A 5 ms timer on the GUI thread measures the longest time the event loop was away, and the job
 // runner measures the longest job on the worker thread (loading the model, its forward pass on
-// 4,096 patches). Work done on the GUI thread would stall the loop for as long as that job takes;
-// the test holds the longest stall to a tenth of it. Both are measured in the same run, so a
-// loaded machine slows them alike: this is a responsiveness property (no model work on the GUI
-// thread), not a speed limit. The test prints both numbers (on an idle two-core machine the
-// longest stall was 12 ms, against the workbench issue's 50 ms).
+// preprocessed input). Work done on the GUI thread would stall the loop for as long as that job
+// takes; the test holds the longest stall to the workbench issue's 50 ms, or to a tenth of the
+// longest job when a loaded machine stretches both alike (a paint alone then takes longer than
+// 50 ms): a responsiveness property (no model work on the GUI thread), not a speed limit. The test
+// prints both numbers (idle two-core machine: stalls of 12-15 ms, longest job ~140 ms).
 #include "core/model/model.h"
 #include "core/model/random_model.h"
 #include "widgets/job_runner.h"
@@ -24,7 +24,7 @@ using namespace fovea;
 class TestResponsiveness : public QObject {
     Q_OBJECT
 
-private Q_SLOTS:
+  private Q_SLOTS:
     void initTestCase() {
         QCoreApplication::setOrganizationName("FoveaTest");
         QCoreApplication::setApplicationName("FoveaTest");
@@ -38,7 +38,8 @@ private Q_SLOTS:
         const QString image = dir.filePath("big.png");
         QImage big(1024, 1024, QImage::Format_RGB32);
         for (int y = 0; y < big.height(); ++y)
-            for (int x = 0; x < big.width(); ++x) big.setPixel(x, y, qRgb(x % 256, y % 256, (x ^ y) % 256));
+            for (int x = 0; x < big.width(); ++x)
+                big.setPixel(x, y, qRgb(x % 256, y % 256, (x ^ y) % 256));
         QVERIFY(big.save(image));
 
         MainWindow window;
@@ -80,12 +81,23 @@ private Q_SLOTS:
         ticker.stop();
         QCOMPARE(window.state().view.layer, 6);
         const qint64 longestJob = window.jobs()->longestWorkMilliseconds();
-        qInfo("longest time away from the event loop: %lld ms over %lld ms; longest job on the worker: %lld ms", longest,
-              clock.elapsed(), longestJob);
+        qInfo(
+            "longest time away from the event loop: %lld ms over %lld ms; longest job on the "
+            "worker: %lld ms",
+            longest, clock.elapsed(), longestJob);
         QVERIFY2(longestJob > 0, "no job ran on the worker thread");
-        QVERIFY2(longest * 10 <= longestJob,
-                 qPrintable(QString("the GUI thread was blocked for %1 ms, more than a tenth of the longest job (%2 ms)")
+        // Allowed: the workbench issue's 50 ms, or a tenth of the longest job when a loaded machine
+        // stretches everything (paints included) alike. Model work on the GUI thread would stall
+        // the loop for the whole job: more than either.
+        const qint64 allowed = std::max<qint64>(50, longestJob / 10);
+        QVERIFY2(longestJob > allowed,
+                 "the longest job is too short to tell work on the GUI thread from a paint");
+        QVERIFY2(longest <= allowed,
+                 qPrintable(QString("the GUI thread was blocked for %1 ms, more than %2 ms (50 ms, "
+                                    "or a tenth of the longest "
+                                    "job, %3 ms)")
                                 .arg(longest)
+                                .arg(allowed)
                                 .arg(longestJob)));
     }
 };

@@ -1,5 +1,6 @@
 #include "core/session/head_settings.h"
 
+#include "core/session/json_field.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -29,14 +30,7 @@ void checkScale(float scale) {
 
 template <typename T>
 void readField(const nlohmann::json& json, const char* name, T& value) {
-    const auto found = json.find(name);
-    if (found == json.end() || found->is_null()) return;
-    try {
-        value = found->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw Error(kSubject,
-                    std::string("field '") + name + "' has the wrong type: " + found->dump());
-    }
+    readJsonField(json, name, value, kSubject);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "core/session/segment_settings.h"
 
+#include "core/session/json_field.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -13,13 +14,7 @@ const char* const kSubject = "session segmentation settings";
 
 template <typename T>
 void readField(const nlohmann::json& json, const char* name, T& value) {
-    const auto found = json.find(name);
-    if (found == json.end() || found->is_null()) return;
-    try {
-        value = found->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw Error(kSubject, std::string("field '") + name + "' has the wrong type: " + found->dump());
-    }
+    readJsonField(json, name, value, kSubject);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "core/image/colormap.h"
 #include "core/io/json_file.h"
+#include "core/session/json_field.h"
 #include "core/util/error.h"
 
 #include <cmath>
@@ -11,17 +12,6 @@ namespace fs = std::filesystem;
 
 namespace fovea {
 namespace {
-
-template <typename T>
-void readField(const nlohmann::json& json, const char* name, T& value, const std::string& subject) {
-    const auto found = json.find(name);
-    if (found == json.end() || found->is_null()) return;
-    try {
-        value = found->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw Error(subject, std::string("field '") + name + "' has the wrong type: " + found->dump());
-    }
-}
 
 std::string storedPath(const std::string& path, const fs::path& base) {
     if (path.empty()) return path;
@@ -66,38 +56,44 @@ ViewSettings ViewSettings::fromJson(const nlohmann::json& json) {
     const std::string subject = "session view settings";
     if (!json.is_object()) throw Error(subject, "expected a JSON object");
     ViewSettings view;
-    readField(json, "method", view.method, subject);
-    readField(json, "layer", view.layer, subject);
-    readField(json, "heads", view.heads, subject);
-    readField(json, "query", view.query, subject);
-    readField(json, "discard_ratio", view.discardRatio, subject);
+    readJsonField(json, "method", view.method, subject);
+    readJsonField(json, "layer", view.layer, subject);
+    readJsonField(json, "heads", view.heads, subject);
+    readJsonField(json, "query", view.query, subject);
+    readJsonField(json, "discard_ratio", view.discardRatio, subject);
     if (json.contains("params")) {
         const nlohmann::json& parameters = json.at("params");
-        if (!parameters.is_object()) throw Error(subject, "params must be an object of name: number");
+        if (!parameters.is_object())
+            throw Error(subject, "params must be an object of name: number");
         for (const auto& [name, value] : parameters.items()) {
-            if (!value.is_number() || !std::isfinite(value.get<double>())) throw Error(subject, "parameter '" + name + "' must be a finite number");
+            if (!value.is_number() || !std::isfinite(value.get<double>()))
+                throw Error(subject, "parameter '" + name + "' must be a finite number");
             view.params[name] = value.get<double>();
         }
     }
-    readField(json, "range", view.rangeMode, subject);
-    readField(json, "percentile", view.percentile, subject);
-    readField(json, "threshold", view.threshold, subject);
-    readField(json, "contours", view.contours, subject);
-    readField(json, "exclude_sinks", view.excludeSinks, subject);
+    readJsonField(json, "range", view.rangeMode, subject);
+    readJsonField(json, "percentile", view.percentile, subject);
+    readJsonField(json, "threshold", view.threshold, subject);
+    readJsonField(json, "contours", view.contours, subject);
+    readJsonField(json, "exclude_sinks", view.excludeSinks, subject);
     if (view.contours < 0 || view.contours > 20) throw Error(subject, "contours must be 0..20");
-    readField(json, "colormap", view.figure.colormap, subject);
-    readField(json, "opacity", view.figure.opacity, subject);
-    readField(json, "smooth", view.figure.smooth, subject);
-    readField(json, "low", view.figure.low, subject);
-    readField(json, "high", view.figure.high, subject);
-    readField(json, "title", view.figure.title, subject);
-    readField(json, "colorbar", view.figure.colorbar, subject);
+    readJsonField(json, "colormap", view.figure.colormap, subject);
+    readJsonField(json, "opacity", view.figure.opacity, subject);
+    readJsonField(json, "smooth", view.figure.smooth, subject);
+    readJsonField(json, "low", view.figure.low, subject);
+    readJsonField(json, "high", view.figure.high, subject);
+    readJsonField(json, "title", view.figure.title, subject);
+    readJsonField(json, "colorbar", view.figure.colorbar, subject);
     if (view.rangeMode != "auto" && view.rangeMode != "fixed" && view.rangeMode != "percentile") {
-        throw Error(subject, "range '" + view.rangeMode + "' is not one of auto, fixed, percentile");
+        throw Error(subject,
+                    "range '" + view.rangeMode + "' is not one of auto, fixed, percentile");
     }
-    if (!isColormapName(view.figure.colormap)) throw Error(subject, "unknown colormap '" + view.figure.colormap + "'");
-    if (!(view.figure.opacity >= 0.0f && view.figure.opacity <= 1.0f)) throw Error(subject, "opacity must be in 0..1");
-    if (!(view.percentile > 0.0f && view.percentile <= 100.0f)) throw Error(subject, "percentile must be in (0, 100]");
+    if (!isColormapName(view.figure.colormap))
+        throw Error(subject, "unknown colormap '" + view.figure.colormap + "'");
+    if (!(view.figure.opacity >= 0.0f && view.figure.opacity <= 1.0f))
+        throw Error(subject, "opacity must be in 0..1");
+    if (!(view.percentile > 0.0f && view.percentile <= 100.0f))
+        throw Error(subject, "percentile must be in (0, 100]");
     view.figure.autoRange = view.rangeMode == "auto";
     return view;
 }
@@ -108,11 +104,13 @@ nlohmann::json SessionState::toJson() const {
             {"inputs", inputs},
             {"current_input", currentInput},
             {"view", view.toJson()},
-            {"comparison", [this] {
+            {"comparison",
+             [this] {
                  nlohmann::json panels = nlohmann::json::array();
                  for (std::size_t i = 0; i < comparison.size(); ++i) {
                      nlohmann::json panel = comparison[i].toJson();
-                     panel["input"] = i < comparisonInputs.size() ? comparisonInputs[i] : std::string();
+                     panel["input"] =
+                         i < comparisonInputs.size() ? comparisonInputs[i] : std::string();
                      panels.push_back(panel);
                  }
                  return panels;
@@ -136,9 +134,12 @@ void saveSession(const std::string& path, const SessionState& state) {
 
 SessionLoad loadSession(const std::string& path) {
     const nlohmann::json json = readJsonFile(path);
-    if (!json.is_object() || !json.contains("fovea_session")) throw Error(path, "not a Fovea session (no 'fovea_session' field)");
-    if (!json["fovea_session"].is_number_integer() || json["fovea_session"].get<int>() > kSessionFormatVersion) {
-        throw Error(path, "session format " + json["fovea_session"].dump() + " is newer than this Fovea understands (" +
+    if (!json.is_object() || !json.contains("fovea_session"))
+        throw Error(path, "not a Fovea session (no 'fovea_session' field)");
+    if (!json["fovea_session"].is_number_integer() ||
+        json["fovea_session"].get<int>() > kSessionFormatVersion) {
+        throw Error(path, "session format " + json["fovea_session"].dump() +
+                              " is newer than this Fovea understands (" +
                               std::to_string(kSessionFormatVersion) + ")");
     }
     const fs::path base = fs::absolute(path).parent_path();
@@ -146,9 +147,9 @@ SessionLoad loadSession(const std::string& path) {
     try {
         std::string model;
         std::vector<std::string> inputs;
-        readField(json, "model", model, path);
-        readField(json, "inputs", inputs, path);
-        readField(json, "current_input", load.state.currentInput, path);
+        readJsonField(json, "model", model, path);
+        readJsonField(json, "inputs", inputs, path);
+        readJsonField(json, "current_input", load.state.currentInput, path);
         if (json.contains("view")) load.state.view = ViewSettings::fromJson(json["view"]);
         if (json.contains("comparison")) {
             if (!json["comparison"].is_array() || json["comparison"].size() > 4) {
@@ -157,29 +158,35 @@ SessionLoad loadSession(const std::string& path) {
             for (const nlohmann::json& panel : json["comparison"]) {
                 load.state.comparison.push_back(ViewSettings::fromJson(panel));
                 std::string input;
-                readField(panel, "input", input, path);
+                readJsonField(panel, "input", input, path);
                 input = resolvedPath(input, base);
                 if (!input.empty() && !fs::exists(input)) {
-                    load.warnings.push_back("comparison input '" + input + "' is missing; the panel shows the current input");
+                    load.warnings.push_back("comparison input '" + input +
+                                            "' is missing; the panel shows the current input");
                     input.clear();
                 }
                 load.state.comparisonInputs.push_back(input);
             }
         }
-        readField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
-        if (json.contains("segment")) load.state.segment = SegmentSettings::fromJson(json["segment"]);
+        readJsonField(json, "comparison_shared_range", load.state.comparisonSharedRange, path);
+        if (json.contains("segment"))
+            load.state.segment = SegmentSettings::fromJson(json["segment"]);
         if (json.contains("heads")) load.state.heads = HeadSettings::fromJson(json["heads"]);
-        load.state.segment.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
-        for (std::string& warning : load.state.segment.dropMissingGroundTruth()) load.warnings.push_back(warning);
+        load.state.segment.mapPaths(
+            [&base](const std::string& file) { return resolvedPath(file, base); });
+        for (std::string& warning : load.state.segment.dropMissingGroundTruth())
+            load.warnings.push_back(warning);
         if (json.contains("text")) load.state.text = TextSettings::fromJson(json["text"]);
-        load.state.text.mapPaths([&base](const std::string& file) { return resolvedPath(file, base); });
+        load.state.text.mapPaths(
+            [&base](const std::string& file) { return resolvedPath(file, base); });
         load.state.modelPath = resolvedPath(model, base);
         if (!model.empty() && !fs::exists(load.state.modelPath)) {
             load.warnings.push_back("model '" + load.state.modelPath + "' is missing");
         }
-        const std::string current = load.state.currentInput >= 0 && load.state.currentInput < int(inputs.size())
-                                        ? resolvedPath(inputs[std::size_t(load.state.currentInput)], base)
-                                        : std::string();
+        const std::string current =
+            load.state.currentInput >= 0 && load.state.currentInput < int(inputs.size())
+                ? resolvedPath(inputs[std::size_t(load.state.currentInput)], base)
+                : std::string();
         for (const std::string& input : inputs) {
             const std::string resolved = resolvedPath(input, base);
             if (fs::exists(resolved)) {

@@ -1,6 +1,7 @@
 #include "core/session/text_settings.h"
 
 #include "core/image/colormap.h"
+#include "core/session/json_field.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -12,14 +13,7 @@ const char* const kSubject = "session text settings";
 
 template <typename T>
 void readField(const nlohmann::json& json, const char* name, T& value) {
-    const auto found = json.find(name);
-    if (found == json.end() || found->is_null()) return;
-    try {
-        value = found->get<T>();
-    } catch (const nlohmann::json::exception&) {
-        throw Error(kSubject,
-                    std::string("field '") + name + "' has the wrong type: " + found->dump());
-    }
+    readJsonField(json, name, value, kSubject);
 }
 
 }  // namespace

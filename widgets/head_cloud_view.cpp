@@ -28,10 +28,7 @@ HeadCloudView::HeadCloudView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     if (!VtkWidget::platformSupportsOpenGL(&m_reason)) {
-        auto* message = new QLabel(tr("3D head view unavailable: %1").arg(m_reason), this);
-        message->setAlignment(Qt::AlignCenter);
-        message->setWordWrap(true);
-        layout->addWidget(message);
+        layout->addWidget(VtkWidget::unavailableLabel(tr("3D head view unavailable: %1").arg(m_reason), this));
         return;
     }
     m_vtk = new VtkWidget(this);

@@ -30,10 +30,7 @@ VolumeView::VolumeView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     if (!VtkWidget::platformSupportsOpenGL(&m_reason)) {
-        auto* message = new QLabel(tr("3D view unavailable: %1").arg(m_reason), this);
-        message->setAlignment(Qt::AlignCenter);
-        message->setWordWrap(true);
-        layout->addWidget(message);
+        layout->addWidget(VtkWidget::unavailableLabel(tr("3D view unavailable: %1").arg(m_reason), this));
         return;
     }
     m_vtk = new VtkWidget(this);

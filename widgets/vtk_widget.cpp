@@ -1,6 +1,7 @@
 #include "widgets/vtk_widget.h"
 
 #include <QGuiApplication>
+#include <QLabel>
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QPainter>
@@ -28,10 +29,18 @@ struct VtkWidget::Impl {
     vtkNew<vtkCallbackCommand> renderRequest;
 };
 
+QLabel* VtkWidget::unavailableLabel(const QString& text, QWidget* parent) {
+    auto* message = new QLabel(text, parent);
+    message->setAlignment(Qt::AlignCenter);
+    message->setWordWrap(true);
+    return message;
+}
+
 bool VtkWidget::platformSupportsOpenGL(QString* reason) {
     const QString platform = QGuiApplication::platformName();
     if (platform == "offscreen" || platform == "minimal") {
-        if (reason) *reason = tr("3D views need a display; the '%1' platform has no OpenGL").arg(platform);
+        if (reason)
+            *reason = tr("3D views need a display; the '%1' platform has no OpenGL").arg(platform);
         return false;
     }
     // A context of the version VTK needs must be possible (X servers without GLX have none).
@@ -41,7 +50,8 @@ bool VtkWidget::platformSupportsOpenGL(QString* reason) {
         format.setVersion(3, 2);
         format.setProfile(QSurfaceFormat::CoreProfile);
         probe.setFormat(format);
-        return probe.create() && probe.format().majorVersion() * 10 + probe.format().minorVersion() >= 32;
+        return probe.create() &&
+               probe.format().majorVersion() * 10 + probe.format().minorVersion() >= 32;
     }();
     if (!possible && reason) *reason = tr("this display offers no OpenGL 3.2 context");
     return possible;
@@ -97,7 +107,9 @@ VtkWidget::~VtkWidget() {
     }
 }
 
-vtkRenderer* VtkWidget::renderer() const { return m_impl->renderer; }
+vtkRenderer* VtkWidget::renderer() const {
+    return m_impl->renderer;
+}
 
 void VtkWidget::initializeGL() {
     if (!m_available) return;
@@ -110,7 +122,9 @@ void VtkWidget::initializeGL() {
     const QSurfaceFormat got = gl->format();
     if (got.majorVersion() * 10 + got.minorVersion() < 32) {
         m_available = false;
-        m_reason = tr("3D views need OpenGL 3.2; this display offers %1.%2").arg(got.majorVersion()).arg(got.minorVersion());
+        m_reason = tr("3D views need OpenGL 3.2; this display offers %1.%2")
+                       .arg(got.majorVersion())
+                       .arg(got.minorVersion());
         return;
     }
     Impl& impl = *m_impl;
@@ -164,31 +178,48 @@ void VtkWidget::forwardMouse(QMouseEvent* event, unsigned long vtkEvent) {
 
 void VtkWidget::mousePressEvent(QMouseEvent* event) {
     switch (event->button()) {
-        case Qt::LeftButton: forwardMouse(event, vtkCommand::LeftButtonPressEvent); break;
-        case Qt::RightButton: forwardMouse(event, vtkCommand::RightButtonPressEvent); break;
-        case Qt::MiddleButton: forwardMouse(event, vtkCommand::MiddleButtonPressEvent); break;
-        default: break;
+        case Qt::LeftButton:
+            forwardMouse(event, vtkCommand::LeftButtonPressEvent);
+            break;
+        case Qt::RightButton:
+            forwardMouse(event, vtkCommand::RightButtonPressEvent);
+            break;
+        case Qt::MiddleButton:
+            forwardMouse(event, vtkCommand::MiddleButtonPressEvent);
+            break;
+        default:
+            break;
     }
 }
 
 void VtkWidget::mouseReleaseEvent(QMouseEvent* event) {
     switch (event->button()) {
-        case Qt::LeftButton: forwardMouse(event, vtkCommand::LeftButtonReleaseEvent); break;
-        case Qt::RightButton: forwardMouse(event, vtkCommand::RightButtonReleaseEvent); break;
-        case Qt::MiddleButton: forwardMouse(event, vtkCommand::MiddleButtonReleaseEvent); break;
-        default: break;
+        case Qt::LeftButton:
+            forwardMouse(event, vtkCommand::LeftButtonReleaseEvent);
+            break;
+        case Qt::RightButton:
+            forwardMouse(event, vtkCommand::RightButtonReleaseEvent);
+            break;
+        case Qt::MiddleButton:
+            forwardMouse(event, vtkCommand::MiddleButtonReleaseEvent);
+            break;
+        default:
+            break;
     }
 }
 
-void VtkWidget::mouseMoveEvent(QMouseEvent* event) { forwardMouse(event, vtkCommand::MouseMoveEvent); }
+void VtkWidget::mouseMoveEvent(QMouseEvent* event) {
+    forwardMouse(event, vtkCommand::MouseMoveEvent);
+}
 
 void VtkWidget::wheelEvent(QWheelEvent* event) {
     if (!m_available) return;
     const double ratio = devicePixelRatioF();
     const QPointF p = event->position();
     m_impl->interactor->SetEventInformationFlipY(int(p.x() * ratio), int(p.y() * ratio), 0, 0);
-    m_impl->interactor->InvokeEvent(event->angleDelta().y() > 0 ? vtkCommand::MouseWheelForwardEvent
-                                                                : vtkCommand::MouseWheelBackwardEvent,
+    m_impl->interactor->InvokeEvent(event->angleDelta().y() > 0
+                                        ? vtkCommand::MouseWheelForwardEvent
+                                        : vtkCommand::MouseWheelBackwardEvent,
                                     event);
 }
 

@@ -14,11 +14,13 @@
 
 class vtkRenderer;
 
+class QLabel;
+
 namespace fovea {
 
 class VtkWidget : public QOpenGLWidget {
     Q_OBJECT
-public:
+  public:
     explicit VtkWidget(QWidget* parent = nullptr);
     ~VtkWidget() override;
 
@@ -31,11 +33,14 @@ public:
     bool hasRendered() const { return m_frames > 0; }
     // Whether this process can have OpenGL at all (a display, not the offscreen platform).
     static bool platformSupportsOpenGL(QString* reason = nullptr);
+    // What a 3D view shows in place of the scene when the platform has no OpenGL: `text`
+    // (e.g. "3D view unavailable: <reason>") centred and wrapped.
+    static QLabel* unavailableLabel(const QString& text, QWidget* parent);
 
-Q_SIGNALS:
+  Q_SIGNALS:
     void rendered();
 
-protected:
+  protected:
     void initializeGL() override;
     void resizeGL(int width, int height) override;
     void paintGL() override;
@@ -44,7 +49,7 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
 
-private:
+  private:
     struct Impl;
     void forwardMouse(QMouseEvent* event, unsigned long vtkEvent);
     void paintUnavailable();

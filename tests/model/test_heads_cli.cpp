@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kShapes = std::string(FOVEA_SOURCE_DIR) + "/resources/models/shapes-vit";
-const std::string kFixtures = std::string(FOVEA_SHARED_DIR) + "/fixtures/models";
+// The model fixtures the project ships (tests/data), so the test runs where ../shared is absent.
+const std::string kFixtures = std::string(FOVEA_TEST_DATA_DIR) + "/models";
 
 struct Result {
     int exitCode = -1;

@@ -15,12 +15,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def write(folder, name, content):
-    os.makedirs(os.path.join(HERE, folder), exist_ok=True)
-    with open(os.path.join(HERE, folder, name), "w", encoding="utf-8", newline="\n") as out:
-        json.dump(content, out, ensure_ascii=False, indent=1)
-        out.write("\n")
+from make_tiny_tokenizers import bert_tokenizer_json, write  # noqa: E402 (same folder)
 
 
 # GPT-2's bytes_to_unicode maps the space to "Ġ" and the line feed to "Ċ"; printable ASCII
@@ -70,27 +65,7 @@ BERT_VOCAB = [
 
 def write_bert():
     assert len(BERT_VOCAB) == 60 and len(set(BERT_VOCAB)) == 60, len(BERT_VOCAB)
-    cls, sep = BERT_VOCAB.index("[CLS]"), BERT_VOCAB.index("[SEP]")
-    special = [{"id": BERT_VOCAB.index(t), "content": t, "single_word": False, "lstrip": False, "rstrip": False,
-                "normalized": False, "special": True} for t in BERT_VOCAB[:5]]
-    tokenizer = {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": special,
-        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
-                       "strip_accents": None, "lowercase": True},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": {
-            "type": "TemplateProcessing",
-            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
-            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
-                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
-            "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [cls], "tokens": ["[CLS]"]},
-                               "[SEP]": {"id": "[SEP]", "ids": [sep], "tokens": ["[SEP]"]}}},
-        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                  "max_input_chars_per_word": 100, "vocab": {t: i for i, t in enumerate(BERT_VOCAB)}},
-    }
+    tokenizer = bert_tokenizer_json(BERT_VOCAB)
     write("bert-tiny-60", "tokenizer.json", tokenizer)
     write("bert-tiny-60", "tokenizer_config.json", {"model_max_length": 24, "do_lower_case": True,
                                                     "tokenizer_class": "BertTokenizer"})

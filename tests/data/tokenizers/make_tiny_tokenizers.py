@@ -47,20 +47,15 @@ BERT_VOCAB = [
 ]
 
 
-def bert_special(token):
-    return {"id": BERT_VOCAB.index(token), "content": token, "single_word": False, "lstrip": False,
-            "rstrip": False, "normalized": False, "special": True}
-
-
-def write_bert():
-    write("bert-tiny-vocab", "vocab.txt", "".join(token + "\n" for token in BERT_VOCAB))
-    write("bert-tiny-vocab", "tokenizer_config.json", {"do_lower_case": True, "tokenize_chinese_chars": True,
-                                                       "strip_accents": None, "tokenizer_class": "BertTokenizer"})
-    write("bert-tiny-vocab", "config.json", {"model_type": "bert", "max_position_embeddings": 32})
-    cls, sep = BERT_VOCAB.index("[CLS]"), BERT_VOCAB.index("[SEP]")
-    tokenizer = {
+def bert_tokenizer_json(vocab):
+    """A WordPiece tokenizer.json (lower-casing BertNormalizer, [CLS] a [SEP] b [SEP] template) over
+    `vocab`, whose first five entries are [PAD] [UNK] [CLS] [SEP] [MASK]."""
+    special = [{"id": vocab.index(t), "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                "normalized": False, "special": True} for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]]
+    cls, sep = vocab.index("[CLS]"), vocab.index("[SEP]")
+    return {
         "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [bert_special(t) for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]],
+        "added_tokens": special,
         "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
                        "strip_accents": None, "lowercase": True},
         "pre_tokenizer": {"type": "BertPreTokenizer"},
@@ -75,8 +70,16 @@ def write_bert():
                                "[SEP]": {"id": "[SEP]", "ids": [sep], "tokens": ["[SEP]"]}}},
         "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                  "max_input_chars_per_word": 100, "vocab": {t: i for i, t in enumerate(BERT_VOCAB)}},
+                  "max_input_chars_per_word": 100, "vocab": {t: i for i, t in enumerate(vocab)}},
     }
+
+
+def write_bert():
+    write("bert-tiny-vocab", "vocab.txt", "".join(token + "\n" for token in BERT_VOCAB))
+    write("bert-tiny-vocab", "tokenizer_config.json", {"do_lower_case": True, "tokenize_chinese_chars": True,
+                                                       "strip_accents": None, "tokenizer_class": "BertTokenizer"})
+    write("bert-tiny-vocab", "config.json", {"model_type": "bert", "max_position_embeddings": 32})
+    tokenizer = bert_tokenizer_json(BERT_VOCAB)
     write("bert-tiny-json", "tokenizer.json", tokenizer)
     write("bert-tiny-json", "tokenizer_config.json", {"model_max_length": 32, "do_lower_case": True,
                                                       "tokenizer_class": "BertTokenizer"})

@@ -88,7 +88,7 @@ int trainInductionCommand(const Args& args) {
     options.warmupSteps = std::min(options.warmupSteps, std::max(1, options.steps / 10));
     NullProgress progress;
     const InductionTrainingReport report = trainInductionGpt(options, progress, std::cout);
-    std::printf("copy accuracy %.4f (random positions %.4f); best previous-token head L%dH%d %.3f, best induction head L%dH%d %.3f; "
+    std::printf("copy accuracy %.4f (fresh positions %.4f); best previous-token head L%dH%d %.3f, best induction head L%dH%d %.3f; "
                 "%.0f s on %d threads\n",
                 report.copyAccuracy, report.randomAccuracy, report.previousLayer, report.previousHead, double(report.bestPreviousToken),
                 report.inductionLayer, report.inductionHead, double(report.bestInduction), report.seconds, options.threads);

@@ -1,10 +1,11 @@
-// Procedural token sequences for the induction demo model: random tokens in which spans repeat,
-// so that a model can only predict the second copy of a span by finding the first one (what an
-// induction head does). Deterministic in the seed; torch-free.
+// Procedural token sequences for the induction demo model: distinct random tokens in which
+// short spans of earlier text are copied again, so that the next token inside a copy can be
+// predicted only by finding the earlier occurrence of the current token and reading what came
+// after it (what an induction head does). Deterministic in the seed; torch-free.
 //
 //     std::mt19937_64 random(seed);
-//     RepeatedSpanSequence s = repeatedSpanSequence(64, 63, /*bos*/ 63, 4, 24, random);
-//     // s.ids[0] == 63; s.copied[i]: position i repeats an earlier span and is predictable
+//     CopiedSpanSequence s = copiedSpanSequence({.length = 64, .randomVocab = 255, .bos = 255}, random);
+//     // s.ids[0] == 255; s.copied[i]: ids[i] repeats the token that followed ids[i-1] earlier
 #pragma once
 
 #include <cstdint>
@@ -13,18 +14,26 @@
 
 namespace fovea {
 
-struct RepeatedSpanSequence {
+struct CopiedSpanOptions {
+    int length = 64;          // tokens, BOS included
+    int randomVocab = 255;    // content ids 0..randomVocab-1; at least `length` so none repeats by chance
+    std::int64_t bos = 255;   // first token (< 0: none)
+    int minSpan = 2, maxSpan = 16;  // copied span lengths
+    int maxFresh = 16;        // fresh text comes in runs of 2..maxFresh new tokens
+    double copyShare = 0.5;   // chance that the next piece is a copy (once a run can be copied)
+};
+
+struct CopiedSpanSequence {
     std::vector<std::int64_t> ids;
-    // copied[i]: ids[i] is part of a span's second copy and is not the span's first token, so
-    // ids[i] can be predicted from the first copy (the positions induction accuracy counts).
+    // copied[i]: ids[i] lies in a copy and is not the copy's first token, so it is the token that
+    // followed ids[i-1] at an earlier position: the positions an induction head can predict.
     std::vector<std::uint8_t> copied;
 };
 
-// `length` tokens: BOS (when bos >= 0), then tokens drawn uniformly from 0..randomVocab-1, in
-// which one span of minSpan..maxSpan tokens is copied to a later position. With probability
-// backToBack the copy follows the span at once (r r, the probe TransformerLens uses, after a
-// random prefix); otherwise both copies sit anywhere, random tokens around them.
-RepeatedSpanSequence repeatedSpanSequence(int length, int randomVocab, std::int64_t bos, int minSpan, int maxSpan,
-                                          std::mt19937_64& random, double backToBack = 0.5);
+// The sequence is built piece by piece: either a run of tokens never seen before in it, or a
+// copy of minSpan..maxSpan consecutive tokens of one earlier fresh run. Content tokens are distinct apart from
+// the copies, so every predictable position has exactly one answer, and the spans sit at random
+// offsets with random lengths, so no fixed positional offset predicts them.
+CopiedSpanSequence copiedSpanSequence(const CopiedSpanOptions& options, std::mt19937_64& random);
 
 }  // namespace fovea

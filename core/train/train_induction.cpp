@@ -24,17 +24,16 @@ using Clock = std::chrono::steady_clock;
 
 double learningRateAt(const InductionTrainingOptions& options, int step) {
     if (step < options.warmupSteps) return options.learningRate * double(step + 1) / options.warmupSteps;
-    const double progress = double(step - options.warmupSteps) / std::max(1, options.steps - options.warmupSteps);
-    return options.learningRate * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+    return options.learningRate;
 }
 
 // One batch of sequences as [B, T] ids and the predictable-position mask.
 std::pair<at::Tensor, at::Tensor> makeBatch(const InductionTrainingOptions& options, std::mt19937_64& random, int count) {
     std::vector<std::int64_t> ids, copied;
+    const std::int64_t bos = options.vocab - 1;
     for (int b = 0; b < count; ++b) {
-        const RepeatedSpanSequence s =
-            repeatedSpanSequence(options.context, options.vocab - 1, options.vocab - 1, options.minSpan, options.maxSpan, random,
-                                 options.backToBack);
+        const CopiedSpanSequence s = copiedSpanSequence(
+            {options.context, options.vocab - 1, bos, options.minSpan, options.maxSpan, options.maxFresh, options.copyShare}, random);
         ids.insert(ids.end(), s.ids.begin(), s.ids.end());
         copied.insert(copied.end(), s.copied.begin(), s.copied.end());
     }
@@ -77,17 +76,18 @@ void writeReport(const std::string& path, const nlohmann::json& report) {
         << "- Model: GPT-2 (Hugging Face GPT2LMHeadModel layout), " << o["layers"].get<int>() << " layers, " << o["heads"].get<int>()
         << " heads, width " << o["width"].get<int>() << ", vocabulary " << o["vocab"].get<int>() << " (id " << o["vocab"].get<int>() - 1
         << " is BOS / <|endoftext|>), context " << o["context"].get<int>() << ".\n"
-        << "- Data (`core/data/token_sequences`): BOS then uniformly random tokens in which one span of " << o["min_span"].get<int>()
-        << ".." << o["max_span"].get<int>() << " tokens is copied to a later position (in a share of " << o["back_to_back"].get<double>()
-        << " of the sequences right after itself, r r, after a random prefix). Next-token cross-entropy at every position; only the copied positions are predictable.\n"
+        << "- Data (`core/data/token_sequences`): BOS, then pieces that are either a run of 2.." << o["max_fresh"].get<int>()
+        << " tokens not seen before in the sequence or (chance " << o["copy_share"].get<double>() << " per piece) a copy of "
+        << o["min_span"].get<int>() << ".." << o["max_span"].get<int>()
+        << " consecutive tokens of an earlier run. Next-token cross-entropy on the predictable positions only (inside a copy, after its first token).\n"
         << "- " << o["steps"].get<int>() << " steps x batch " << o["batch_size"].get<int>() << ", AdamW (lr " << o["learning_rate"].get<double>()
-        << ", weight decay " << o["weight_decay"].get<double>() << ", warm-up then cosine), seed " << o["seed"].get<std::uint64_t>()
-        << "; position embeddings start as sinusoids of amplitude " << o["position_scale"].get<double>() << " (learned from there).\n\n"
+        << ", weight decay " << o["weight_decay"].get<double>() << ", betas 0.9 / 0.98, constant after a short warm-up), seed "
+        << o["seed"].get<std::uint64_t>() << ".\n\n"
         << "| measure | value |\n|---|---|\n"
         << "| final training loss | " << fixed(report["final_loss"].get<double>(), 4) << " |\n"
         << "| top-1 accuracy on copied positions (" << report["held_out_sequences"].get<int>() << " held-out sequences) | "
         << fixed(report["copy_accuracy"].get<double>(), 4) << " |\n"
-        << "| top-1 accuracy on random positions (chance " << fixed(1.0 / (o["vocab"].get<int>() - 1), 4) << ") | "
+        << "| top-1 accuracy on fresh positions (not predictable) | "
         << fixed(report["random_accuracy"].get<double>(), 4) << " |\n\n"
         << "## Heads\n\nTransformerLens head-detector scores (`core/explain/head_patterns.h`), mean over "
         << heads["probes"].get<int>() << " fresh probes BOS + r + r (r: " << heads["half"].get<int>()
@@ -146,25 +146,14 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
     spec.architecture = "GPT2LMHeadModel";
     spec.specialTokens[options.vocab - 1] = "<|endoftext|>";
     Gpt2Weights initial = initializeGpt2Weights(spec, options.seed);
-    if (options.positionScale > 0.0) {
-        // Sinusoidal start for the (still learned) position embeddings (Vaswani et al. 2017,
-        // Sec. 3.5): a fixed offset is then a linear map of the codes, which shortens the
-        // plateau before a previous-token head forms; GPT-2's random start gives no such help.
-        torch::NoGradGuard noGrad;
-        const at::Tensor position = at::arange(options.context, at::kFloat).unsqueeze(1);
-        const at::Tensor frequency = at::exp(at::arange(0, options.width, 2, at::kFloat) * (-std::log(10000.0) / options.width));
-        at::Tensor table = at::zeros({options.context, options.width});
-        table.slice(1, 0, options.width, 2).copy_(at::sin(position * frequency));
-        table.slice(1, 1, options.width, 2).copy_(at::cos(position * frequency));
-        initial.positionEmbedding = table * options.positionScale;
-    }
     Gpt2Model model(spec, std::move(initial), "cpu");
     std::vector<at::Tensor> parameters;
     for (auto& [name, tensor] : model.weights().namedTensors()) {
         tensor->requires_grad_(true);
         parameters.push_back(*tensor);
     }
-    torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(options.learningRate).weight_decay(options.weightDecay));
+    torch::optim::AdamW optimizer(
+        parameters, torch::optim::AdamWOptions(options.learningRate).weight_decay(options.weightDecay).betas({0.9, 0.98}));
     std::mt19937_64 random(options.seed * 7919ULL + 17ULL);
     double smoothed = 0.0;
     for (int step = 0; step < options.steps; ++step) {
@@ -172,12 +161,12 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learningRateAt(options, step));
         }
         const auto [ids, copied] = makeBatch(options, random, options.batchSize);
-        const at::Tensor logits = model.logitsForIds(ids);
-        const at::Tensor loss = at::cross_entropy_loss(logits.narrow(1, 0, options.context - 1).reshape({-1, options.vocab}),
-                                                       ids.narrow(1, 1, options.context - 1).reshape({-1}));
+        // Next-token loss on the predictable positions only (the rest are fresh tokens).
+        const at::Tensor predictable = copied.narrow(1, 1, options.context - 1).to(at::kBool);
+        const at::Tensor logits = model.logitsForIds(ids).narrow(1, 0, options.context - 1);
+        const at::Tensor loss = at::cross_entropy_loss(logits.index({predictable}), ids.narrow(1, 1, options.context - 1).index({predictable}));
         optimizer.zero_grad();
         loss.backward();
-        torch::nn::utils::clip_grad_norm_(parameters, 1.0);
         optimizer.step();
         const double value = loss.item<double>();
         smoothed = step == 0 ? value : 0.98 * smoothed + 0.02 * value;
@@ -248,8 +237,8 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
                      {"heads", options.heads},
                      {"min_span", options.minSpan},
                      {"max_span", options.maxSpan},
-                     {"back_to_back", options.backToBack},
-                     {"position_scale", options.positionScale}}}};
+                     {"max_fresh", options.maxFresh},
+                     {"copy_share", options.copyShare}}}};
     {
         std::ofstream out(options.outputDir + "/training_report.json");
         out << report.json.dump(2) << "\n";

@@ -2,7 +2,12 @@
 // trained on random token sequences with repeated spans (core/data/token_sequences.h), where
 // the only way to predict a span's second copy is to find the first: the pressure under which
 // previous-token and induction heads form (Olsson et al., "In-context Learning and Induction
-// Heads", 2022). Deterministic from the seed at a fixed thread count; CPU only.
+// Heads", 2022). Content tokens are distinct within a sequence apart from the copies, so each
+// predictable position has one answer, and copies have random lengths and offsets, so no fixed
+// positional offset predicts them; the loss counts only the predictable positions. The phase
+// change (copy accuracy from near 0 to near 1, previous-token heads in layer 0 and induction
+// heads in layer 1) comes after about 1,000 steps. Deterministic from the seed at a fixed thread count;
+// CPU only.
 //
 //     InductionTrainingOptions options;   // the settings of the last training attempt (see REPORT)
 //     InductionTrainingReport report = trainInductionGpt(options, progress, std::cout);
@@ -23,22 +28,20 @@ namespace fovea {
 
 struct InductionTrainingOptions {
     std::string outputDir = "resources/models/induction-gpt";
-    std::uint64_t seed = 20261206;
+    std::uint64_t seed = 2;  // seeds 1 and 2 form clean heads; 20261206 settles in a diffuse solution (docs/language_models.md)
     int steps = 5000;
-    int batchSize = 64;
-    double learningRate = 2e-3;
+    int batchSize = 32;
+    double learningRate = 1e-3;  // constant after warm-up
     double weightDecay = 0.01;
-    int warmupSteps = 100;
-    int threads = 2;
-    int vocab = 64;        // the last id is BOS / <|endoftext|>; 0..vocab-2 are content tokens
-    int context = 32;      // sequence length (and position embeddings)
+    int warmupSteps = 50;
+    int threads = 1;  // the shipped model was trained on 1 thread (results depend slightly on the count)
+    int vocab = 256;       // the last id is BOS / <|endoftext|>; 0..vocab-2 are content tokens
+    int context = 64;      // sequence length (and position embeddings)
     int width = 64;
     int layers = 2;
     int heads = 4;
-    int minSpan = 4;
-    int maxSpan = 15;
-    double backToBack = 0.75;  // share of sequences whose span repeats at once (r r)
-    double positionScale = 0.0;  // position embeddings start as sinusoids of this amplitude (0: GPT-2's random init)
+    int minSpan = 2, maxSpan = 16, maxFresh = 16;  // the probe's span (probeHalf) must be within reach
+    double copyShare = 0.5;
     int heldOutSequences = 256;  // copy accuracy
     int probeSequences = 32;     // head scores: BOS + r + r, r of probeHalf tokens
     int probeHalf = 12;
@@ -51,7 +54,7 @@ struct InductionTrainingReport {
     nlohmann::json json;
     double seconds = 0.0;
     double copyAccuracy = 0.0;    // top-1 on the predictable positions of held-out sequences
-    double randomAccuracy = 0.0;  // top-1 on the other positions (chance ~ 1/63)
+    double randomAccuracy = 0.0;  // top-1 on the other positions (fresh tokens: not predictable)
     float bestPreviousToken = 0.0f, bestInduction = 0.0f;  // TransformerLens "mul" scores
     int previousLayer = -1, previousHead = -1, inductionLayer = -1, inductionHead = -1;
 };

@@ -1,5 +1,6 @@
 // fovea heads end to end: the head atlas of the shipped shapes-vit on generated scenes (JSON and
-// CSV), of the GPT-2 and BERT fixtures on text inputs, and clean errors for bad use.
+// CSV), of the GPT-2 and BERT fixtures on text inputs, of the shipped induction-gpt on
+// repeated-sequence probes, and clean errors for bad use.
 #include "core/io/json_file.h"
 
 #include <gtest/gtest.h>
@@ -161,6 +162,26 @@ TEST_F(HeadsCli, TextModelsFromProbesAndIds) {
                             "/hf-bert-tiny/attention_mask.npy' --out '" + path("bert.csv") + "'");
     ASSERT_EQ(bert.exitCode, 0) << bert.err;
     EXPECT_NE(slurp(path("bert.csv")).find("layer,head,labels"), std::string::npos);
+}
+
+// The head atlas of the shipped induction-gpt (trained on copied spans, resources/models) on
+// TransformerLens's probe finds its known heads: a previous-token head in layer 0 and induction
+// heads in layer 1 (docs/language_models.md lists the scores).
+TEST_F(HeadsCli, InductionGptHeadsAreLabelled) {
+    const Result r = run("heads '" + std::string(FOVEA_SOURCE_DIR) +
+                         "/resources/models/induction-gpt' --probe-repeat 12 --probes 8 --seed 900 --out '" +
+                         path("induction.json") + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const nlohmann::json doc = nlohmann::json::parse(slurp(path("induction.json")));
+    std::set<int> previousLayers, inductionLayers;
+    for (const auto& head : doc["heads"]) {
+        for (const auto& label : head["labels"]) {
+            if (label == "previous-token") previousLayers.insert(head["layer"].get<int>());
+            if (label == "induction") inductionLayers.insert(head["layer"].get<int>());
+        }
+    }
+    EXPECT_EQ(previousLayers, (std::set<int>{0}));
+    EXPECT_EQ(inductionLayers, (std::set<int>{1}));
 }
 
 TEST_F(HeadsCli, BadUseAndBadInput) {

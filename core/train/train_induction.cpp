@@ -40,6 +40,69 @@ std::pair<at::Tensor, at::Tensor> makeBatch(const InductionTrainingOptions& opti
     return {at::tensor(ids, at::kLong).reshape({count, options.context}), at::tensor(copied, at::kLong).reshape({count, options.context})};
 }
 
+// The demo tokenizer: ids 0..253 are common English words (lower case) and ". ,", 254 is [UNK], 255 the
+// BOS / <|endoftext|> that starts every sequence, so typed text such as "the cat sat on the mat
+// the cat sat on the mat" runs through the model in the workbench. The model never saw text:
+// the words only name its token ids.
+constexpr const char* kDemoWords[] = {
+    "the", "of", "and", "to", "in", "is", "was", "he", "for", "it", "with", "as", "his", "on", "be",
+    "at", "by", "had", "are", "but", "from", "or", "have", "an", "they", "which", "one", "you",
+    "were", "her", "all", "she", "there", "would", "their", "we", "him", "been", "has", "when",
+    "who", "will", "more", "no", "if", "out", "so", "said", "what", "up", "its", "about", "into",
+    "than", "them", "can", "only", "other", "new", "some", "could", "time", "these", "two", "may",
+    "then", "do", "first", "any", "my", "now", "such", "like", "our", "over", "man", "me", "even",
+    "most", "made", "after", "also", "did", "many", "before", "must", "through", "back", "years",
+    "where", "much", "your", "way", "well", "down", "should", "because", "each", "just", "those",
+    "people", "how", "too", "little", "state", "good", "very", "make", "world", "still", "own",
+    "see", "men", "work", "long", "get", "here", "between", "both", "life", "being", "under",
+    "never", "day", "same", "another", "know", "while", "last", "might", "us", "great", "old",
+    "year", "off", "come", "since", "against", "go", "came", "right", "used", "take", "three",
+    "states", "himself", "few", "house", "use", "during", "without", "again", "place", "american",
+    "around", "however", "home", "small", "found", "thought", "went", "say", "part", "once",
+    "general", "high", "upon", "school", "every", ",", "does", "got", "united", "left", "number",
+    "course", "war", "until", "always", "away", "something", "fact", "though", "water", "less",
+    "public", "put", "think", "almost", "hand", "enough", "far", "took", "head", "yet",
+    "government", "system", "better", "set", "told", "nothing", "night", "end", "why", "called",
+    ".", "find", "look", "asked", "going", "later", "knew", "point", "next", "cat", "dog",
+    "bird", "fish", "tree", "river", "hill", "road", "city", "town", "door", "window", "table",
+    "chair", "book", "paper", "light", "dark", "red", "blue", "green", "black", "white", "open",
+    "close", "sun", "moon", "star", "rain", "snow", "wind", "fire", "stone", "bread", "milk",
+    "apple", "garden", "mat", "sat", "ran",
+};
+
+nlohmann::json tokenizerJson(int vocab) {
+    constexpr int words = int(sizeof kDemoWords / sizeof *kDemoWords);
+    if (vocab != words + 2) {
+        throw Error("induction-gpt", "the demo tokenizer has " + std::to_string(words) + " words, for a vocabulary of " +
+                                         std::to_string(words + 2) + ", not " + std::to_string(vocab));
+    }
+    nlohmann::json table = nlohmann::json::object();
+    for (int id = 0; id < words; ++id) table[kDemoWords[id]] = id;
+    table["[UNK]"] = vocab - 2;
+    table["<|endoftext|>"] = vocab - 1;
+    const nlohmann::json bos = {{"SpecialToken", {{"id", "<|endoftext|>"}, {"type_id", 0}}}};
+    const nlohmann::json text = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+    return {{"version", "1.0"},
+            {"truncation", nullptr},
+            {"padding", nullptr},
+            {"added_tokens",
+             {{{"id", vocab - 2}, {"content", "[UNK]"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+               {"normalized", false}, {"special", true}},
+              {{"id", vocab - 1}, {"content", "<|endoftext|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+               {"normalized", false}, {"special", true}}}},
+            {"normalizer", {{"type", "Lowercase"}}},
+            {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+            {"post_processor",
+             {{"type", "TemplateProcessing"},
+              {"single", {bos, text}},
+              {"pair", {bos, text, {{"Sequence", {{"id", "B"}, {"type_id", 0}}}}}},
+              {"special_tokens", {{"<|endoftext|>", {{"id", "<|endoftext|>"}, {"ids", {vocab - 1}}, {"tokens", {"<|endoftext|>"}}}}}}}},
+            {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}},
+            {"model",
+             {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"}, {"max_input_chars_per_word", 100},
+              {"vocab", table}}}};
+}
+
 nlohmann::json configJson(const ModelSpec& spec) {
     return {{"architectures", {"GPT2LMHeadModel"}},
             {"model_type", "gpt2"},
@@ -197,6 +260,11 @@ InductionTrainingReport trainInductionGpt(const InductionTrainingOptions& option
     {
         std::ofstream config(options.outputDir + "/config.json");
         config << configJson(spec).dump(2) << "\n";
+    }
+    {
+        std::ofstream tokenizer(options.outputDir + "/tokenizer.json");
+        tokenizer << tokenizerJson(options.vocab).dump(2) << "\n";
+        if (!tokenizer) throw Error(options.outputDir + "/tokenizer.json", "cannot write the tokenizer");
     }
     progress.update(0.95, "probing heads");
     const nlohmann::json heads = probeInductionHeads(options.outputDir, options.probeSequences, options.probeHalf, kInductionHeldOutSeed);

@@ -4,6 +4,7 @@
 #include "core/explain/head_patterns.h"
 #include "core/model/registry.h"
 #include "core/model/text_input.h"
+#include "core/tokenize/tokenizer.h"
 #include "core/train/train_induction.h"
 #include "core/util/error.h"
 #include "text_test_util.h"
@@ -137,6 +138,30 @@ TEST(InductionGpt, HasPreviousTokenAndInductionHeads) {
     EXPECT_GE(bestInduction, 0.8);
     EXPECT_LT(previousLayer, inductionLayer);  // composition: the induction head reads what the previous-token head wrote
     EXPECT_GE(double(predicted) / predictable, 0.9);
+}
+
+// The folder's demo tokenizer names the ids with words, so typed text runs through the model: a
+// repeated sentence is continued from its first occurrence.
+TEST(InductionGpt, TypedTextThroughItsTokenizer) {
+    const std::string path = std::string(FOVEA_SOURCE_DIR) + "/resources/models/induction-gpt";
+    const std::unique_ptr<Model> model = openModel(path);
+    const nlohmann::json vocab = nlohmann::json::parse(std::ifstream(path + "/tokenizer.json"))["model"]["vocab"];
+    const TextInput input = textInputFromText(loadModelTokenizer(model->spec()), "The cat sat on the mat. The cat sat on the mat", "",
+                                              model->spec(), ContextOverflow::Refuse);
+    const std::vector<std::string> words = {"the", "cat", "sat", "on", "the", "mat", ".", "the", "cat", "sat", "on", "the", "mat"};
+    ASSERT_EQ(input.ids.size(), words.size() + 1);
+    EXPECT_EQ(input.ids[0], 255);  // BOS, as in training
+    for (std::size_t i = 0; i < words.size(); ++i) EXPECT_EQ(input.ids[i + 1], vocab.at(words[i]).get<std::int64_t>()) << words[i];
+    const ModelOutputs out = model->runText(input, CaptureRequest::nothing());
+    const std::size_t width = out.positionLogits.size() / std::size_t(out.positions);
+    auto predicted = [&](int position) {
+        const auto row = out.positionLogits.begin() + std::ptrdiff_t(std::size_t(position) * width);
+        return std::int64_t(std::max_element(row, row + std::ptrdiff_t(width)) - row);
+    };
+    // In the second sentence (positions 8..13), each of "cat", "sat" and "on" occurred once before.
+    EXPECT_EQ(predicted(9), vocab.at("sat").get<std::int64_t>());
+    EXPECT_EQ(predicted(10), vocab.at("on").get<std::int64_t>());
+    EXPECT_EQ(predicted(11), vocab.at("the").get<std::int64_t>());
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ SinkTimeline sinkTimelineFrom(const SinkAnalysis& sinks, const TokenLayout& toke
 }
 
 HeadAnalysis analyseHeads(const AttentionStack& stack, const ModelSpec& spec,
-                          const HeadSettings& settings) {
+                          const HeadSettings& settings, const std::vector<std::int64_t>& ids) {
     HeadFeatureOptions features;
     features.patchSizePixels = spec.patchSize;
     features.threads = 1;  // the window's worker thread; the GUI thread keeps its core
@@ -116,7 +116,7 @@ HeadAnalysis analyseHeads(const AttentionStack& stack, const ModelSpec& spec,
     options.clusters.k = settings.clusters;
     HeadAnalysis analysis;
     analysis.data =
-        headDataFromAtlas(buildHeadAtlas(computeHeadFeatures(stack, features), options));
+        headDataFromAtlas(buildHeadAtlas(computeHeadFeatures(stack, features, ids), options));
     analysis.sinks = sinkTimelineFrom(analyzeAttentionSinks(stack), stack.tokens);
     return analysis;
 }

@@ -31,9 +31,10 @@ struct HeadAnalysis {
 
 // Features, labels, clusters (k from settings.clusters, 0: by silhouette) and the embedding
 // (settings.embedding) of every captured head of `stack`, and its attention sinks (tau 0.2).
-// Throws fovea::Error when the stack holds no complete layer.
+// `ids`: a text run's token ids, which the duplicate-token and induction features (and labels)
+// need; empty for images. Throws fovea::Error when the stack holds no complete layer.
 HeadAnalysis analyseHeads(const AttentionStack& stack, const ModelSpec& spec,
-                          const HeadSettings& settings);
+                          const HeadSettings& settings, const std::vector<std::int64_t>& ids = {});
 
 // Adapters from the core's results.
 HeadData headDataFromAtlas(const HeadAtlas& atlas);

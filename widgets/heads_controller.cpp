@@ -80,6 +80,17 @@ void HeadsController::setRun(std::shared_ptr<Model> model, std::shared_ptr<const
     m_input = std::move(input);
     m_outputs = std::move(outputs);
     m_inputs = inputs;
+    m_ids.clear();
+    requestAnalysis();
+}
+
+void HeadsController::setTextRun(std::shared_ptr<Model> model, std::shared_ptr<const ModelOutputs> outputs,
+                                 std::vector<std::int64_t> ids) {
+    m_model = std::move(model);
+    m_input.reset();
+    m_outputs = std::move(outputs);
+    m_inputs.clear();
+    m_ids = std::move(ids);
     requestAnalysis();
 }
 
@@ -108,12 +119,13 @@ void HeadsController::requestAnalysis() {
         const std::shared_ptr<const ModelOutputs> outputs = m_outputs;
         const std::shared_ptr<Model> model = m_model;
         const HeadSettings settings = m_settings;
+        const std::vector<std::int64_t> ids = m_ids;
         const std::string analysedKey = key.str();
         m_page->setStatus(tr("Analysing the heads..."));
         m_jobs->start(
             "heads", tr("Analysing the heads"),
-            [outputs, model, settings](Progress&) {
-                return std::any(analyseHeads(outputs->attention, model->spec(), settings));
+            [outputs, model, settings, ids](Progress&) {
+                return std::any(analyseHeads(outputs->attention, model->spec(), settings, ids));
             },
             [this, outputs, analysedKey](std::any result) {
                 if (outputs != m_outputs) return;

@@ -9,6 +9,7 @@
 //     auto* heads = new HeadsController(m_state.heads, m_jobs, m_atlas, tabs);
 //     tabs->addTab(heads->page(), tr("Heads"));
 //     heads->setRun(model, input, outputs, inputs);   // after every forward pass
+//     heads->setTextRun(model, outputs, ids);          // or every run of a text model
 //     heads->setHeadScale({2, 1}, 0.0f);              // layer 2, head 1 off: interventionChanged
 #pragma once
 
@@ -20,6 +21,7 @@
 #include <QObject>
 #include <QString>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +48,10 @@ class HeadsController : public QObject {
     void setRun(std::shared_ptr<Model> model, std::shared_ptr<const ImageInput> input,
                 std::shared_ptr<const ModelOutputs> outputs,
                 const std::vector<std::string>& inputs);
+    // A text model's run (GPT-2, BERT): its attention and token ids, so the duplicate-token and
+    // induction features and labels are there. No image set: no importance colouring.
+    void setTextRun(std::shared_ptr<Model> model, std::shared_ptr<const ModelOutputs> outputs,
+                    std::vector<std::int64_t> ids);
     // Whether a head view is on screen (the window says so when the tab changes): the analysis
     // runs only then.
     void setWanted(bool wanted);
@@ -93,6 +99,7 @@ class HeadsController : public QObject {
     std::shared_ptr<const ImageInput> m_input;
     std::shared_ptr<const ModelOutputs> m_outputs;
     std::vector<std::string> m_inputs;
+    std::vector<std::int64_t> m_ids;  // a text run's token ids
     HeadData m_analysed;  // the last analysis
     HeadData m_shown;     // with importance filled in
     SinkTimeline m_timeline;

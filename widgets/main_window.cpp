@@ -113,7 +113,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     connect(m_text, &TextController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
     m_heads = new HeadsController(m_state.heads, m_jobs, m_atlas, m_tabs);
     m_tabs->addTab(m_heads->page(), tr("Heads"));
-    connect(m_heads, &HeadsController::interventionChanged, this, [this] { runCurrentInput(); });
+    connect(m_heads, &HeadsController::interventionChanged, this, [this] {
+        // A text model reruns its text with the intervention; the others their image.
+        if (m_model && m_model->spec().modality == "text") {
+            const ModelSpec& spec = m_model->spec();
+            m_text->setHeadScales(headScalesOf(m_state.heads, spec.depth, spec.numHeads));
+            m_text->run();
+        } else {
+            runCurrentInput();
+        }
+    });
+    // A text model's runs feed the head views (with their token ids: induction, duplicate-token).
+    connect(m_text, &TextController::textUpdated, this, [this] {
+        const std::shared_ptr<const TextRun> run = m_text->lastRunShared();
+        if (!run || !m_model || m_model->spec().modality != "text") return;
+        m_heads->setTextRun(m_model, std::shared_ptr<const ModelOutputs>(run, &run->outputs), run->input.ids);
+    });
     connect(m_heads, &HeadsController::errorOccurred, this, [this](const QString& message) { showError(message); });
     connect(m_heads, &HeadsController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
     connect(m_heads, &HeadsController::headActivated, this, [this](const HeadKey& head) {
@@ -500,9 +515,15 @@ void MainWindow::openModel(const QString& path) {
             m_modelLevelMap = {};
             updateModelPanel();
             syncInspector();
+            // The session's head intervention (valid heads only, see above) for a text model's runs.
+            m_text->setHeadScales(m_model->spec().modality == "text"
+                                      ? headScalesOf(m_state.heads, m_model->spec().depth, m_model->spec().numHeads)
+                                      : HeadScales{});
             m_text->setModel(m_model, m_state.modelPath);
             if (!m_model->accepts(InputKind::Image)) {
-                setCurrentView("text");  // a language model: nothing to run on the images
+                // A language model: nothing to run on the images; the head views take its text.
+                const QString shown = currentView();
+                if (shown != "heads" && shown != "heads-3d" && shown != "sinks") setCurrentView("text");
                 return;
             }
             runCurrentInput();

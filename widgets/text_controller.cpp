@@ -347,9 +347,12 @@ void TextController::run() {
     typed.textPair = m_settings.textPair;
     typed.overflow =
         m_settings.overflow == "refuse" ? ContextOverflow::Refuse : ContextOverflow::Truncate;
+    const HeadScales scales = m_headScales;
     m_jobs->start(
         "text", tr("Running the text"),
-        [model, image, cached, source, typed](Progress&) {
+        [model, image, cached, source, typed, scales](Progress&) {
+            // A text model's head intervention (image models: the window's forward job sets it).
+            if (model->spec().modality == "text") model->setHeadScales(scales);
             RunResult result;
             result.tokenizer = cached;
             if (!result.tokenizer) {

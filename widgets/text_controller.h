@@ -86,6 +86,10 @@ class TextController : public QObject {
 
     bool acceptsText() const;
     const TextRun* lastRun() const { return m_run.get(); }
+    std::shared_ptr<const TextRun> lastRunShared() const { return m_run; }
+    // Head scales the next runs apply to the model first (the window's head intervention, for
+    // text models; empty: the model as loaded).
+    void setHeadScales(HeadScales scales) { m_headScales = std::move(scales); }
     int shownLayer() const;
     QString notice() const;
     TokenHeadView* headView() const { return m_heads; }
@@ -117,6 +121,7 @@ class TextController : public QObject {
     std::string m_folder;
     std::shared_ptr<const ImageInput> m_image;
     std::shared_ptr<const TextRun> m_run;
+    HeadScales m_headScales;
     std::shared_ptr<const LoadedTokenizer> m_tokenizer;
     bool m_syncing = false;
 

@@ -9,6 +9,7 @@
 #include "core/tokenize/tokenizer.h"
 #include "core/util/error.h"
 #include "widgets/figure_export.h"
+#include "widgets/heads_controller.h"
 #include "widgets/job_runner.h"
 #include "widgets/main_window.h"
 #include "widgets/text_controller.h"
@@ -29,6 +30,7 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <set>
 
 using namespace fovea;
 
@@ -138,6 +140,7 @@ class TestTokenViews : public QObject {
     void overflowTruncatesWithNoticeOrRefuses();
     void bertPairThroughTheWindow();
     void screenshotCommandShowsTheTextViews();
+    void inductionHeadsFromTypedTextAndSwitchedOff();
 };
 
 void TestTokenViews::headViewDrawsThePlantedLines() {
@@ -608,6 +611,61 @@ void TestTokenViews::screenshotCommandShowsTheTextViews() {
                 {"gui", kGpt2, "--view", "text-pie", "--screenshot", dir.filePath("x.png")});
     QVERIFY(fovea.waitForFinished(60000));
     QCOMPARE(fovea.exitCode(), 2);
+}
+
+// The Heads tab on a text model's run: with the token ids, the shipped induction-gpt's known
+// heads get their labels; switching the induction heads off reruns the text and the repeated
+// half is no longer predicted; reset brings it back.
+void TestTokenViews::inductionHeadsFromTypedTextAndSwitchedOff() {
+    MainWindow window;
+    window.setQuiet(true);
+    window.resize(1200, 800);
+    window.show();
+    window.openModel(QStringLiteral(FOVEA_SOURCE_DIR "/resources/models/induction-gpt"));
+    QVERIFY(waitIdle(window));
+    QVERIFY2(window.model(), qPrintable(window.lastError()));
+    TextController* text = window.textController();
+    const QString half = "cat dog bird fish tree river hill road city town door window table chair";
+    text->setText(half + " " + half);
+    QVERIFY(waitIdle(window));
+    QVERIFY(text->lastRun());
+    const int words = 14;
+    // Top-1 on the second copy after its first word: the word that followed before.
+    auto copied = [&]() {
+        const TextRun* run = text->lastRun();
+        const std::size_t width = run->outputs.positionLogits.size() / std::size_t(run->outputs.positions);
+        int hits = 0;
+        for (int t = words + 1; t < 2 * words; ++t) {
+            const auto row = run->outputs.positionLogits.begin() + std::ptrdiff_t(std::size_t(t) * width);
+            hits += std::max_element(row, row + std::ptrdiff_t(width)) - row == run->input.ids[std::size_t(t + 1)] ? 1 : 0;
+        }
+        return double(hits) / (words - 1);
+    };
+    QVERIFY2(copied() >= 0.9, qPrintable(QString::number(copied())));
+
+    window.setCurrentView("heads");
+    QVERIFY(waitIdle(window));
+    const HeadData& data = window.heads()->data();
+    QCOMPARE(int(data.points.size()), 8);
+    std::set<int> previousLayers, inductionLayers;
+    for (const HeadPoint& point : data.points) {
+        for (int label : point.labels) {
+            if (data.labels[std::size_t(label)].name == "previous-token") previousLayers.insert(point.key.layer);
+            if (data.labels[std::size_t(label)].name == "induction") inductionLayers.insert(point.key.layer);
+        }
+    }
+    QCOMPARE(previousLayers, (std::set<int>{0}));
+    QCOMPARE(inductionLayers, (std::set<int>{1}));
+
+    QSignalSpy updated(text, &TextController::textUpdated);
+    window.heads()->setHeadScales({{1, 0}, {1, 1}, {1, 2}, {1, 3}}, 0.0f);
+    QVERIFY(waitIdle(window));
+    QCOMPARE(updated.count(), 1);
+    QVERIFY2(copied() <= 0.3, qPrintable(QString::number(copied())));
+    window.heads()->resetHeads();
+    QVERIFY(waitIdle(window));
+    QCOMPARE(updated.count(), 2);
+    QVERIFY2(copied() >= 0.9, qPrintable(QString::number(copied())));
 }
 
 QTEST_MAIN(TestTokenViews)

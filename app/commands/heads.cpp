@@ -55,14 +55,6 @@ std::vector<int> parseLayers(const Args& args) {
     return layers;
 }
 
-// The id a probe sequence starts with: GPT-2's <|endoftext|>, BERT's [CLS]; -1: none.
-std::int64_t probeStartId(const ModelSpec& spec) {
-    for (const auto& [id, name] : spec.specialTokens) {
-        if (name == "<|endoftext|>" || name == "[CLS]" || name == "<|startoftext|>") return id;
-    }
-    return -1;
-}
-
 // CLIP keeps the text tower's attention apart; GPT-2 and BERT in `attention`.
 const AttentionStack& textStack(const ModelOutputs& out) {
     return out.textAttention.empty() ? out.attention : out.textAttention;

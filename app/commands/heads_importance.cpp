@@ -5,9 +5,12 @@
 #include "app/cli_args.h"
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "app/commands/text.h"
 #include "app/console_progress.h"
 #include "core/data/shapes_scene.h"
+#include "core/explain/head_patterns.h"
 #include "core/heads/importance.h"
+#include "core/heads/text_importance.h"
 #include "core/io/json_file.h"
 #include "core/model/registry.h"
 #include "core/util/error.h"
@@ -117,12 +120,85 @@ std::string comparisonMarkdown(const std::vector<MaskComparison>& rows, int draw
 
 }  // namespace
 
+namespace {
+
+// Text models (GPT-2): each head switched off in turn, next-token prediction scored on
+// TransformerLens's repeated-sequence probes (the second copy, where an induction circuit is the
+// only way to predict) or on every position of --ids / --text.
+int runTextHeadsImportance(const Args& args) {
+    if (args.positional().size() != 1) throw UsageError{"give MODEL and one text input (--text, --ids or --probe-repeat)"};
+    for (const char* option : {"scenes", "labels", "mask-compare", "held-out", "first-seed"}) {
+        if (args.has(option)) throw UsageError{std::string("--") + option + " is for image classifiers, not text inputs"};
+    }
+    const std::string outPath = args.value("out");
+    if (outPath.empty()) throw UsageError{"--out FILE.csv is required"};
+    ImportanceOrder order = ImportanceOrder::Accuracy;
+    if (args.has("order")) {
+        try {
+            order = importanceOrderFromName(args.value("order"));
+        } catch (const Error&) {
+            throw UsageError{"--order must be accuracy, confidence or kl"};
+        }
+        if (order == ImportanceOrder::GradientProxy) throw UsageError{"--order gradient is not available for text models"};
+    }
+    const int top = args.intValue("top", 10);
+    const std::string modelPath = args.positional(0, "MODEL");
+    const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+    const ModelSpec& spec = model->spec();
+    if (!model->accepts(InputKind::Text)) throw Error(modelPath, spec.architecture + " takes images: give INPUTS or --scenes N");
+    std::vector<TextImportanceSample> samples;
+    std::string description;
+    if (args.has("probe-repeat")) {
+        const int half = args.intValue("probe-repeat", 20);
+        const int probes = args.intValue("probes", 8);
+        if (half < 2 || probes < 1) throw UsageError{"--probe-repeat needs at least 2 tokens and --probes at least 1"};
+        if (spec.vocabSize < 2) throw Error(modelPath, "the model's vocabulary size is unknown; pass --ids instead");
+        const std::uint64_t first = std::uint64_t(args.intValue("seed", 1));
+        for (int p = 0; p < probes; ++p) {
+            const std::vector<std::int64_t> ids = repeatedRandomSequence(half, spec.vocabSize, first + std::uint64_t(p), probeStartId(spec));
+            TextImportanceSample sample{textInputFromIds(ids, spec, "probe " + std::to_string(first + std::uint64_t(p))), {}};
+            fitTextInput(sample.input, spec, ContextOverflow::Refuse);
+            // The second copy after its first token: ids[t + 1] repeats the token after ids[t]'s first occurrence.
+            const int offset = int(ids.size()) - 2 * half;
+            for (int t = offset + half; t + 1 < int(ids.size()); ++t) sample.scored.push_back(t);
+            samples.push_back(std::move(sample));
+        }
+        description = std::to_string(probes) + " probes of " + std::to_string(half) +
+                      " random tokens repeated (seeds " + std::to_string(first) + " on), scored on the second copy";
+    } else {
+        samples.push_back({textInputFromArgs(args, spec), {}});
+        description = "one text of " + std::to_string(samples.front().input.size()) + " tokens, every next token scored";
+    }
+    ConsoleProgress progress;
+    const HeadImportanceReport report = computeTextHeadImportance(*model, samples, order, progress);
+    writeFileAtomically(outPath, [&](std::ostream& out) { out << headImportanceCsv(report); });
+    std::ostringstream summary;
+    summary << std::fixed << std::setprecision(3);
+    summary << "# Head importance: " << std::filesystem::path(modelPath).filename().string() << "\n\n";
+    summary << "Inputs: " << description << ". " << spec.depth << " layers x " << spec.numHeads << " heads; ranked by "
+            << importanceOrderName(report.order) << ".\n\n";
+    summary << "Unmasked next-token accuracy " << report.baseAccuracy << ", mean probability of the true next token "
+            << report.baseConfidence << ".\n\n";
+    summary << "Time: " << report.maskingSeconds << " s for " << report.heads.size() << " masked heads x " << report.inputs
+            << " inputs (full passes).\n\n";
+    summary << "Top " << std::min<int>(top, int(report.heads.size())) << " heads:\n\n" << headImportanceMarkdown(report, top);
+    std::cout << summary.str();
+    if (args.has("markdown")) writeFileAtomically(args.value("markdown"), [&](std::ostream& out) { out << summary.str(); });
+    std::cerr << "wrote " << outPath << "\n";
+    return 0;
+}
+
+}  // namespace
+
 int runHeadsImportanceCommand(const Arguments& arguments) {
     const Args args(arguments,
-                    joinNames({"scenes", "first-seed", "out", "labels", "order", "batch",
-                               "mask-compare", "draws", "seed", "top", "markdown"},
-                              runtimeOptionNames()),
+                    joinNames(joinNames({"scenes", "first-seed", "out", "labels", "order", "batch",
+                                         "mask-compare", "draws", "seed", "top", "markdown",
+                                         "probe-repeat", "probes"},
+                                        runtimeOptionNames()),
+                              textOptionNames()),
                     {"no-gradient", "held-out"});
+    if (hasTextInput(args) || args.has("probe-repeat")) return runTextHeadsImportance(args);
     const bool scenes = args.has("scenes");
     if (!args.has("out")) throw UsageError{"--out FILE.csv is required"};
     const std::string outPath = args.value("out");

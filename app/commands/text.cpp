@@ -258,4 +258,11 @@ int runTextDump(const Args& args, Model& model) {
     return 0;
 }
 
+std::int64_t probeStartId(const ModelSpec& spec) {
+    for (const auto& [id, name] : spec.specialTokens) {
+        if (name == "<|endoftext|>" || name == "[CLS]" || name == "<|startoftext|>") return id;
+    }
+    return -1;
+}
+
 }  // namespace fovea::cli

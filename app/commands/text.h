@@ -6,6 +6,7 @@
 #include "app/cli_args.h"
 #include "core/model/model.h"
 
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -18,6 +19,9 @@ bool hasTextInput(const Args& args);
 // The text input the arguments describe, checked and fitted to the model's context (notices of
 // truncation are printed to stderr). Throws fovea::Error on bad input, UsageError on misuse.
 TextInput textInputFromArgs(const Args& args, const ModelSpec& spec);
+
+// The id a probe sequence starts with: GPT-2's <|endoftext|>, BERT's [CLS]; -1: none.
+std::int64_t probeStartId(const ModelSpec& spec);
 
 // `fovea run MODEL --ids ... --out scores.npy|json` (language models) and
 // `fovea run CLIP IMAGE --ids ... --out map.png|npy` (text prompt -> image heatmap).

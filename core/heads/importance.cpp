@@ -282,15 +282,19 @@ HeadImportanceReport computeHeadImportance(Model& model,
         report.gradientSeconds = secondsSince(start);
     }
 
+    rankHeads(report);
+    return report;
+}
+
+void rankHeads(HeadImportanceReport& report) {
     std::vector<int> order(report.heads.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
         return lessImportant(report.heads[std::size_t(a)], report.heads[std::size_t(b)],
-                             options.order);
+                             report.order);
     });
     for (std::size_t r = 0; r < order.size(); ++r)
         report.heads[std::size_t(order[r])].rank = int(r) + 1;
-    return report;
 }
 
 std::vector<std::vector<float>> logitsFromCachedLayer(Model& model,

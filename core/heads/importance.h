@@ -82,6 +82,9 @@ HeadImportanceReport computeHeadImportance(Model& model,
                                            const HeadImportanceOptions& options,
                                            Progress& progress);
 
+// Sets each head's rank (1 = most important) under report.order; ties keep layer-major order.
+void rankHeads(HeadImportanceReport& report);
+
 // The logits [inputs][classes] with heads scaled as `scales` says, computed the way
 // computeHeadImportance does: the unmasked model runs to `layer`, the tokens entering block
 // `layer` are kept, and the pass restarts there with the scales. `scales` must change no head

@@ -77,6 +77,23 @@ TEST(HeadsImportanceCli, ScenesGiveATableAndTheMaskingComparison) {
     EXPECT_EQ(lineCount(r.out.substr(r.out.find("| K |"))), 2 + 2);
 }
 
+// A language model: the repeated-sequence probes, scored on the second copy. The shipped
+// induction-gpt's previous-token head (L0H3) ranks first.
+TEST(HeadsImportanceCli, TextModelOnRepeatedProbes) {
+    const fs::path csv = workDir() / "text_importance.csv";
+    const Result r = runFovea("heads-importance '" FOVEA_SOURCE_DIR "/resources/models/induction-gpt' --probe-repeat 12 --probes 4 --out '" +
+                              csv.string() + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string table = readAll(csv);
+    EXPECT_EQ(lineCount(table), 1 + 8);
+    EXPECT_NE(table.find("\n0,3,1,"), std::string::npos) << table;
+    EXPECT_NE(r.out.find("4 probes of 12 random tokens repeated"), std::string::npos) << r.out;
+    const Result bad = runFovea("heads-importance '" FOVEA_SOURCE_DIR "/resources/models/induction-gpt' --probe-repeat 12 --mask-compare 2 --out '" +
+                                csv.string() + "'");
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("--mask-compare is for image classifiers"), std::string::npos) << bad.err;
+}
+
 TEST(HeadsImportanceCli, ImagesWithALabelsFile) {
     const fs::path dir = workDir();
     std::ofstream labels(dir / "labels.csv");

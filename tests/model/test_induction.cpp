@@ -2,6 +2,7 @@
 // trainer's determinism and freeze, and the shipped model's heads on fresh repeated sequences.
 #include "core/data/token_sequences.h"
 #include "core/explain/head_patterns.h"
+#include "core/heads/text_importance.h"
 #include "core/model/registry.h"
 #include "core/model/text_input.h"
 #include "core/tokenize/tokenizer.h"
@@ -162,6 +163,60 @@ TEST(InductionGpt, TypedTextThroughItsTokenizer) {
     EXPECT_EQ(predicted(9), vocab.at("sat").get<std::int64_t>());
     EXPECT_EQ(predicted(10), vocab.at("on").get<std::int64_t>());
     EXPECT_EQ(predicted(11), vocab.at("the").get<std::int64_t>());
+}
+
+// Head importance over text on the shipped model: switching off the previous-token head
+// (layer 0) breaks the induction circuit, so it ranks first and the copy is lost; each of the
+// four layer-1 induction heads alone is redundant. The KL of one head is recomputed here from a
+// pass with that head off; the model's head scales are left as they were.
+TEST(InductionGpt, TextHeadImportanceFindsThePreviousTokenHead) {
+    const std::string path = std::string(FOVEA_SOURCE_DIR) + "/resources/models/induction-gpt";
+    const std::unique_ptr<Model> model = openModel(path);
+    const ModelSpec& spec = model->spec();
+    const int half = 12;
+    std::vector<TextImportanceSample> samples;
+    for (int p = 0; p < 6; ++p) {
+        const std::vector<std::int64_t> ids = repeatedRandomSequence(half, spec.vocabSize, 777 + std::uint64_t(p), spec.vocabSize - 1);
+        TextImportanceSample sample{textInputFromIds(ids, spec), {}};
+        for (int t = half + 1; t + 1 < int(ids.size()); ++t) sample.scored.push_back(t);
+        samples.push_back(std::move(sample));
+    }
+    NullProgress progress;
+    const HeadImportanceReport report = computeTextHeadImportance(*model, samples, ImportanceOrder::Accuracy, progress);
+    ASSERT_EQ(report.heads.size(), 8u);
+    EXPECT_GE(report.baseAccuracy, 0.9);
+    const HeadImportance& first = report.heads[std::size_t(report.ranking().front())];
+    EXPECT_EQ(first.layer, 0);
+    EXPECT_LE(first.maskedAccuracy, 0.2);
+    for (const HeadImportance& head : report.heads) {
+        if (head.layer == 1) EXPECT_GE(head.maskedAccuracy, 0.8) << "L1H" << head.head;
+    }
+    EXPECT_TRUE(model->headScales().empty() || model->headScales().isIdentity());
+
+    // KL(p || p without L1H2) by hand.
+    HeadScales scales = HeadScales::identity(spec.depth, spec.numHeads);
+    scales.set(1, 2, 0.0f);
+    double kl = 0.0;
+    int count = 0;
+    for (const TextImportanceSample& sample : samples) {
+        model->resetHeadScales();
+        const ModelOutputs before = model->runText(sample.input, CaptureRequest::nothing());
+        model->setHeadScales(scales);
+        const ModelOutputs after = model->runText(sample.input, CaptureRequest::nothing());
+        const std::size_t width = before.positionLogits.size() / std::size_t(before.positions);
+        for (const int t : sample.scored) {
+            std::vector<double> p(width), q(width);
+            double sp = 0.0, sq = 0.0;
+            for (std::size_t c = 0; c < width; ++c) {
+                sp += p[c] = std::exp(double(before.positionLogits[std::size_t(t) * width + c]));
+                sq += q[c] = std::exp(double(after.positionLogits[std::size_t(t) * width + c]));
+            }
+            for (std::size_t c = 0; c < width; ++c) kl += p[c] / sp * std::log((p[c] / sp) / (q[c] / sq));
+            ++count;
+        }
+    }
+    model->resetHeadScales();
+    EXPECT_NEAR(report.heads[1 * 4 + 2].klDivergence, kl / count, 1e-6);
 }
 
 }  // namespace

@@ -189,7 +189,9 @@ TEST(InductionGpt, TextHeadImportanceFindsThePreviousTokenHead) {
     EXPECT_EQ(first.layer, 0);
     EXPECT_LE(first.maskedAccuracy, 0.2);
     for (const HeadImportance& head : report.heads) {
-        if (head.layer == 1) EXPECT_GE(head.maskedAccuracy, 0.8) << "L1H" << head.head;
+        if (head.layer == 1) {
+            EXPECT_GE(head.maskedAccuracy, 0.8) << "L1H" << head.head;
+        }
     }
     EXPECT_TRUE(model->headScales().empty() || model->headScales().isIdentity());
 

@@ -7,7 +7,6 @@
 #include "app/commands/text.h"
 #include "app/console_progress.h"
 #include "core/data/shapes_scene.h"
-#include "core/explain/head_patterns.h"
 #include "core/heads/attention_sinks.h"
 #include "core/heads/head_atlas.h"
 #include "core/heads/head_report.h"
@@ -190,20 +189,7 @@ int runHeadsCommand(const Arguments& arguments) {
             throw Error(modelPath, spec.architecture + " takes images, not text");
         if (args.has("probe-repeat")) {
             // TransformerLens's induction probe: [start] + r + r for random tokens r.
-            const int half = args.intValue("probe-repeat", 20);
-            const int probes = args.intValue("probes", 4);
-            if (half < 2 || probes < 1)
-                throw UsageError{"--probe-repeat needs at least 2 tokens and --probes at least 1"};
-            if (spec.vocabSize < 2)
-                throw Error(modelPath,
-                            "the model's vocabulary size is unknown; pass --ids instead");
-            for (int p = 0; p < probes; ++p) {
-                const std::uint64_t seed =
-                    std::uint64_t(args.intValue("seed", 1)) + std::uint64_t(p);
-                TextInput text = textInputFromIds(
-                    repeatedRandomSequence(half, spec.vocabSize, seed, probeStartId(spec)), spec,
-                    "probe " + std::to_string(seed));
-                fitTextInput(text, spec, ContextOverflow::Refuse);
+            for (const TextInput& text : repeatedProbeInputs(args, spec, 4)) {
                 const ModelOutputs out = model->runText(text, request);
                 addInput(collected, textStack(out), text.ids, text.source, sinkOptions, normFactor);
             }

@@ -8,7 +8,6 @@
 #include "app/commands/text.h"
 #include "app/console_progress.h"
 #include "core/data/shapes_scene.h"
-#include "core/explain/head_patterns.h"
 #include "core/heads/importance.h"
 #include "core/heads/text_importance.h"
 #include "core/io/json_file.h"
@@ -118,10 +117,6 @@ std::string comparisonMarkdown(const std::vector<MaskComparison>& rows, int draw
     return out.str();
 }
 
-}  // namespace
-
-namespace {
-
 // Text models (GPT-2): each head switched off in turn, next-token prediction scored on
 // TransformerLens's repeated-sequence probes (the second copy, where an induction circuit is the
 // only way to predict) or on every position of --ids / --text.
@@ -150,21 +145,15 @@ int runTextHeadsImportance(const Args& args) {
     std::string description;
     if (args.has("probe-repeat")) {
         const int half = args.intValue("probe-repeat", 20);
-        const int probes = args.intValue("probes", 8);
-        if (half < 2 || probes < 1) throw UsageError{"--probe-repeat needs at least 2 tokens and --probes at least 1"};
-        if (spec.vocabSize < 2) throw Error(modelPath, "the model's vocabulary size is unknown; pass --ids instead");
-        const std::uint64_t first = std::uint64_t(args.intValue("seed", 1));
-        for (int p = 0; p < probes; ++p) {
-            const std::vector<std::int64_t> ids = repeatedRandomSequence(half, spec.vocabSize, first + std::uint64_t(p), probeStartId(spec));
-            TextImportanceSample sample{textInputFromIds(ids, spec, "probe " + std::to_string(first + std::uint64_t(p))), {}};
-            fitTextInput(sample.input, spec, ContextOverflow::Refuse);
+        for (TextInput& input : repeatedProbeInputs(args, spec, 8)) {
             // The second copy after its first token: ids[t + 1] repeats the token after ids[t]'s first occurrence.
-            const int offset = int(ids.size()) - 2 * half;
-            for (int t = offset + half; t + 1 < int(ids.size()); ++t) sample.scored.push_back(t);
+            TextImportanceSample sample{std::move(input), {}};
+            const int size = sample.input.size();
+            for (int t = size - half; t + 1 < size; ++t) sample.scored.push_back(t);
             samples.push_back(std::move(sample));
         }
-        description = std::to_string(probes) + " probes of " + std::to_string(half) +
-                      " random tokens repeated (seeds " + std::to_string(first) + " on), scored on the second copy";
+        description = std::to_string(samples.size()) + " probes of " + std::to_string(half) + " random tokens repeated (seeds " +
+                      std::to_string(args.intValue("seed", 1)) + " on), scored on the second copy";
     } else {
         samples.push_back({textInputFromArgs(args, spec), {}});
         description = "one text of " + std::to_string(samples.front().input.size()) + " tokens, every next token scored";

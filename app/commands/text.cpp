@@ -1,8 +1,11 @@
 #include "app/commands/text.h"
 
+#include "core/explain/head_patterns.h"
+
 #include "app/commands/common.h"
 #include "app/console_progress.h"
 #include "core/explain/clip_relevance.h"
+#include "core/explain/head_patterns.h"
 #include "core/explain/text_explain.h"
 #include "core/image/figure.h"
 #include "core/io/image_io.h"
@@ -258,11 +261,26 @@ int runTextDump(const Args& args, Model& model) {
     return 0;
 }
 
-std::int64_t probeStartId(const ModelSpec& spec) {
+std::vector<TextInput> repeatedProbeInputs(const Args& args, const ModelSpec& spec, int probes) {
+    const int half = args.intValue("probe-repeat", 20);
+    probes = args.intValue("probes", probes);
+    if (half < 2 || probes < 1) throw UsageError{"--probe-repeat needs at least 2 tokens and --probes at least 1"};
+    if (spec.vocabSize < 2) throw Error(spec.sourcePath, "the model's vocabulary size is unknown; pass --ids instead");
+    std::int64_t start = -1;
     for (const auto& [id, name] : spec.specialTokens) {
-        if (name == "<|endoftext|>" || name == "[CLS]" || name == "<|startoftext|>") return id;
+        if (name == "<|endoftext|>" || name == "[CLS]" || name == "<|startoftext|>") {
+            start = id;
+            break;
+        }
     }
-    return -1;
+    std::vector<TextInput> inputs;
+    for (int p = 0; p < probes; ++p) {
+        const std::uint64_t seed = std::uint64_t(args.intValue("seed", 1)) + std::uint64_t(p);
+        TextInput text = textInputFromIds(repeatedRandomSequence(half, spec.vocabSize, seed, start), spec, "probe " + std::to_string(seed));
+        fitTextInput(text, spec, ContextOverflow::Refuse);
+        inputs.push_back(std::move(text));
+    }
+    return inputs;
 }
 
 }  // namespace fovea::cli

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace fovea::cli {
 
@@ -20,8 +21,12 @@ bool hasTextInput(const Args& args);
 // truncation are printed to stderr). Throws fovea::Error on bad input, UsageError on misuse.
 TextInput textInputFromArgs(const Args& args, const ModelSpec& spec);
 
-// The id a probe sequence starts with: GPT-2's <|endoftext|>, BERT's [CLS]; -1: none.
-std::int64_t probeStartId(const ModelSpec& spec);
+// TransformerLens's induction probes from --probe-repeat HALF [--probes N, default `probes`]
+// [--seed S, default 1]: [start] + r + r with r HALF random tokens, one per seed S, S+1, ...;
+// `start` is GPT-2's <|endoftext|> or BERT's [CLS] when the model has one. Each is refused when
+// longer than the context. UsageError for a bad HALF or N; fovea::Error when the vocabulary
+// size is unknown.
+std::vector<TextInput> repeatedProbeInputs(const Args& args, const ModelSpec& spec, int probes);
 
 // `fovea run MODEL --ids ... --out scores.npy|json` (language models) and
 // `fovea run CLIP IMAGE --ids ... --out map.png|npy` (text prompt -> image heatmap).

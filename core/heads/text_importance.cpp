@@ -45,6 +45,16 @@ ScoredRows scoredRows(Model& model, const TextImportanceSample& sample) {
     return rows;
 }
 
+// Top-1 hits and the summed probability of the true next token over scored rows.
+struct Tally {
+    double hits = 0.0, kept = 0.0;
+    void add(const std::vector<double>& p, std::int64_t target) {
+        const auto t = std::size_t(target);
+        hits += std::size_t(std::max_element(p.begin(), p.end()) - p.begin()) == t ? 1.0 : 0.0;
+        kept += t < p.size() ? p[t] : 0.0;
+    }
+};
+
 }  // namespace
 
 HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<TextImportanceSample>& samples,
@@ -68,21 +78,17 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
     report.inputs = int(samples.size());
     report.labelledInputs = report.inputs;  // the next tokens are the labels
     report.order = order;
-    double positions = 0.0, correct = 0.0, confidence = 0.0;
+    double positions = 0.0;
+    Tally unmasked;
     for (const TextImportanceSample& sample : samples) {
         base.push_back(scoredRows(model, sample));
         const ScoredRows& rows = base.back();
-        for (std::size_t i = 0; i < rows.targets.size(); ++i) {
-            const std::vector<double>& p = rows.probabilities[i];
-            const auto target = std::size_t(rows.targets[i]);
-            correct += std::size_t(std::max_element(p.begin(), p.end()) - p.begin()) == target ? 1.0 : 0.0;
-            confidence += target < p.size() ? p[target] : 0.0;
-            positions += 1.0;
-        }
+        for (std::size_t i = 0; i < rows.targets.size(); ++i) unmasked.add(rows.probabilities[i], rows.targets[i]);
+        positions += double(rows.targets.size());
     }
     if (positions == 0.0) throw Error(spec.sourcePath, "no scored positions (every sequence needs at least two tokens)");
-    report.baseAccuracy = correct / positions;
-    report.baseConfidence = confidence / positions;
+    report.baseAccuracy = unmasked.hits / positions;
+    report.baseConfidence = unmasked.kept / positions;
     report.cacheSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
 
     const auto masking = std::chrono::steady_clock::now();
@@ -92,15 +98,14 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
                 HeadScales scales = start;
                 scales.set(l, h, 0.0f);
                 model.setHeadScales(scales);
-                double hits = 0.0, kept = 0.0, kl = 0.0;
+                Tally tally;
+                double kl = 0.0;
                 for (std::size_t s = 0; s < samples.size(); ++s) {
                     const ScoredRows masked = scoredRows(model, samples[s]);
                     for (std::size_t i = 0; i < masked.targets.size(); ++i) {
                         const std::vector<double>& p = base[s].probabilities[i];
                         const std::vector<double>& q = masked.probabilities[i];
-                        const auto target = std::size_t(masked.targets[i]);
-                        hits += std::size_t(std::max_element(q.begin(), q.end()) - q.begin()) == target ? 1.0 : 0.0;
-                        kept += target < q.size() ? q[target] : 0.0;
+                        tally.add(q, masked.targets[i]);
                         for (std::size_t c = 0; c < p.size(); ++c) {
                             if (p[c] > 0.0) kl += p[c] * (std::log(p[c]) - std::log(std::max(q[c], 1e-300)));
                         }
@@ -109,9 +114,9 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
                 HeadImportance entry;
                 entry.layer = l;
                 entry.head = h;
-                entry.maskedAccuracy = hits / positions;
+                entry.maskedAccuracy = tally.hits / positions;
                 entry.accuracyDelta = entry.maskedAccuracy - report.baseAccuracy;
-                entry.confidenceDelta = kept / positions - report.baseConfidence;
+                entry.confidenceDelta = tally.kept / positions - report.baseConfidence;
                 entry.klDivergence = kl / positions;
                 report.heads.push_back(entry);
                 report.blocksRun += std::int64_t(samples.size()) * layers;

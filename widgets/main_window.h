@@ -110,7 +110,9 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    void buildActions();
+    // The image files the window opens (file dialogs, folders, drops).
+    static const QStringList& imageFilters();
+    void buildActions();  // main_window_actions.cpp, with the File menu's session and export
     void buildDocks();
     void buildStatusBar();
     void syncInspector();

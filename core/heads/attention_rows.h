@@ -1,9 +1,10 @@
-// Internal to core/heads: reading attention rows as float32 quickly (float16 through a table)
+// Internal to core/heads: reading attention rows as float32 (through row_kernels.h)
 // with the model's masks applied, and running work over heads on a few threads.
 #pragma once
 
 #include "core/model/attention_stack.h"
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -14,6 +15,7 @@ struct MaskView {
     int tokens = 0;
     bool causal = false;
     std::vector<unsigned char> validKey;  // per position (padding = 0)
+    std::vector<std::uint32_t> keyBits;   // the same as all-ones / zero bits, padded for SIMD
     std::vector<int> visibleKeys;  // per query: number of keys it may see (0 for padding queries)
     explicit MaskView(const AttentionStack& stack);
     bool validQuery(int q) const { return validKey[std::size_t(q)] != 0; }
@@ -23,12 +25,9 @@ struct MaskView {
 // Row q of head `slot`, masked keys set to 0 and the row scaled to sum 1 over visible keys.
 // Returns the row's sum before scaling (0: nothing to read; the row is left all zero). With
 // `entropy`, also the row's entropy in nats after scaling, from H = ln s - (1/s) sum a ln a over
-// the raw values a (float16: a ln a comes from a table, so no logarithm per value).
+// the raw values a (row_kernels.h).
 float readRow(const AttentionLayer& layer, int slot, int q, const MaskView& mask, float* out,
               double* entropy = nullptr);
-
-// ln(x) for x > 0 within ~1e-5 (exponent from the bits, the mantissa through a short series).
-float fastLog(float x);
 
 // Calls work(job) for job = 0..jobs-1 on up to `threads` threads (0: all cores); exceptions are
 // rethrown on the caller's thread.

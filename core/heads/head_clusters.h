@@ -70,7 +70,7 @@ struct TsneOptions {
     int iterations = 1000;
     int exaggerationIterations = 250;  // early exaggeration (van der Maaten 2014)
     double exaggeration = 12.0;
-    double learningRate = 0.0;  // 0: max(rows / exaggeration / 4, 50) (Belkina et al. 2019)
+    double learningRate = 0.0;  // 0: rows / exaggeration, at least 1 (Belkina et al. 2019)
     std::uint64_t seed = 1;
 };
 // Exact O(n^2) t-SNE (van der Maaten & Hinton 2008): Gaussian affinities with each point's

@@ -2,6 +2,7 @@
 
 #include "core/explain/head_patterns.h"
 #include "core/heads/attention_rows.h"
+#include "core/heads/row_kernels.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -42,110 +43,6 @@ constexpr FeatureText kFeatureText[kHeadFeatureCount] = {
     {"max_key_share", "largest mean attention any one key receives"},
     {"attended_norm", "norm of the attended tokens / median token norm"},
 };
-
-// Eighth-octave bucket of a value in (0, 1]: the float's exponent and top 3 mantissa bits, so a
-// bucket's values are within 9% of each other; 0 for 1.0, larger for smaller values.
-constexpr int kMassBuckets = 256;
-inline int massBucket(float v) {
-    std::uint32_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    return std::clamp(1016 - int(bits >> 20), 0, kMassBuckets - 1);
-}
-
-// The fewest of v[0..n) (all > 0) whose sum reaches `need`: quickselect on mass with three-way
-// partitions (float16 rows hold many equal values). Reorders v.
-int selectForMass(float* v, int n, double need) {
-    int lo = 0, hi = n, count = 0;
-    while (lo < hi && need > 0.0) {
-        if (hi - lo <= 16) {
-            std::sort(v + lo, v + hi, std::greater<>());
-            for (int i = lo; i < hi && need > 0.0; ++i) {
-                need -= v[i];
-                ++count;
-            }
-            return count;
-        }
-        const float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
-        const float pivot =
-            std::max(std::min(a, b), std::min(std::max(a, b), c));  // median of three
-        int greater = lo, i = lo,
-            less = hi;  // [lo, greater) > pivot, [greater, less) == pivot, [less, hi) < pivot
-        double upper = 0.0;
-        while (i < less) {
-            if (v[i] > pivot) {
-                std::swap(v[greater], v[i]);
-                upper += v[greater++];
-                ++i;
-            } else if (v[i] < pivot) {
-                std::swap(v[i], v[--less]);
-            } else {
-                ++i;
-            }
-        }
-        if (upper >= need) {
-            hi = greater;
-            continue;
-        }
-        count += greater - lo;
-        need -= upper;
-        const int equal = less - greater;
-        if (double(equal) * pivot >= need) return count + int(std::ceil(need / pivot - 1e-12));
-        count += equal;
-        need -= double(equal) * pivot;
-        lo = less;
-    }
-    return count;
-}
-
-// Keys needed for `target` of a row summing to 1, exactly (FlexPrefill's sparsity): a histogram
-// of mass over eighth-octave buckets finds the bucket where the running mass of the largest
-// values crosses the target, and a quickselect resolves that one bucket.
-struct SparsityScratch {
-    float mass[kMassBuckets] = {};
-    int count[kMassBuckets] = {};
-    std::vector<unsigned char> bucket;
-    std::vector<float> crossing;
-};
-
-int keysForMass(const float* row, int end, double target, SparsityScratch& s) {
-    s.bucket.resize(std::size_t(end));
-    int first = kMassBuckets, last = -1;
-    for (int k = 0; k < end; ++k) {
-        const float v = row[k];
-        if (!(v > 0.0f)) {
-            s.bucket[std::size_t(k)] = 255;
-            continue;
-        }
-        const int b = std::min(massBucket(v), kMassBuckets - 2);  // 255 marks "no value"
-        s.bucket[std::size_t(k)] = static_cast<unsigned char>(b);
-        s.mass[b] += v;
-        ++s.count[b];
-        first = std::min(first, b);
-        last = std::max(last, b);
-    }
-    double cumulative = 0.0;
-    int keys = 0, crossing = -1;
-    const double need = target - 1e-9;
-    for (int b = first; b <= last; ++b) {
-        if (s.count[b] == 0) continue;
-        if (cumulative + s.mass[b] >= need) {
-            crossing = b;
-            break;
-        }
-        cumulative += s.mass[b];
-        keys += s.count[b];
-    }
-    for (int b = first; b <= last; ++b) {
-        s.mass[b] = 0.0f;
-        s.count[b] = 0;
-    }
-    if (crossing < 0) return keys;  // rounding: every key
-    s.crossing.clear();
-    for (int k = 0; k < end; ++k) {
-        if (s.bucket[std::size_t(k)] == crossing) s.crossing.push_back(row[k]);
-    }
-    return keys + selectForMass(s.crossing.data(), int(s.crossing.size()), need - cumulative);
-}
 
 // What stays fixed for a token layout: grid geometry, special positions, distance bins.
 struct Geometry {
@@ -282,9 +179,8 @@ void prepareInput(InputContext& context, const Geometry& g, const std::vector<st
 }
 
 struct Scratch {
-    std::vector<float> row;
-    SparsityScratch sparsity;
-    std::vector<double> columnMass, offsetMass;
+    std::vector<float> row, columnMass, offsetMass;  // padded for the row kernels
+    heads_detail::MassScratch sparsity;
 };
 
 float median(std::vector<float> values) {
@@ -300,13 +196,20 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     const Geometry& g = *context.geometry;
     const MaskView& mask = context.mask;
     const int n = g.tokens;
-    scratch.row.resize(std::size_t(n));
-    scratch.columnMass.assign(std::size_t(n), 0.0);
+    const int padded = heads_detail::paddedLength(n);
+    // Rows are read in order of q, so a causal row's end never shrinks: the zeros past a row's
+    // end, which the kernels rely on, stay zeros.
+    scratch.row.assign(std::size_t(padded), 0.0f);
+    scratch.columnMass.assign(std::size_t(padded), 0.0f);
     const std::size_t offsetSize = g.grid ? g.offsetPairs.size() : std::size_t(2 * n - 1);
-    scratch.offsetMass.assign(offsetSize, 0.0);
+    scratch.offsetMass.assign(offsetSize + 2 * heads_detail::kRowPadding, 0.0f);
     float* row = scratch.row.data();
-    double* columnMass = scratch.columnMass.data();
-    double* offsetMass = scratch.offsetMass.data();
+    float* columnMass = scratch.columnMass.data();
+    float* offsetMass = scratch.offsetMass.data();
+    const bool half = layer.precision == AttentionPrecision::Float16;
+    const std::size_t headOffset = std::size_t(slot) * std::size_t(n) * std::size_t(n);
+    const std::uint32_t* keyBits = mask.keyBits.data();
+    const double need = options.sparsityMass - 1e-9;
 
     double entropy = 0.0, normalizedEntropy = 0.0, self = 0.0, previous = 0.0, sparsity = 0.0,
            sparsityFraction = 0.0;
@@ -314,11 +217,20 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     int queries = 0, normalizedRows = 0, previousRows = 0, duplicateRows = 0, inductionRows = 0;
     for (int q = 0; q < n; ++q) {
         if (!mask.validQuery(q)) continue;
-        double h = 0.0;
-        if (heads_detail::readRow(layer, slot, q, mask, row, &h) <= 0.0f) continue;
         const int end = mask.keyEnd(q);
+        const std::size_t rowOffset = headOffset + std::size_t(q) * std::size_t(n);
+        const heads_detail::RowTotals totals =
+            half ? heads_detail::loadRow(layer.halfValues.data() + rowOffset, keyBits, end, row,
+                                         true)
+                 : heads_detail::loadRow(layer.floatValues.data() + rowOffset, keyBits, end, row,
+                                         true);
+        if (!(totals.sum > 0.0f) || !std::isfinite(totals.sum)) continue;
+        const heads_detail::ScaledRow scaled =
+            heads_detail::scaleRow(row, end, 1.0f / totals.sum, columnMass);
         ++queries;
-        for (int k = 0; k < end; ++k) columnMass[k] += row[k];
+        // H = ln s - (1/s) sum a ln a over the raw values a of a row summing to s.
+        const double h =
+            std::max(0.0, std::log(double(totals.sum)) - double(totals.xlogx) / totals.sum);
         entropy += h;
         const int visible = mask.visibleKeys[std::size_t(q)];
         if (visible >= 2) {
@@ -330,7 +242,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             previous += row[q - 1];
             ++previousRows;
         }
-        const int needed = keysForMass(row, end, options.sparsityMass, scratch.sparsity);
+        const int needed = heads_detail::keysForMass(row, end, need, scaled, scratch.sparsity);
         sparsity += needed;
         sparsityFraction += double(needed) / std::max(1, visible);
         if (context.hasIds) {
@@ -355,10 +267,9 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             const int pc = g.patchCol[std::size_t(q)];
             if (g.patchesContiguous) {
                 for (int kr = 0; kr < g.rows; ++kr) {
-                    double* target =
+                    float* target =
                         offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
-                    const float* source = row + g.firstPatch + kr * g.cols;
-                    for (int kc = 0; kc < g.cols; ++kc) target[kc] += source[kc];
+                    heads_detail::addRow(target, row + g.firstPatch + kr * g.cols, g.cols);
                 }
             } else {
                 for (int k = 0; k < n; ++k) {
@@ -369,8 +280,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
                 }
             }
         } else {
-            double* target = offsetMass + (n - 1 - q);
-            for (int k = 0; k < end; ++k) target[k] += row[k];
+            heads_detail::addRow(offsetMass + (n - 1 - q), row, end);
         }
     }
 

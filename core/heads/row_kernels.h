@@ -1,0 +1,66 @@
+// Internal to core/heads: the per-row arithmetic of the head features, in two implementations
+// that give the same answers: portable C++ and AVX2 (+ FMA, F16C) on x86-64 CPUs that have it,
+// chosen once at run time. Every feature pass reads each attention value a handful of times, so
+// these loops are where the head atlas spends its time (fovea bench heads).
+//
+// Buffers: rows and accumulators handed to these functions are padded to a multiple of 8 floats
+// plus 8 (kRowPadding), the padding holding zeros, so that the vector loops never need a tail.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace fovea::heads_detail {
+
+enum class RowKernelSet { Auto, Portable, Avx2 };
+
+// Chooses the implementation (Auto: AVX2 when the CPU has AVX2, FMA and F16C). Returns false,
+// leaving the choice unchanged, when Avx2 is asked for on a CPU or build without it.
+bool selectRowKernels(RowKernelSet set);
+bool rowKernelsVectorised();
+
+constexpr int kRowPadding = 8;
+inline int paddedLength(int n) {
+    return (n + 7) / 8 * 8 + kRowPadding;
+}
+
+struct RowTotals {
+    float sum = 0.0f;    // of the kept values
+    float xlogx = 0.0f;  // sum of v ln v over the kept values (when asked for)
+};
+
+// Reads keys [0, end) of one attention row into out[0, end): a value is kept where keyBits is
+// all ones and the value is > 0; masked keys, negative and NaN values read as 0. Writes nothing
+// at or after `end`.
+RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
+                  bool wantXLogX);
+RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
+                  bool wantXLogX);
+
+struct ScaledRow {
+    float maximum = 0.0f;
+    float total = 0.0f;  // sum after scaling
+};
+
+// row[k] *= scale over the padded row (zeros stay zero) and, when columnMass is given,
+// columnMass[k] += row[k]. `end` is the row's length before padding.
+ScaledRow scaleRow(float* row, int end, float scale, float* columnMass);
+
+// target[i] += source[i] for i < count. Both may be read and written up to the next multiple of 8
+// past count (the extra lanes add 0), so both need that much room.
+void addRow(float* target, const float* source, int count);
+
+// Keys needed for `need` of the attention mass: the fewest values of row[0, end) (all >= 0, the
+// padded row, with the maximum and total from scaleRow) whose sum reaches need (FlexPrefill's
+// sparsity). Exact: a threshold search over the row narrows the values around the crossing and a
+// selection resolves them, with the mass above the bracket summed in double.
+struct MassScratch {
+    std::vector<float> bracket;
+};
+int keysForMass(const float* row, int end, double need, ScaledRow stats, MassScratch& scratch);
+
+// ln x for x > 0 (normal floats), within 1e-7 absolute: the exponent from the bits and
+// ln(1 + f) for the mantissa, f in [sqrt(1/2) - 1, sqrt(2) - 1), by a degree-8 polynomial.
+float logPositive(float x);
+
+}  // namespace fovea::heads_detail

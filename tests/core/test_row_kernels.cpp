@@ -1,0 +1,245 @@
+// The head features' row kernels, portable and AVX2, against brute force in double: the log
+// polynomial against std::log, the keys-for-90%-mass count against a full sort on adversarial
+// rows (ties at the crossing, a dominant key, zeros, every length up to 40), and the features of
+// whole float16 stacks (entropy, sparsity, shares, distance) against a direct computation.
+#include "core/heads/head_features.h"
+#include "core/heads/planted_heads.h"
+#include "core/heads/row_kernels.h"
+#include "core/io/safetensors.h"
+#include "core/model/attention_stack.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace fovea;
+using heads_detail::RowKernelSet;
+
+// The kernel sets this machine can run (the portable one always; AVX2 where the CPU has it).
+std::vector<RowKernelSet> kernelSets() {
+    std::vector<RowKernelSet> sets = {RowKernelSet::Portable};
+    if (heads_detail::selectRowKernels(RowKernelSet::Avx2)) sets.push_back(RowKernelSet::Avx2);
+    heads_detail::selectRowKernels(RowKernelSet::Auto);
+    return sets;
+}
+
+const char* setName(RowKernelSet set) {
+    return set == RowKernelSet::Avx2 ? "avx2" : "portable";
+}
+
+struct RestoreKernels {
+    ~RestoreKernels() { heads_detail::selectRowKernels(RowKernelSet::Auto); }
+};
+
+// Fewest values whose sum reaches need, by a full sort in double.
+int keysBySort(std::vector<float> row, double need) {
+    std::sort(row.begin(), row.end(), std::greater<>());
+    double cumulative = 0.0;
+    int keys = 0;
+    for (float v : row) {
+        if (cumulative >= need || !(v > 0.0f)) break;
+        cumulative += v;
+        ++keys;
+    }
+    return keys;
+}
+
+TEST(RowKernels, LogPolynomialAgainstStdLog) {
+    // Within float rounding of the result: 2e-7 plus 2 ulp-ish of |ln x| (which reaches 69 here).
+    double worst = 0.0;
+    for (float x = 1e-30f; x < 1e30f; x *= 1.0137f) {
+        const double exact = std::log(double(x));
+        worst = std::max(worst, std::abs(double(heads_detail::logPositive(x)) - exact) /
+                                    (2e-7 + 1.2e-7 * std::abs(exact)));
+    }
+    EXPECT_LT(worst, 1.0);
+    double nearOne = 0.0;
+    for (float x = 0.5f; x < 2.0f; x += 1.0f / 4096)
+        nearOne =
+            std::max(nearOne, std::abs(double(heads_detail::logPositive(x)) - std::log(double(x))));
+    EXPECT_LT(nearOne, 2e-7);
+}
+
+TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {
+    RestoreKernels restore;
+    std::mt19937 random(11);
+    std::gamma_distribution<double> peaky(0.2, 1.0), flat(20.0, 1.0);
+    std::uniform_int_distribution<int> level(1, 6);
+    for (RowKernelSet set : kernelSets()) {
+        ASSERT_TRUE(heads_detail::selectRowKernels(set));
+        heads_detail::MassScratch scratch;
+        int rows = 0;
+        for (int n = 1; n <= 40; ++n) {
+            for (int kind = 0; kind < 6; ++kind) {
+                std::vector<double> raw(static_cast<std::size_t>(n));
+                for (std::size_t k = 0; k < raw.size(); ++k) {
+                    switch (kind) {
+                        case 0:
+                            raw[k] = peaky(random);
+                            break;
+                        case 1:
+                            raw[k] = flat(random);
+                            break;
+                        case 2:
+                            raw[k] = 1.0;
+                            break;  // all equal
+                        case 3:
+                            raw[k] = double(level(random));
+                            break;  // ties at the crossing
+                        case 4:
+                            raw[k] = k % 3 == 0 ? 0.0 : flat(random);
+                            break;  // zeros
+                        default:
+                            raw[k] = k == 0 ? 50.0 * n : flat(random);
+                            break;  // dominant
+                    }
+                }
+                double sum = 0.0;
+                for (double v : raw) sum += v;
+                if (!(sum > 0.0)) continue;
+                // The padded row the kernels expect, scaled to sum 1 by the kernel itself.
+                std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)),
+                                       0.0f);
+                for (int k = 0; k < n; ++k) row[std::size_t(k)] = float(raw[std::size_t(k)]);
+                float total = 0.0f;
+                for (int k = 0; k < n; ++k) total += row[std::size_t(k)];
+                const heads_detail::ScaledRow scaled =
+                    heads_detail::scaleRow(row.data(), n, 1.0f / total, nullptr);
+                const std::vector<float> values(row.begin(), row.begin() + n);
+                for (double target : {0.5, 0.9, 0.99}) {
+                    const double need = target - 1e-9;
+                    EXPECT_EQ(heads_detail::keysForMass(row.data(), n, need, scaled, scratch),
+                              keysBySort(values, need))
+                        << setName(set) << " n " << n << " kind " << kind << " target " << target;
+                    ++rows;
+                }
+            }
+        }
+        EXPECT_GT(rows, 600);
+    }
+}
+
+// A float16 stack of `heads` heads over `layout`, rows drawn from gamma distributions of
+// different shapes (peaky to flat), some heads quantised to a few levels (many equal values).
+AttentionStack randomHalfStack(const TokenLayout& layout, int heads, bool causal,
+                               std::vector<unsigned char> keyMask, unsigned seed) {
+    AttentionStack stack;
+    stack.tokens = layout;
+    stack.causal = causal;
+    stack.modelLayers = 1;
+    stack.modelHeads = heads;
+    stack.keyMask = std::move(keyMask);
+    AttentionLayer layer;
+    layer.layer = 0;
+    layer.tokens = layout.size();
+    layer.precision = AttentionPrecision::Float16;
+    const int n = layout.size();
+    std::mt19937 random(seed);
+    for (int h = 0; h < heads; ++h) {
+        layer.heads.push_back(h);
+        std::gamma_distribution<double> gamma(0.1 + 0.6 * h, 1.0);
+        for (int q = 0; q < n; ++q) {
+            std::vector<double> row(static_cast<std::size_t>(n));
+            double sum = 0.0;
+            for (double& v : row) {
+                v = gamma(random);
+                if (h % 2 == 1) v = std::round(v * 3.0);  // few levels
+                sum += v;
+            }
+            for (double v : row)
+                layer.halfValues.push_back(floatToHalf(float(v / std::max(sum, 1e-9))));
+        }
+    }
+    stack.layers.push_back(std::move(layer));
+    return stack;
+}
+
+struct BruteHead {
+    double entropy = 0.0, sparsity = 0.0, self = 0.0, first = 0.0, distance = 0.0;
+};
+
+// The features directly from their definitions (REFERENCES.md, Heads), in double.
+BruteHead bruteForce(const AttentionStack& stack, int slot) {
+    const int n = stack.tokens.size();
+    const AttentionLayer& layer = stack.layers[0];
+    BruteHead b;
+    int queries = 0;
+    for (int q = 0; q < n; ++q) {
+        if (!stack.keyMask.empty() && !stack.keyMask[std::size_t(q)]) continue;
+        const int end = stack.causal ? q + 1 : n;
+        std::vector<double> p(std::size_t(end), 0.0);
+        double sum = 0.0;
+        for (int k = 0; k < end; ++k) {
+            if (!stack.keyMask.empty() && !stack.keyMask[std::size_t(k)]) continue;
+            const float v = halfToFloat(
+                layer.halfValues[(std::size_t(slot) * n + std::size_t(q)) * n + std::size_t(k)]);
+            p[std::size_t(k)] = v > 0.0f ? v : 0.0;
+            sum += p[std::size_t(k)];
+        }
+        if (!(sum > 0.0)) continue;
+        ++queries;
+        std::vector<float> scaled;
+        for (int k = 0; k < end; ++k) {
+            p[std::size_t(k)] /= sum;
+            if (p[std::size_t(k)] > 0.0)
+                b.entropy -= p[std::size_t(k)] * std::log(p[std::size_t(k)]);
+            scaled.push_back(float(p[std::size_t(k)]));
+            b.distance += p[std::size_t(k)] * std::abs(k - q);  // text: in tokens
+        }
+        b.sparsity += keysBySort(scaled, 0.9 - 1e-9);
+        b.self += p[std::size_t(q)];
+        b.first += p[0];
+    }
+    b.entropy /= queries;
+    b.sparsity /= queries;
+    b.self /= queries;
+    b.first /= queries;
+    b.distance /= queries;
+    return b;
+}
+
+TEST(RowKernels, StackFeaturesMatchBruteForce) {
+    RestoreKernels restore;
+    const TokenLayout grid = TokenLayout::forVisionTransformer(true, false, 0, 9, 9);
+    std::vector<std::int64_t> ids(37);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = std::int64_t(10 + i);
+    const TokenLayout text = plainTextLayout(ids);
+    std::vector<unsigned char> padding(37, 1);
+    for (int t = 30; t < 37; ++t) padding[std::size_t(t)] = 0;  // right padding
+    struct Case {
+        const char* name;
+        AttentionStack stack;
+        bool grid;  // grid distances are checked in test_heads
+    };
+    const std::vector<Case> cases = {
+        {"grid", randomHalfStack(grid, 6, false, {}, 3), true},
+        {"causal text, padded", randomHalfStack(text, 6, true, padding, 4), false},
+    };
+    for (RowKernelSet set : kernelSets()) {
+        ASSERT_TRUE(heads_detail::selectRowKernels(set));
+        for (const Case& c : cases) {
+            const HeadFeatureTable t = computeHeadFeatures(c.stack);
+            for (int h = 0; h < 6; ++h) {
+                const BruteHead b = bruteForce(c.stack, h);
+                const HeadFeatures& m = t.heads[std::size_t(h)].mean;
+                const std::string where =
+                    std::string(setName(set)) + " " + c.name + " head " + std::to_string(h);
+                EXPECT_NEAR(m[HeadFeature::Entropy], b.entropy, 2e-5) << where;
+                EXPECT_NEAR(m[HeadFeature::Sparsity], b.sparsity, 1e-6 * b.sparsity) << where;
+                EXPECT_NEAR(m[HeadFeature::SelfShare], b.self, 1e-6) << where;
+                EXPECT_NEAR(m[HeadFeature::FirstTokenShare], b.first, 1e-6) << where;
+                if (!c.grid) {
+                    EXPECT_NEAR(m[HeadFeature::MeanDistance], b.distance, 1e-4) << where;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace

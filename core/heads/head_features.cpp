@@ -225,8 +225,9 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
                  : heads_detail::loadRow(layer.floatValues.data() + rowOffset, keyBits, end, row,
                                          true);
         if (!(totals.sum > 0.0f) || !std::isfinite(totals.sum)) continue;
-        const heads_detail::ScaledRow scaled =
-            heads_detail::scaleRow(row, end, 1.0f / totals.sum, columnMass);
+        // The row stays raw; what needs shares scales by 1 / sum as it reads.
+        const float scale = 1.0f / totals.sum;
+        heads_detail::addScaled(columnMass, row, end, scale);
         ++queries;
         // H = ln s - (1/s) sum a ln a over the raw values a of a row summing to s.
         const double h =
@@ -237,26 +238,27 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             normalizedEntropy += h / context.logVisible[std::size_t(q)];
             ++normalizedRows;
         }
-        self += row[q];
+        self += row[q] * scale;
         if (q >= 1 && mask.validKey[std::size_t(q - 1)]) {
-            previous += row[q - 1];
+            previous += row[q - 1] * scale;
             ++previousRows;
         }
-        const int needed = heads_detail::keysForMass(row, end, need, scaled, scratch.sparsity);
+        const int needed = heads_detail::keysForMass(row, end, need * totals.sum, totals.maximum,
+                                                     totals.sum, scratch.sparsity);
         sparsity += needed;
         sparsityFraction += double(needed) / std::max(1, visible);
         if (context.hasIds) {
             const auto& dup = context.duplicateKeys[std::size_t(q)];
             if (!dup.empty()) {
                 double m = 0.0;
-                for (int k : dup) m += row[k];
+                for (int k : dup) m += row[k] * scale;
                 duplicate += m;
                 ++duplicateRows;
             }
             const auto& ind = context.inductionKeys[std::size_t(q)];
             if (!ind.empty()) {
                 double m = 0.0;
-                for (int k : ind) m += row[k];
+                for (int k : ind) m += row[k] * scale;
                 induction += m;
                 ++inductionRows;
             }
@@ -269,18 +271,19 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
                 for (int kr = 0; kr < g.rows; ++kr) {
                     float* target =
                         offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
-                    heads_detail::addRow(target, row + g.firstPatch + kr * g.cols, g.cols);
+                    heads_detail::addScaled(target, row + g.firstPatch + kr * g.cols, g.cols,
+                                            scale);
                 }
             } else {
                 for (int k = 0; k < n; ++k) {
                     const int kr = g.patchRow[std::size_t(k)];
                     if (kr < 0) continue;
                     offsetMass[(kr - pr + g.rows - 1) * g.offsetWidth + g.patchCol[std::size_t(k)] -
-                               pc + g.cols - 1] += row[k];
+                               pc + g.cols - 1] += row[k] * scale;
                 }
             }
         } else {
-            heads_detail::addRow(offsetMass + (n - 1 - q), row, end);
+            heads_detail::addScaled(offsetMass + (n - 1 - q), row, end, scale);
         }
     }
 

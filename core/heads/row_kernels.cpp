@@ -25,12 +25,16 @@ constexpr float kLogP[7] = {-0.500005841f, 0.333352596f, -0.249614850f, 0.198883
 constexpr float kSqrt2 = 1.41421356f;
 constexpr float kLn2 = 0.693147181f;
 
-// Stop the threshold search when this few values lie between its bounds; at most this many
-// searching passes over a row.
-constexpr int kSmallBracket = 16;
-constexpr int kMaxPasses = 12;
-// A pass's mass is a float sum; closer than this to `need`, the search stops and the exact
-// (double) resolution decides.
+// The threshold search starts from a bracket around the previous row's crossing (rows of one
+// head are alike); it copies the values between its bounds out of the row once this few are
+// left (or after kFullPasses passes over the whole row), searches the copy, and sorts the last
+// kFinalBracket values; it gives up to the exact resolution after kMaxPasses.
+constexpr int kCompactBelow = 48;
+constexpr int kFullPasses = 3;
+constexpr int kMaxPasses = 40;
+constexpr int kFinalBracket = 16;
+// A pass's mass is a float sum; closer than this (relative to the row's total) to `need`, the
+// search does not decide and the exact (double) resolution does.
 constexpr double kMassMargin = 2e-5;
 
 struct MassCount {
@@ -38,18 +42,28 @@ struct MassCount {
     int count = 0;
 };
 
-// The operations with an AVX2 twin.
+struct BracketCounts {
+    MassCount atLo, atHi;  // mass and count of the values >= lo and >= hi
+    int inside = 0;        // values in [lo, hi), copied out
+};
+
+// The operations with an AVX2 twin. Rows are padded (row_kernels.h); `length` is a multiple of 8.
 struct Kernels {
     RowTotals (*loadHalf)(const std::uint16_t*, const std::uint32_t*, int, float*, bool);
     RowTotals (*loadFloat)(const float*, const std::uint32_t*, int, float*, bool);
-    ScaledRow (*scale)(float*, int, float, float*);
-    void (*add)(float*, const float*, int);
+    void (*addScaled)(float*, const float*, int, float);
     MassCount (*massAtLeast)(const float*, int, float);
-    // Values in [lo, hi) into `bracket` (returns how many); the mass of values >= hi in double
-    // and their count through the last two arguments.
+    // Counts at lo and hi, and the values in [lo, hi) copied to `out` in row order (out needs
+    // length + 8 floats; it may be the input itself).
+    BracketCounts (*bracket)(const float*, int, float, float, float*);
+    // Values in [lo, hi) into `out` (returns how many); the mass of values >= hi in double and
+    // their count through the last two arguments.
     int (*collect)(const float*, int, float, float, float*, double*, int*);
+    // values[0, 16) (n of them real, the rest zero) sorted descending, in place.
+    void (*sort16)(float*);
 };
 
+// ---- portable ----
 // ---- portable ----
 
 const float* halfValues() {
@@ -73,6 +87,7 @@ RowTotals loadHalfPortable(const std::uint16_t* in, const std::uint32_t* keyBits
         const float v = keep(table[in[k]], keyBits[k]);
         out[k] = v;
         totals.sum += v;
+        totals.maximum = std::max(totals.maximum, v);
         if (wantXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
     }
     return totals;
@@ -85,26 +100,14 @@ RowTotals loadFloatPortable(const float* in, const std::uint32_t* keyBits, int e
         const float v = keep(in[k], keyBits[k]);
         out[k] = v;
         totals.sum += v;
+        totals.maximum = std::max(totals.maximum, v);
         if (wantXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
     }
     return totals;
 }
 
-ScaledRow scalePortable(float* row, int end, float scale, float* columnMass) {
-    ScaledRow s;
-    const int padded = (end + 7) / 8 * 8;
-    for (int k = 0; k < padded; ++k) {
-        const float v = row[k] * scale;
-        row[k] = v;
-        s.maximum = std::max(s.maximum, v);
-        s.total += v;
-        if (columnMass != nullptr) columnMass[k] += v;
-    }
-    return s;
-}
-
-void addPortable(float* target, const float* source, int count) {
-    for (int i = 0; i < count; ++i) target[i] += source[i];
+void addScaledPortable(float* target, const float* source, int count, float scale) {
+    for (int i = 0; i < count; ++i) target[i] += source[i] * scale;
 }
 
 MassCount massAtLeastPortable(const float* row, int padded, float t) {
@@ -137,8 +140,26 @@ int collectPortable(const float* row, int padded, float lo, float hi, float* bra
     return n;
 }
 
-constexpr Kernels kPortable = {loadHalfPortable, loadFloatPortable,   scalePortable,
-                               addPortable,      massAtLeastPortable, collectPortable};
+BracketCounts bracketPortable(const float* row, int length, float lo, float hi, float* out) {
+    BracketCounts b;
+    for (int k = 0; k < length; ++k) {
+        const float v = row[k];
+        const bool aboveLo = v >= lo, aboveHi = v >= hi;
+        b.atLo.mass += aboveLo ? v : 0.0f;
+        b.atLo.count += aboveLo ? 1 : 0;
+        b.atHi.mass += aboveHi ? v : 0.0f;
+        b.atHi.count += aboveHi ? 1 : 0;
+        out[b.inside] = v;
+        b.inside += aboveLo && !aboveHi ? 1 : 0;  // no branch: rows are unpredictable
+    }
+    return b;
+}
+
+void sort16Portable(float* values) { std::sort(values, values + kFinalBracket, std::greater<>()); }
+
+constexpr Kernels kPortable = {loadHalfPortable,    loadFloatPortable, addScaledPortable,
+                               massAtLeastPortable, bracketPortable,   collectPortable,
+                               sort16Portable};
 
 // ---- AVX2 + FMA + F16C ----
 
@@ -198,16 +219,10 @@ template <>
 FOVEA_AVX2 inline __m256 load8(const float* in) {
     return _mm256_loadu_ps(in);
 }
-inline float load1(const std::uint16_t* in) {
-    return halfToFloat(*in);
-}
-inline float load1(const float* in) {
-    return *in;
-}
 
 template <bool kXLogX, typename T>
 FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0, m0 = s0, m1 = s0;
     int k = 0;
     for (; k + 16 <= end; k += 16) {
         const __m256 a = keep8(load8(in + k), keyBits + k);
@@ -216,6 +231,8 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end
         _mm256_storeu_ps(out + k + 8, b);
         s0 = _mm256_add_ps(s0, a);
         s1 = _mm256_add_ps(s1, b);
+        m0 = _mm256_max_ps(m0, a);
+        m1 = _mm256_max_ps(m1, b);
         if (kXLogX) {
             x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
             x1 = _mm256_fmadd_ps(b, logPositive8(b), x1);
@@ -225,18 +242,29 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end
         const __m256 a = keep8(load8(in + k), keyBits + k);
         _mm256_storeu_ps(out + k, a);
         s0 = _mm256_add_ps(s0, a);
+        m0 = _mm256_max_ps(m0, a);
         if (kXLogX) x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
         k += 8;
+    }
+    if (k < end) {  // the last 1..7 keys through a zero-padded copy: never read past the row
+        T tail[8] = {};
+        std::uint32_t tailBits[8] = {};
+        for (int i = 0; k + i < end; ++i) {
+            tail[i] = in[k + i];
+            tailBits[i] = keyBits[k + i];
+        }
+        const __m256 a = keep8(load8(tail), tailBits);
+        alignas(32) float values[8];
+        _mm256_store_ps(values, a);
+        for (int i = 0; k + i < end; ++i) out[k + i] = values[i];
+        s0 = _mm256_add_ps(s0, a);
+        m0 = _mm256_max_ps(m0, a);
+        if (kXLogX) x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
     }
     RowTotals totals;
     totals.sum = sum8(_mm256_add_ps(s0, s1));
     totals.xlogx = kXLogX ? sum8(_mm256_add_ps(x0, x1)) : 0.0f;
-    for (; k < end; ++k) {
-        const float v = keep(load1(in + k), keyBits[k]);
-        out[k] = v;
-        totals.sum += v;
-        if (kXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
-    }
+    totals.maximum = max8(_mm256_max_ps(m0, m1));
     return totals;
 }
 
@@ -252,33 +280,19 @@ FOVEA_AVX2 RowTotals loadFloatAvx2(const float* in, const std::uint32_t* keyBits
                      : loadAvx2<false>(in, keyBits, end, out);
 }
 
-FOVEA_AVX2 ScaledRow scaleAvx2(float* row, int end, float scale, float* columnMass) {
-    const int padded = (end + 7) / 8 * 8;
+FOVEA_AVX2 void addScaledAvx2(float* target, const float* source, int count, float scale) {
     const __m256 factor = _mm256_set1_ps(scale);
-    __m256 maximum = _mm256_setzero_ps(), total = maximum;
-    for (int k = 0; k < padded; k += 8) {
-        const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + k), factor);
-        _mm256_storeu_ps(row + k, v);
-        maximum = _mm256_max_ps(maximum, v);
-        total = _mm256_add_ps(total, v);
-        if (columnMass != nullptr)
-            _mm256_storeu_ps(columnMass + k, _mm256_add_ps(_mm256_loadu_ps(columnMass + k), v));
-    }
-    return {max8(maximum), sum8(total)};
-}
-
-FOVEA_AVX2 void addAvx2(float* target, const float* source, int count) {
     int i = 0;
     for (; i + 8 <= count; i += 8)
-        _mm256_storeu_ps(target + i,
-                         _mm256_add_ps(_mm256_loadu_ps(target + i), _mm256_loadu_ps(source + i)));
-    if (i < count) {
+        _mm256_storeu_ps(target + i, _mm256_fmadd_ps(_mm256_loadu_ps(source + i), factor,
+                                                     _mm256_loadu_ps(target + i)));
+    if (i < count) {  // the extra lanes add 0
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256 live =
             _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - i), lanes));
         _mm256_storeu_ps(target + i,
-                         _mm256_add_ps(_mm256_loadu_ps(target + i),
-                                       _mm256_and_ps(_mm256_loadu_ps(source + i), live)));
+                         _mm256_fmadd_ps(_mm256_and_ps(_mm256_loadu_ps(source + i), live), factor,
+                                         _mm256_loadu_ps(target + i)));
     }
 }
 
@@ -333,8 +347,93 @@ FOVEA_AVX2 int collectAvx2(const float* row, int padded, float lo, float hi, flo
     return n;
 }
 
-constexpr Kernels kAvx2 = {loadHalfAvx2, loadFloatAvx2,   scaleAvx2,
-                           addAvx2,      massAtLeastAvx2, collectAvx2};
+// For each 8-bit lane mask, the lanes to move to the front (a compress by permutation).
+struct CompressTable {
+    alignas(32) std::int32_t lanes[256][8];
+    CompressTable() {
+        for (int mask = 0; mask < 256; ++mask) {
+            int n = 0;
+            for (int lane = 0; lane < 8; ++lane) {
+                if (mask & (1 << lane)) lanes[mask][n++] = lane;
+            }
+            for (; n < 8; ++n) lanes[mask][n] = 0;
+        }
+    }
+};
+
+const CompressTable& compressTable() {
+    static const CompressTable table;
+    return table;
+}
+
+FOVEA_AVX2 BracketCounts bracketAvx2(const float* row, int length, float lo, float hi,
+                                     float* out) {
+    const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
+    const CompressTable& table = compressTable();
+    __m256 massLo = _mm256_setzero_ps(), massHi = massLo;
+    __m256i countLo = _mm256_setzero_si256(), countHi = countLo;
+    int n = 0;
+    for (int k = 0; k < length; k += 8) {
+        const __m256 v = _mm256_loadu_ps(row + k);
+        const __m256 aboveLo = _mm256_cmp_ps(v, low, _CMP_GE_OQ);
+        const __m256 aboveHi = _mm256_cmp_ps(v, high, _CMP_GE_OQ);
+        massLo = _mm256_add_ps(massLo, _mm256_and_ps(v, aboveLo));
+        massHi = _mm256_add_ps(massHi, _mm256_and_ps(v, aboveHi));
+        countLo = _mm256_sub_epi32(countLo, _mm256_castps_si256(aboveLo));
+        countHi = _mm256_sub_epi32(countHi, _mm256_castps_si256(aboveHi));
+        const int mask = _mm256_movemask_ps(_mm256_andnot_ps(aboveHi, aboveLo));
+        const __m256i lanes =
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(table.lanes[mask]));
+        _mm256_storeu_ps(out + n, _mm256_permutevar8x32_ps(v, lanes));
+        n += __builtin_popcount(unsigned(mask));
+    }
+    BracketCounts b;
+    b.atLo = {sum8(massLo), sum8(countLo)};
+    b.atHi = {sum8(massHi), sum8(countHi)};
+    b.inside = n;
+    return b;
+}
+
+// One compare-exchange stage of a bitonic network within 8 lanes: each lane meets the lane
+// `distance` away; the lanes set in kTakeMax keep the larger value, the others the smaller.
+template <int kDistance, int kTakeMax>
+FOVEA_AVX2 inline __m256 exchange(__m256 v) {
+    __m256 partner;
+    if (kDistance == 1)
+        partner = _mm256_permute_ps(v, 0xB1);
+    else if (kDistance == 2)
+        partner = _mm256_permute_ps(v, 0x4E);
+    else
+        partner = _mm256_permute2f128_ps(v, v, 1);
+    return _mm256_blend_ps(_mm256_min_ps(v, partner), _mm256_max_ps(v, partner), kTakeMax);
+}
+
+// 16 values in two registers sorted descending (Batcher's bitonic sort): each half sorted, the
+// first descending and the second ascending, then merged.
+FOVEA_AVX2 inline void sort16Descending(__m256& a, __m256& b) {
+    // Blocks of 2, then of 4, alternating in direction.
+    a = exchange<1, 0x99>(a);
+    b = exchange<1, 0x99>(b);
+    a = exchange<1, 0xA5>(exchange<2, 0xC3>(a));
+    b = exchange<1, 0xA5>(exchange<2, 0xC3>(b));
+    // Blocks of 8: a descending, b ascending.
+    a = exchange<1, 0x55>(exchange<2, 0x33>(exchange<4, 0x0F>(a)));
+    b = exchange<1, 0xAA>(exchange<2, 0xCC>(exchange<4, 0xF0>(b)));
+    // The bitonic 16: larger halves into a, then each register merged descending.
+    const __m256 high = _mm256_max_ps(a, b), low = _mm256_min_ps(a, b);
+    a = exchange<1, 0x55>(exchange<2, 0x33>(exchange<4, 0x0F>(high)));
+    b = exchange<1, 0x55>(exchange<2, 0x33>(exchange<4, 0x0F>(low)));
+}
+
+FOVEA_AVX2 void sort16Avx2(float* values) {
+    __m256 a = _mm256_loadu_ps(values), b = _mm256_loadu_ps(values + 8);
+    sort16Descending(a, b);
+    _mm256_storeu_ps(values, a);
+    _mm256_storeu_ps(values + 8, b);
+}
+
+constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, massAtLeastAvx2,
+                           bracketAvx2,     collectAvx2,   sort16Avx2};
 
 bool cpuHasAvx2() {
     __builtin_cpu_init();
@@ -458,29 +557,114 @@ RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, fl
     return kernels().loadFloat(values, keyBits, end, out, wantXLogX);
 }
 
-ScaledRow scaleRow(float* row, int end, float scale, float* columnMass) {
-    return kernels().scale(row, end, scale, columnMass);
+void addScaled(float* target, const float* source, int count, float scale) {
+    kernels().addScaled(target, source, count, scale);
 }
 
-void addRow(float* target, const float* source, int count) {
-    kernels().add(target, source, count);
+namespace {
+
+// The fewest of values[0, n) (n <= kFinalBracket, in any order) whose sum reaches `remaining`,
+// by a sort and a running sum in double; `close` when a running sum is within `margin` of it.
+int fewestReaching(const Kernels& k, float* values, int n, double remaining, double margin,
+                   bool* close, float* crossing) {
+    std::fill(values + n, values + kFinalBracket, 0.0f);
+    k.sort16(values);
+    double sum = 0.0;
+    int below = 0;
+    bool near = false;
+    for (int i = 0; i < n; ++i) {
+        sum += values[i];
+        below += sum < remaining ? 1 : 0;
+        near = near || std::abs(sum - remaining) < margin;
+    }
+    const int fewest = std::min(n, below + 1);
+    *close = near;
+    *crossing = values[std::max(0, fewest - 1)];
+    return fewest;
 }
 
-int keysForMass(const float* row, int end, double need, ScaledRow stats, MassScratch& scratch) {
-    if (end <= 0 || !(stats.total > 0.0f) || !(need > 0.0)) return 0;
-    if (double(stats.maximum) >= need) return 1;
+}  // namespace
+
+int keysForMass(const float* row, int end, double need, float maximum, float total,
+                MassScratch& scratch) {
+    if (end <= 0 || !(total > 0.0f) || !(need > 0.0)) return 0;
+    if (double(maximum) >= need) {
+        scratch.guess = maximum / total;
+        return 1;
+    }
     const Kernels& k = kernels();
     const int padded = (end + 7) / 8 * 8;
-    // Invariants: the values >= lo reach `need`; the values >= hi do not.
-    const double slack = double(stats.total) - need;
-    float lo = slack > 1e-4 ? std::max(FLT_MIN, float(0.5 * slack / end))
-                            : std::numeric_limits<float>::denorm_min();
-    float hi = std::nextafter(stats.maximum, FLT_MAX);
-    double massLo = stats.total, massHi = 0.0;
+    const double margin = kMassMargin * total;
+    // Invariants: the values >= lo reach `need`, the values >= hi do not (each decided with the
+    // margin over the float error of a pass's sum); countLo / countHi values are >= lo / hi.
+    const double slack = double(total) - need;
+    float lo = slack > 1e-4 * total ? std::max(FLT_MIN, float(0.5 * slack / end))
+                                    : std::numeric_limits<float>::denorm_min();
+    float hi = std::nextafter(maximum, FLT_MAX);
+    double massLo = total, massHi = 0.0;
     int countLo = end, countHi = 0;
-    for (int pass = 0; pass < kMaxPasses && countLo - countHi > kSmallBracket; ++pass) {
+    // Passes run over the whole row, then over a copy of the values in [lo, hi) (their mass and
+    // count above a threshold are then offset by what lay above hi when they were copied).
+    scratch.bracket.resize(std::size_t(padded + 16));
+    scratch.last.resize(std::size_t(padded + 16));
+    float* copy = scratch.bracket.data();
+    const float* values = row;
+    int length = padded;
+    double baseMass = 0.0;
+    int baseCount = 0;
+    bool compacted = false;
+    auto useCopy = [&](int n) {
+        std::fill(copy + n, copy + (n + 7) / 8 * 8 + 8, 0.0f);
+        values = copy;
+        length = (n + 7) / 8 * 8;
+        baseMass = massHi;
+        baseCount = countHi;
+        compacted = true;
+    };
+
+    // First a bracket around the previous row's crossing, in one pass that also copies the
+    // values inside it. Where the guess misses, what it learnt still narrows the search.
+    if (scratch.guess > 0.0f) {
+        const float gLo = std::max(lo, scratch.guess * (1.0f - scratch.width) * total);
+        const float gHi = std::min(hi, scratch.guess * (1.0f + scratch.width) * total);
+        if (gLo < gHi) {
+            const BracketCounts b = k.bracket(row, padded, gLo, gHi, copy);
+            const bool loHolds = b.atLo.mass >= need + margin, hiHolds = b.atHi.mass < need - margin;
+            if (loHolds && hiHolds) {
+                lo = gLo;
+                massLo = b.atLo.mass;
+                countLo = b.atLo.count;
+                hi = gHi;
+                massHi = b.atHi.mass;
+                countHi = b.atHi.count;
+                useCopy(b.inside);
+                if (b.inside > kFinalBracket) scratch.width *= 0.5f;
+                else if (b.inside < kFinalBracket / 4) scratch.width *= 1.25f;
+            } else {
+                if (b.atLo.mass < need - margin) {  // the crossing lies below the guess
+                    hi = gLo;
+                    massHi = b.atLo.mass;
+                    countHi = b.atLo.count;
+                } else if (hiHolds == false && b.atHi.mass >= need + margin) {  // above it
+                    lo = gHi;
+                    massLo = b.atHi.mass;
+                    countLo = b.atHi.count;
+                }
+                scratch.width *= 2.0f;
+            }
+            scratch.width = std::clamp(scratch.width, 1.0f / 512, 1.0f);
+        }
+    }
+
+    bool settled = false;
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
         const std::uint32_t loBits = floatBits(lo), hiBits = floatBits(hi);
-        if (hiBits - loBits < 2) break;
+        if (countLo - countHi <= kFinalBracket || hiBits - loBits < 2) {
+            settled = true;
+            break;
+        }
+        if (!compacted && (countLo - countHi <= kCompactBelow || pass == kFullPasses))
+            useCopy(k.bracket(row, padded, lo, hi, copy).inside);
         // Alternate a step that interpolates the mass linearly between the bounds with one that
         // halves the bracket on a log scale, so that the search never does worse than bisection.
         float mid;
@@ -491,23 +675,52 @@ int keysForMass(const float* row, int end, double need, ScaledRow stats, MassScr
             mid = bitsFloat(loBits + (hiBits - loBits) / 2);
         }
         if (!(mid > lo && mid < hi)) mid = bitsFloat(loBits + (hiBits - loBits) / 2);
-        const MassCount m = k.massAtLeast(row, padded, mid);
-        if (m.mass >= need + kMassMargin) {
+        const MassCount m = k.massAtLeast(values, length, mid);
+        const double mass = baseMass + m.mass;
+        const int count = baseCount + m.count;
+        if (mass >= need + margin) {
             lo = mid;
-            massLo = m.mass;
-            countLo = m.count;
-        } else if (m.mass < need - kMassMargin) {
+            massLo = mass;
+            countLo = count;
+        } else if (mass < need - margin) {
             hi = mid;
-            massHi = m.mass;
-            countHi = m.count;
+            massHi = mass;
+            countHi = count;
         } else {
             break;  // too close to call in float arithmetic
         }
     }
-    scratch.bracket.resize(std::size_t(padded));
+    if (settled) {
+        // Every value between the bounds equals lo: as many copies of it as the remaining mass
+        // needs. Or few values are left between them: the largest complete the mass. The mass
+        // above hi is a float sum, so a count is kept only when no running sum is within the
+        // margin of the need.
+        if (floatBits(hi) - floatBits(lo) < 2) {
+            const double copies = (need - massHi) / double(lo);
+            const double whole = std::ceil(copies);
+            if (whole - copies > margin / lo && copies - (whole - 1.0) > margin / lo) {
+                scratch.guess = lo / total;
+                return countHi + int(whole);
+            }
+        } else {
+            float* last = scratch.last.data();
+            const int n = k.bracket(values, length, lo, hi, last).inside;
+            bool close = false;
+            float crossing = 0.0f;
+            const int fewest =
+                fewestReaching(k, last, std::min(n, kFinalBracket), need - massHi, margin, &close,
+                               &crossing);
+            if (!close && n <= kFinalBracket) {
+                scratch.guess = crossing / total;
+                return countHi + fewest;
+            }
+        }
+    }
+    // Exact resolution: the mass above hi in double, the values between the bounds selected.
     double above = 0.0;
     int aboveCount = 0;
     const int inside = k.collect(row, padded, lo, hi, scratch.bracket.data(), &above, &aboveCount);
+    scratch.guess = 0.5f * (lo + hi) / total;
     return aboveCount + selectForMass(scratch.bracket.data(), inside, need - above);
 }
 

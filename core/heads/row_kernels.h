@@ -25,39 +25,36 @@ inline int paddedLength(int n) {
 }
 
 struct RowTotals {
-    float sum = 0.0f;    // of the kept values
-    float xlogx = 0.0f;  // sum of v ln v over the kept values (when asked for)
+    float sum = 0.0f;      // of the kept values
+    float xlogx = 0.0f;    // sum of v ln v over the kept values (when asked for)
+    float maximum = 0.0f;  // largest kept value
 };
 
-// Reads keys [0, end) of one attention row into out[0, end): a value is kept where keyBits is
-// all ones and the value is > 0; masked keys, negative and NaN values read as 0. Writes nothing
-// at or after `end`.
+// Reads keys [0, end) of one attention row (float16 bits or float32), keeping a value only where
+// keyBits is all ones and the value is > 0; masked keys, negative and NaN values read as 0.
+// Writes out[0, end), nothing at or after `end`.
 RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
                   bool wantXLogX);
 RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
                   bool wantXLogX);
 
-struct ScaledRow {
-    float maximum = 0.0f;
-    float total = 0.0f;  // sum after scaling
-};
+// target[i] += source[i] * scale for i < count. Both may be read and written up to the next
+// multiple of 8 past count (the extra lanes add 0), so both need that much room.
+void addScaled(float* target, const float* source, int count, float scale);
 
-// row[k] *= scale over the padded row (zeros stay zero) and, when columnMass is given,
-// columnMass[k] += row[k]. `end` is the row's length before padding.
-ScaledRow scaleRow(float* row, int end, float scale, float* columnMass);
-
-// target[i] += source[i] for i < count. Both may be read and written up to the next multiple of 8
-// past count (the extra lanes add 0), so both need that much room.
-void addRow(float* target, const float* source, int count);
-
-// Keys needed for `need` of the attention mass: the fewest values of row[0, end) (all >= 0, the
-// padded row, with the maximum and total from scaleRow) whose sum reaches need (FlexPrefill's
-// sparsity). Exact: a threshold search over the row narrows the values around the crossing and a
-// selection resolves them, with the mass above the bracket summed in double.
+// Keys needed for `need` of a row's mass: the fewest values of row[0, end) (all >= 0, the padded
+// row, summing to `total` with the given maximum) whose sum reaches need (FlexPrefill's
+// sparsity, with need = 0.9 total). Exact: a threshold search narrows the values around the
+// crossing, starting from a bracket around the previous row's crossing (kept in the scratch:
+// rows of one head are alike), and the last few are sorted; where float sums are too close to
+// call, the mass above the bracket is summed in double and the values inside it selected.
 struct MassScratch {
-    std::vector<float> bracket;
+    std::vector<float> bracket, last;
+    float guess = 0.0f;          // the previous row's crossing value / its total
+    float width = 1.0f / 16.0f;  // relative half-width of the guessed bracket
 };
-int keysForMass(const float* row, int end, double need, ScaledRow stats, MassScratch& scratch);
+int keysForMass(const float* row, int end, double need, float maximum, float total,
+                MassScratch& scratch);
 
 // ln x for x > 0 (normal floats), within 1e-7 absolute: the exponent from the bits and
 // ln(1 + f) for the mantissa, f in [sqrt(1/2) - 1, sqrt(2) - 1), by a degree-8 polynomial.

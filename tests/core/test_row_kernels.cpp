@@ -37,13 +37,15 @@ struct RestoreKernels {
     ~RestoreKernels() { heads_detail::selectRowKernels(RowKernelSet::Auto); }
 };
 
-// Fewest values whose sum reaches need, by a full sort in double.
-int keysBySort(std::vector<float> row, double need) {
+// Fewest values whose sum reaches need, by a full sort in double. (Shares must be exact in double:
+// rows of a few levels put running sums within 1e-9 of the need, where float shares would
+// decide by their rounding.)
+int keysBySort(std::vector<double> row, double need) {
     std::sort(row.begin(), row.end(), std::greater<>());
     double cumulative = 0.0;
     int keys = 0;
-    for (float v : row) {
-        if (cumulative >= need || !(v > 0.0f)) break;
+    for (double v : row) {
+        if (cumulative >= need || !(v > 0.0)) break;
         cumulative += v;
         ++keys;
     }
@@ -103,18 +105,20 @@ TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {
                 double sum = 0.0;
                 for (double v : raw) sum += v;
                 if (!(sum > 0.0)) continue;
-                // The padded row the kernels expect, scaled to sum 1 by the kernel itself.
-                std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)),
-                                       0.0f);
-                for (int k = 0; k < n; ++k) row[std::size_t(k)] = float(raw[std::size_t(k)]);
-                float total = 0.0f;
-                for (int k = 0; k < n; ++k) total += row[std::size_t(k)];
-                const heads_detail::ScaledRow scaled =
-                    heads_detail::scaleRow(row.data(), n, 1.0f / total, nullptr);
-                const std::vector<float> values(row.begin(), row.begin() + n);
+                // The padded row the kernels expect, raw (the need scales with the total).
+                std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)), 0.0f);
+                float total = 0.0f, maximum = 0.0f;
+                for (int k = 0; k < n; ++k) {
+                    row[std::size_t(k)] = float(raw[std::size_t(k)]);
+                    total += row[std::size_t(k)];
+                    maximum = std::max(maximum, row[std::size_t(k)]);
+                }
+                std::vector<double> values;  // shares of the float total the kernel sees
+                for (int k = 0; k < n; ++k) values.push_back(double(row[std::size_t(k)]) / total);
                 for (double target : {0.5, 0.9, 0.99}) {
                     const double need = target - 1e-9;
-                    EXPECT_EQ(heads_detail::keysForMass(row.data(), n, need, scaled, scratch),
+                    EXPECT_EQ(heads_detail::keysForMass(row.data(), n, need * total, maximum, total,
+                                                        scratch),
                               keysBySort(values, need))
                         << setName(set) << " n " << n << " kind " << kind << " target " << target;
                     ++rows;
@@ -184,12 +188,12 @@ BruteHead bruteForce(const AttentionStack& stack, int slot) {
         }
         if (!(sum > 0.0)) continue;
         ++queries;
-        std::vector<float> scaled;
+        std::vector<double> scaled;
         for (int k = 0; k < end; ++k) {
             p[std::size_t(k)] /= sum;
             if (p[std::size_t(k)] > 0.0)
                 b.entropy -= p[std::size_t(k)] * std::log(p[std::size_t(k)]);
-            scaled.push_back(float(p[std::size_t(k)]));
+            scaled.push_back(p[std::size_t(k)]);
             b.distance += p[std::size_t(k)] * std::abs(k - q);  // text: in tokens
         }
         b.sparsity += keysBySort(scaled, 0.9 - 1e-9);

@@ -221,9 +221,9 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         const std::size_t rowOffset = headOffset + std::size_t(q) * std::size_t(n);
         const heads_detail::RowTotals totals =
             half ? heads_detail::loadRow(layer.halfValues.data() + rowOffset, keyBits, end, row,
-                                         true)
+                                         true, &scratch.sparsity)
                  : heads_detail::loadRow(layer.floatValues.data() + rowOffset, keyBits, end, row,
-                                         true);
+                                         true, &scratch.sparsity);
         if (!(totals.sum > 0.0f) || !std::isfinite(totals.sum)) continue;
         // The row stays raw; what needs shares scales by 1 / sum as it reads.
         const float scale = 1.0f / totals.sum;

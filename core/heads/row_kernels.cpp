@@ -18,11 +18,11 @@ namespace fovea::heads_detail {
 
 namespace {
 
-// ln(1 + f) = f + f^2 P(f) on [sqrt(1/2) - 1, sqrt(2) - 1): P fitted by iteratively reweighted
-// least squares to the minimax error (6.8e-8 in float32 arithmetic).
-constexpr float kLogP[7] = {-0.500005841f, 0.333352596f, -0.249614850f, 0.198883399f,
-                            -0.173258245f, 0.163350865f, -0.100344345f};
-constexpr float kSqrt2 = 1.41421356f;
+// ln(1 + f) = f P(f) on [0, 1), P of degree 7 fitted by iteratively reweighted least squares to
+// the minimax error (1.2e-7 in float32 arithmetic). No range reduction: one polynomial over the
+// whole mantissa costs fewer operations than a shorter one after a reduction.
+constexpr float kLogP[8] = {0.999996424f, -0.499874055f, 0.331798375f, -0.240731314f,
+                            0.167649180f, -0.095324211f, 0.036085673f, -0.006452926f};
 constexpr float kLn2 = 0.693147181f;
 
 // The threshold search starts from a bracket around the previous row's crossing (rows of one
@@ -49,8 +49,11 @@ struct BracketCounts {
 
 // The operations with an AVX2 twin. Rows are padded (row_kernels.h); `length` is a multiple of 8.
 struct Kernels {
-    RowTotals (*loadHalf)(const std::uint16_t*, const std::uint32_t*, int, float*, bool);
-    RowTotals (*loadFloat)(const float*, const std::uint32_t*, int, float*, bool);
+    // Loads a row; with a bracket, also counts and copies out the values in [lo, hi).
+    RowTotals (*loadHalf)(const std::uint16_t*, const std::uint32_t*, int, float*, bool,
+                          RowBracket*, float*);
+    RowTotals (*loadFloat)(const float*, const std::uint32_t*, int, float*, bool, RowBracket*,
+                           float*);
     void (*addScaled)(float*, const float*, int, float);
     MassCount (*massAtLeast)(const float*, int, float);
     // Counts at lo and hi, and the values in [lo, hi) copied to `out` in row order (out needs
@@ -59,8 +62,10 @@ struct Kernels {
     // Values in [lo, hi) into `out` (returns how many); the mass of values >= hi in double and
     // their count through the last two arguments.
     int (*collect)(const float*, int, float, float, float*, double*, int*);
-    // values[0, 16) (n of them real, the rest zero) sorted descending, in place.
-    void (*sort16)(float*);
+    // values[0, 16) (n of them real, the rest zero) sorted descending in place; returns the
+    // fewest of them whose sum reaches `remaining`, and sets `close` when a running sum is
+    // within `margin` of it.
+    int (*fewest16)(float*, int, float, float, bool*);
 };
 
 // ---- portable ----
@@ -75,35 +80,49 @@ const float* halfValues() {
     return table.data();
 }
 
+inline float valueOf(std::uint16_t half) {
+    return halfValues()[half];
+}
+inline float valueOf(float v) {
+    return v;
+}
+
 inline float keep(float v, std::uint32_t bits) {
     return bits != 0 && v > 0.0f ? v : 0.0f;
 }
 
-RowTotals loadHalfPortable(const std::uint16_t* in, const std::uint32_t* keyBits, int end,
-                           float* out, bool wantXLogX) {
-    const float* table = halfValues();
+template <typename T>
+RowTotals loadPortable(const T* in, const std::uint32_t* keyBits, int end, float* out,
+                       bool wantXLogX, RowBracket* bracket, float* bracketOut) {
     RowTotals totals;
+    RowBracket counts;
+    if (bracket != nullptr) counts = *bracket;
     for (int k = 0; k < end; ++k) {
-        const float v = keep(table[in[k]], keyBits[k]);
+        const float v = keep(valueOf(in[k]), keyBits[k]);
         out[k] = v;
         totals.sum += v;
         totals.maximum = std::max(totals.maximum, v);
         if (wantXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
+        if (bracket != nullptr) {
+            const bool above = v >= counts.hi;
+            counts.massAbove += above ? v : 0.0f;
+            counts.countAbove += above ? 1 : 0;
+            bracketOut[counts.inside] = v;
+            counts.inside += v >= counts.lo && !above ? 1 : 0;
+        }
     }
+    if (bracket != nullptr) *bracket = counts;
     return totals;
 }
 
+RowTotals loadHalfPortable(const std::uint16_t* in, const std::uint32_t* keyBits, int end,
+                           float* out, bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+    return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
+}
+
 RowTotals loadFloatPortable(const float* in, const std::uint32_t* keyBits, int end, float* out,
-                            bool wantXLogX) {
-    RowTotals totals;
-    for (int k = 0; k < end; ++k) {
-        const float v = keep(in[k], keyBits[k]);
-        out[k] = v;
-        totals.sum += v;
-        totals.maximum = std::max(totals.maximum, v);
-        if (wantXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
-    }
-    return totals;
+                            bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+    return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 void addScaledPortable(float* target, const float* source, int count, float scale) {
@@ -155,11 +174,23 @@ BracketCounts bracketPortable(const float* row, int length, float lo, float hi, 
     return b;
 }
 
-void sort16Portable(float* values) { std::sort(values, values + kFinalBracket, std::greater<>()); }
+int fewest16Portable(float* values, int n, float remaining, float margin, bool* close) {
+    std::sort(values, values + kFinalBracket, std::greater<>());
+    float sum = 0.0f;
+    int below = 0;
+    bool near = false;
+    for (int i = 0; i < kFinalBracket; ++i) {
+        sum += values[i];
+        below += sum < remaining ? 1 : 0;
+        near = near || std::abs(sum - remaining) < margin;
+    }
+    *close = near;
+    return std::min(n, below + 1);
+}
 
 constexpr Kernels kPortable = {loadHalfPortable,    loadFloatPortable, addScaledPortable,
                                massAtLeastPortable, bracketPortable,   collectPortable,
-                               sort16Portable};
+                               fewest16Portable};
 
 // ---- AVX2 + FMA + F16C ----
 
@@ -168,17 +199,15 @@ constexpr Kernels kPortable = {loadHalfPortable,    loadFloatPortable, addScaled
 
 FOVEA_AVX2 inline __m256 logPositive8(__m256 x) {
     const __m256i bits = _mm256_castps_si256(x);
-    __m256i exponent = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
-    __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
-        _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)), _mm256_set1_epi32(0x3F800000)));
-    const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(kSqrt2), _CMP_GT_OQ);
-    m = _mm256_mul_ps(m, _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(0.5f), big));
-    exponent = _mm256_sub_epi32(exponent, _mm256_castps_si256(big));  // big lanes are -1
-    const __m256 f = _mm256_sub_ps(m, _mm256_set1_ps(1.0f));
-    __m256 p = _mm256_set1_ps(kLogP[6]);
-    for (int i = 5; i >= 0; --i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kLogP[i]));
-    const __m256 lnMantissa = _mm256_fmadd_ps(_mm256_mul_ps(f, f), p, f);
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(exponent), _mm256_set1_ps(kLn2), lnMantissa);
+    const __m256 exponent =
+        _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
+    const __m256 f = _mm256_sub_ps(
+        _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)),
+                                            _mm256_set1_epi32(0x3F800000))),
+        _mm256_set1_ps(1.0f));
+    __m256 p = _mm256_set1_ps(kLogP[7]);
+    for (int i = 6; i >= 0; --i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kLogP[i]));
+    return _mm256_fmadd_ps(f, p, _mm256_mul_ps(exponent, _mm256_set1_ps(kLn2)));
 }
 
 FOVEA_AVX2 inline float sum8(__m256 v) {
@@ -220,30 +249,79 @@ FOVEA_AVX2 inline __m256 load8(const float* in) {
     return _mm256_loadu_ps(in);
 }
 
-template <bool kXLogX, typename T>
-FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0, m0 = s0, m1 = s0;
+// For each 8-bit lane mask, the lanes to move to the front (a compress by permutation).
+struct CompressTable {
+    alignas(32) std::int32_t lanes[256][8];
+    CompressTable() {
+        for (int mask = 0; mask < 256; ++mask) {
+            int n = 0;
+            for (int lane = 0; lane < 8; ++lane) {
+                if (mask & (1 << lane)) lanes[mask][n++] = lane;
+            }
+            for (; n < 8; ++n) lanes[mask][n] = 0;
+        }
+    }
+};
+
+const CompressTable& compressTable() {
+    static const CompressTable table;
+    return table;
+}
+
+// Appends the lanes of v set in `mask` to out + n; returns the new n.
+FOVEA_AVX2 inline int compress8(__m256 v, int mask, float* out, int n, const CompressTable& table) {
+    const __m256i lanes = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.lanes[mask]));
+    _mm256_storeu_ps(out + n, _mm256_permutevar8x32_ps(v, lanes));
+    return n + __builtin_popcount(unsigned(mask));
+}
+
+#define FOVEA_AVX2_INLINE __attribute__((target("avx2,fma,f16c"), always_inline)) inline
+
+// The work on 8 kept values of a row (loadAvx2).
+template <bool kXLogX, bool kBracket>
+FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maximum, __m256& above,
+                              __m256i& aboveCount, __m256 low, __m256 high, float* bracketOut,
+                              int& inside, const CompressTable& table) {
+    sum = _mm256_add_ps(sum, a);
+    maximum = _mm256_max_ps(maximum, a);
+    if (kXLogX) xlogx = _mm256_fmadd_ps(a, logPositive8(a), xlogx);
+    if (kBracket) {
+        const __m256 atLow = _mm256_cmp_ps(a, low, _CMP_GE_OQ);
+        const __m256 atHigh = _mm256_cmp_ps(a, high, _CMP_GE_OQ);
+        above = _mm256_add_ps(above, _mm256_and_ps(a, atHigh));
+        aboveCount = _mm256_sub_epi32(aboveCount, _mm256_castps_si256(atHigh));
+        inside = compress8(a, _mm256_movemask_ps(_mm256_andnot_ps(atHigh, atLow)), bracketOut,
+                           inside, table);
+    }
+}
+
+// One row in one sweep: kept values stored, their sum, maximum and (kXLogX) sum of v ln v; with
+// kBracket, the mass and count at or above hi and the values in [lo, hi) copied out.
+template <bool kXLogX, bool kBracket, typename T>
+FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out,
+                              RowBracket* bracket, float* bracketOut) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0, m0 = s0, m1 = s0, above = s0;
+    __m256i aboveCount = _mm256_setzero_si256();
+    const __m256 low = _mm256_set1_ps(kBracket ? bracket->lo : 0.0f);
+    const __m256 high = _mm256_set1_ps(kBracket ? bracket->hi : 0.0f);
+    const CompressTable& table = compressTable();
+    int inside = 0;
     int k = 0;
     for (; k + 16 <= end; k += 16) {
         const __m256 a = keep8(load8(in + k), keyBits + k);
         const __m256 b = keep8(load8(in + k + 8), keyBits + k + 8);
         _mm256_storeu_ps(out + k, a);
         _mm256_storeu_ps(out + k + 8, b);
-        s0 = _mm256_add_ps(s0, a);
-        s1 = _mm256_add_ps(s1, b);
-        m0 = _mm256_max_ps(m0, a);
-        m1 = _mm256_max_ps(m1, b);
-        if (kXLogX) {
-            x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
-            x1 = _mm256_fmadd_ps(b, logPositive8(b), x1);
-        }
+        sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
+                                 table);
+        sweep8<kXLogX, kBracket>(b, s1, x1, m1, above, aboveCount, low, high, bracketOut, inside,
+                                 table);
     }
     if (k + 8 <= end) {
         const __m256 a = keep8(load8(in + k), keyBits + k);
         _mm256_storeu_ps(out + k, a);
-        s0 = _mm256_add_ps(s0, a);
-        m0 = _mm256_max_ps(m0, a);
-        if (kXLogX) x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
+        sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
+                                 table);
         k += 8;
     }
     if (k < end) {  // the last 1..7 keys through a zero-padded copy: never read past the row
@@ -257,27 +335,41 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end
         alignas(32) float values[8];
         _mm256_store_ps(values, a);
         for (int i = 0; k + i < end; ++i) out[k + i] = values[i];
-        s0 = _mm256_add_ps(s0, a);
-        m0 = _mm256_max_ps(m0, a);
-        if (kXLogX) x0 = _mm256_fmadd_ps(a, logPositive8(a), x0);
+        sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
+                                 table);
     }
     RowTotals totals;
     totals.sum = sum8(_mm256_add_ps(s0, s1));
     totals.xlogx = kXLogX ? sum8(_mm256_add_ps(x0, x1)) : 0.0f;
     totals.maximum = max8(_mm256_max_ps(m0, m1));
+    if (kBracket) {
+        bracket->massAbove = sum8(above);
+        bracket->countAbove = sum8(aboveCount);
+        bracket->inside = inside;
+    }
     return totals;
 }
 
+template <typename T>
+FOVEA_AVX2 RowTotals loadAnyAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out,
+                                 bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+    if (bracket != nullptr)
+        return wantXLogX ? loadAvx2<true, true>(in, keyBits, end, out, bracket, bracketOut)
+                         : loadAvx2<false, true>(in, keyBits, end, out, bracket, bracketOut);
+    return wantXLogX ? loadAvx2<true, false>(in, keyBits, end, out, nullptr, nullptr)
+                     : loadAvx2<false, false>(in, keyBits, end, out, nullptr, nullptr);
+}
+
 FOVEA_AVX2 RowTotals loadHalfAvx2(const std::uint16_t* in, const std::uint32_t* keyBits, int end,
-                                  float* out, bool wantXLogX) {
-    return wantXLogX ? loadAvx2<true>(in, keyBits, end, out)
-                     : loadAvx2<false>(in, keyBits, end, out);
+                                  float* out, bool wantXLogX, RowBracket* bracket,
+                                  float* bracketOut) {
+    return loadAnyAvx2(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 FOVEA_AVX2 RowTotals loadFloatAvx2(const float* in, const std::uint32_t* keyBits, int end,
-                                   float* out, bool wantXLogX) {
-    return wantXLogX ? loadAvx2<true>(in, keyBits, end, out)
-                     : loadAvx2<false>(in, keyBits, end, out);
+                                   float* out, bool wantXLogX, RowBracket* bracket,
+                                   float* bracketOut) {
+    return loadAnyAvx2(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 FOVEA_AVX2 void addScaledAvx2(float* target, const float* source, int count, float scale) {
@@ -347,27 +439,7 @@ FOVEA_AVX2 int collectAvx2(const float* row, int padded, float lo, float hi, flo
     return n;
 }
 
-// For each 8-bit lane mask, the lanes to move to the front (a compress by permutation).
-struct CompressTable {
-    alignas(32) std::int32_t lanes[256][8];
-    CompressTable() {
-        for (int mask = 0; mask < 256; ++mask) {
-            int n = 0;
-            for (int lane = 0; lane < 8; ++lane) {
-                if (mask & (1 << lane)) lanes[mask][n++] = lane;
-            }
-            for (; n < 8; ++n) lanes[mask][n] = 0;
-        }
-    }
-};
-
-const CompressTable& compressTable() {
-    static const CompressTable table;
-    return table;
-}
-
-FOVEA_AVX2 BracketCounts bracketAvx2(const float* row, int length, float lo, float hi,
-                                     float* out) {
+FOVEA_AVX2 BracketCounts bracketAvx2(const float* row, int length, float lo, float hi, float* out) {
     const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
     const CompressTable& table = compressTable();
     __m256 massLo = _mm256_setzero_ps(), massHi = massLo;
@@ -425,15 +497,37 @@ FOVEA_AVX2 inline void sort16Descending(__m256& a, __m256& b) {
     b = exchange<1, 0x55>(exchange<2, 0x33>(exchange<4, 0x0F>(low)));
 }
 
-FOVEA_AVX2 void sort16Avx2(float* values) {
+// Inclusive running sums of the 8 lanes of v.
+FOVEA_AVX2 inline __m256 runningSum8(__m256 v) {
+    v = _mm256_add_ps(v, _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(v), 4)));
+    v = _mm256_add_ps(v, _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(v), 8)));
+    const __m256 lowTotal = _mm256_shuffle_ps(v, v, 0xFF);  // lane 3 (and 7) broadcast per half
+    return _mm256_add_ps(v, _mm256_permute2f128_ps(lowTotal, lowTotal, 0x08));
+}
+
+FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin, bool* close) {
     __m256 a = _mm256_loadu_ps(values), b = _mm256_loadu_ps(values + 8);
     sort16Descending(a, b);
     _mm256_storeu_ps(values, a);
     _mm256_storeu_ps(values + 8, b);
+    const __m256 first = runningSum8(a);
+    const __m256 second =
+        _mm256_add_ps(runningSum8(b), _mm256_permutevar8x32_ps(first, _mm256_set1_epi32(7)));
+    const __m256 need = _mm256_set1_ps(remaining), slack = _mm256_set1_ps(margin);
+    const int below = __builtin_popcount(
+        unsigned(_mm256_movemask_ps(_mm256_cmp_ps(first, need, _CMP_LT_OQ)) |
+                 (_mm256_movemask_ps(_mm256_cmp_ps(second, need, _CMP_LT_OQ)) << 8)));
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    const __m256 nearFirst =
+        _mm256_cmp_ps(_mm256_andnot_ps(signBit, _mm256_sub_ps(first, need)), slack, _CMP_LT_OQ);
+    const __m256 nearSecond =
+        _mm256_cmp_ps(_mm256_andnot_ps(signBit, _mm256_sub_ps(second, need)), slack, _CMP_LT_OQ);
+    *close = _mm256_movemask_ps(_mm256_or_ps(nearFirst, nearSecond)) != 0;
+    return std::min(n, below + 1);
 }
 
-constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, massAtLeastAvx2,
-                           bracketAvx2,     collectAvx2,   sort16Avx2};
+constexpr Kernels kAvx2 = {loadHalfAvx2, loadFloatAvx2, addScaledAvx2, massAtLeastAvx2,
+                           bracketAvx2,  collectAvx2,   fewest16Avx2};
 
 bool cpuHasAvx2() {
     __builtin_cpu_init();
@@ -534,27 +628,50 @@ bool rowKernelsVectorised() {
 }
 
 float logPositive(float x) {
-    std::uint32_t bits = floatBits(x);
-    int exponent = int(bits >> 23) - 127;
-    float m = bitsFloat((bits & 0x7FFFFFu) | 0x3F800000u);
-    if (m > kSqrt2) {
-        m *= 0.5f;
-        ++exponent;
-    }
-    const float f = m - 1.0f;
-    float p = kLogP[6];
-    for (int i = 5; i >= 0; --i) p = p * f + kLogP[i];
-    return float(exponent) * kLn2 + (f + f * f * p);
+    const std::uint32_t bits = floatBits(x);
+    const float exponent = float(int(bits >> 23) - 127);
+    const float f = bitsFloat((bits & 0x7FFFFFu) | 0x3F800000u) - 1.0f;
+    float p = kLogP[7];
+    for (int i = 6; i >= 0; --i) p = p * f + kLogP[i];
+    return f * p + exponent * kLn2;
 }
 
+namespace {
+
+// The guessed bracket for the row about to be read, in the units of the previous row; false when
+// there is no guess yet.
+bool prepareSweep(MassScratch* scratch, int end) {
+    if (scratch == nullptr) return false;
+    scratch->swept.used = false;
+    if (!(scratch->guess > 0.0f) || !(scratch->lastTotal > 0.0f)) return false;
+    const std::size_t room = std::size_t(paddedLength(end) + 16);
+    if (scratch->bracket.size() < room) scratch->bracket.resize(room);
+    scratch->swept.massAbove = 0.0f;
+    scratch->swept.countAbove = 0;
+    scratch->swept.inside = 0;
+    const float centre = scratch->guess * scratch->lastTotal, factor = 1.0f + scratch->width;
+    scratch->swept.lo = centre / factor;
+    scratch->swept.hi = centre * factor;
+    scratch->swept.used = scratch->swept.lo > 0.0f && scratch->swept.lo < scratch->swept.hi;
+    return scratch->swept.used;
+}
+
+}  // namespace
+
 RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX) {
-    return kernels().loadHalf(halfBits, keyBits, end, out, wantXLogX);
+                  bool wantXLogX, MassScratch* sparsity) {
+    if (prepareSweep(sparsity, end))
+        return kernels().loadHalf(halfBits, keyBits, end, out, wantXLogX, &sparsity->swept,
+                                  sparsity->bracket.data());
+    return kernels().loadHalf(halfBits, keyBits, end, out, wantXLogX, nullptr, nullptr);
 }
 
 RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX) {
-    return kernels().loadFloat(values, keyBits, end, out, wantXLogX);
+                  bool wantXLogX, MassScratch* sparsity) {
+    if (prepareSweep(sparsity, end))
+        return kernels().loadFloat(values, keyBits, end, out, wantXLogX, &sparsity->swept,
+                                   sparsity->bracket.data());
+    return kernels().loadFloat(values, keyBits, end, out, wantXLogX, nullptr, nullptr);
 }
 
 void addScaled(float* target, const float* source, int count, float scale) {
@@ -563,22 +680,12 @@ void addScaled(float* target, const float* source, int count, float scale) {
 
 namespace {
 
-// The fewest of values[0, n) (n <= kFinalBracket, in any order) whose sum reaches `remaining`,
-// by a sort and a running sum in double; `close` when a running sum is within `margin` of it.
+// The fewest of values[0, n) (n <= kFinalBracket, in any order) whose sum reaches `remaining`;
+// `close` when a running sum is within `margin` of it (float sums cannot decide).
 int fewestReaching(const Kernels& k, float* values, int n, double remaining, double margin,
                    bool* close, float* crossing) {
     std::fill(values + n, values + kFinalBracket, 0.0f);
-    k.sort16(values);
-    double sum = 0.0;
-    int below = 0;
-    bool near = false;
-    for (int i = 0; i < n; ++i) {
-        sum += values[i];
-        below += sum < remaining ? 1 : 0;
-        near = near || std::abs(sum - remaining) < margin;
-    }
-    const int fewest = std::min(n, below + 1);
-    *close = near;
+    const int fewest = k.fewest16(values, n, float(remaining), float(margin), close);
     *crossing = values[std::max(0, fewest - 1)];
     return fewest;
 }
@@ -587,7 +694,10 @@ int fewestReaching(const Kernels& k, float* values, int n, double remaining, dou
 
 int keysForMass(const float* row, int end, double need, float maximum, float total,
                 MassScratch& scratch) {
+    const bool swept = scratch.swept.used;
+    scratch.swept.used = false;
     if (end <= 0 || !(total > 0.0f) || !(need > 0.0)) return 0;
+    scratch.lastTotal = total;
     if (double(maximum) >= need) {
         scratch.guess = maximum / total;
         return 1;
@@ -605,8 +715,10 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     int countLo = end, countHi = 0;
     // Passes run over the whole row, then over a copy of the values in [lo, hi) (their mass and
     // count above a threshold are then offset by what lay above hi when they were copied).
-    scratch.bracket.resize(std::size_t(padded + 16));
-    scratch.last.resize(std::size_t(padded + 16));
+    if (scratch.bracket.size() < std::size_t(padded + 16))
+        scratch.bracket.resize(std::size_t(padded + 16));
+    if (scratch.last.size() < std::size_t(padded + 16))
+        scratch.last.resize(std::size_t(padded + 16));
     float* copy = scratch.bracket.data();
     const float* values = row;
     int length = padded;
@@ -622,38 +734,55 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
         compacted = true;
     };
 
-    // First a bracket around the previous row's crossing, in one pass that also copies the
-    // values inside it. Where the guess misses, what it learnt still narrows the search.
-    if (scratch.guess > 0.0f) {
-        const float gLo = std::max(lo, scratch.guess * (1.0f - scratch.width) * total);
-        const float gHi = std::min(hi, scratch.guess * (1.0f + scratch.width) * total);
-        if (gLo < gHi) {
-            const BracketCounts b = k.bracket(row, padded, gLo, gHi, copy);
-            const bool loHolds = b.atLo.mass >= need + margin, hiHolds = b.atHi.mass < need - margin;
-            if (loHolds && hiHolds) {
-                lo = gLo;
-                massLo = b.atLo.mass;
-                countLo = b.atLo.count;
-                hi = gHi;
-                massHi = b.atHi.mass;
-                countHi = b.atHi.count;
-                useCopy(b.inside);
-                if (b.inside > kFinalBracket) scratch.width *= 0.5f;
-                else if (b.inside < kFinalBracket / 4) scratch.width *= 1.25f;
-            } else {
-                if (b.atLo.mass < need - margin) {  // the crossing lies below the guess
-                    hi = gLo;
-                    massHi = b.atLo.mass;
-                    countHi = b.atLo.count;
-                } else if (hiHolds == false && b.atHi.mass >= need + margin) {  // above it
-                    lo = gHi;
-                    massLo = b.atHi.mass;
-                    countLo = b.atHi.count;
-                }
-                scratch.width *= 2.0f;
-            }
-            scratch.width = std::clamp(scratch.width, 1.0f / 512, 1.0f);
+    // First a bracket around the previous row's crossing: counted while the row was read
+    // (loadRow with this scratch), or here in one pass that also copies the values inside it.
+    // Where the guess misses, what it learnt still narrows the search.
+    float gLo = 0.0f, gHi = 0.0f;
+    RowBracket b;
+    if (swept) {
+        b = scratch.swept;
+        gLo = b.lo;
+        gHi = b.hi;
+    } else if (scratch.guess > 0.0f) {
+        gLo = scratch.guess * total / (1.0f + scratch.width);
+        gHi = scratch.guess * total * (1.0f + scratch.width);
+        if (gLo > 0.0f && gLo < gHi) {
+            const BracketCounts counted = k.bracket(row, padded, gLo, gHi, copy);
+            b.massAbove = counted.atHi.mass;
+            b.countAbove = counted.atHi.count;
+            b.inside = counted.inside;
         }
+    }
+    if (gLo > 0.0f && gLo < gHi) {
+        float insideMass = 0.0f;
+        for (int i = 0; i < b.inside; ++i) insideMass += copy[i];
+        const double atLo = double(b.massAbove) + insideMass;
+        const bool loHolds = atLo >= need + margin, hiHolds = b.massAbove < need - margin;
+        if (loHolds && hiHolds) {
+            lo = gLo;
+            massLo = atLo;
+            countLo = b.countAbove + b.inside;
+            hi = gHi;
+            massHi = b.massAbove;
+            countHi = b.countAbove;
+            useCopy(b.inside);
+            if (b.inside > kFinalBracket)
+                scratch.width *= 0.5f;
+            else if (b.inside < kFinalBracket / 4)
+                scratch.width *= 1.25f;
+        } else {
+            if (atLo < need - margin && gLo > lo) {  // the crossing lies below the guess
+                hi = gLo;
+                massHi = atLo;
+                countHi = b.countAbove + b.inside;
+            } else if (!hiHolds && b.massAbove >= need + margin && gHi < hi) {  // above it
+                lo = gHi;
+                massLo = b.massAbove;
+                countLo = b.countAbove;
+            }
+            scratch.width *= 2.0f;
+        }
+        scratch.width = std::clamp(scratch.width, 1.0f / 512, 4.0f);
     }
 
     bool settled = false;
@@ -707,9 +836,8 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
             const int n = k.bracket(values, length, lo, hi, last).inside;
             bool close = false;
             float crossing = 0.0f;
-            const int fewest =
-                fewestReaching(k, last, std::min(n, kFinalBracket), need - massHi, margin, &close,
-                               &crossing);
+            const int fewest = fewestReaching(k, last, std::min(n, kFinalBracket), need - massHi,
+                                              margin, &close, &crossing);
             if (!close && n <= kFinalBracket) {
                 scratch.guess = crossing / total;
                 return countHi + fewest;

@@ -30,13 +30,17 @@ struct RowTotals {
     float maximum = 0.0f;  // largest kept value
 };
 
+struct MassScratch;
+
 // Reads keys [0, end) of one attention row (float16 bits or float32), keeping a value only where
 // keyBits is all ones and the value is > 0; masked keys, negative and NaN values read as 0.
-// Writes out[0, end), nothing at or after `end`.
+// Writes out[0, end), nothing at or after `end`. With `sparsity` (the scratch keysForMass will
+// use for this row), the same sweep also counts the bracket keysForMass guesses from the
+// previous row, so that most rows need no pass of their own.
 RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX);
+                  bool wantXLogX, MassScratch* sparsity = nullptr);
 RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX);
+                  bool wantXLogX, MassScratch* sparsity = nullptr);
 
 // target[i] += source[i] * scale for i < count. Both may be read and written up to the next
 // multiple of 8 past count (the extra lanes add 0), so both need that much room.
@@ -48,16 +52,28 @@ void addScaled(float* target, const float* source, int count, float scale);
 // crossing, starting from a bracket around the previous row's crossing (kept in the scratch:
 // rows of one head are alike), and the last few are sorted; where float sums are too close to
 // call, the mass above the bracket is summed in double and the values inside it selected.
+// Bounds counted while a row is read: the mass and count at or above hi, and how many values in
+// [lo, hi) were copied out.
+struct RowBracket {
+    float lo = 0.0f, hi = 0.0f;
+    float massAbove = 0.0f;
+    int countAbove = 0;
+    int inside = 0;
+    bool used = false;  // set by loadRow, consumed by the next keysForMass
+};
+
 struct MassScratch {
     std::vector<float> bracket, last;
     float guess = 0.0f;          // the previous row's crossing value / its total
-    float width = 1.0f / 16.0f;  // relative half-width of the guessed bracket
+    float width = 1.0f / 16.0f;  // the guessed bracket is guess / (1 + width) .. guess (1 + width)
+    float lastTotal = 0.0f;      // the previous row's total
+    RowBracket swept;
 };
 int keysForMass(const float* row, int end, double need, float maximum, float total,
                 MassScratch& scratch);
 
-// ln x for x > 0 (normal floats), within 1e-7 absolute: the exponent from the bits and
-// ln(1 + f) for the mantissa, f in [sqrt(1/2) - 1, sqrt(2) - 1), by a degree-8 polynomial.
+// ln x for x > 0 (normal floats), within 1.2e-7 plus float rounding: the exponent from the bits
+// and ln(1 + f) for the mantissa 1 + f, f in [0, 1), by a degree-8 polynomial.
 float logPositive(float x);
 
 }  // namespace fovea::heads_detail

@@ -106,7 +106,8 @@ TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {
                 for (double v : raw) sum += v;
                 if (!(sum > 0.0)) continue;
                 // The padded row the kernels expect, raw (the need scales with the total).
-                std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)), 0.0f);
+                std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)),
+                                       0.0f);
                 float total = 0.0f, maximum = 0.0f;
                 for (int k = 0; k < n; ++k) {
                     row[std::size_t(k)] = float(raw[std::size_t(k)]);

@@ -38,10 +38,10 @@ float readRow(const AttentionLayer& layer, int slot, int q, const MaskView& mask
     const std::size_t offset =
         (std::size_t(slot) * std::size_t(n) + std::size_t(q)) * std::size_t(n);
     const RowTotals totals = layer.precision == AttentionPrecision::Float16
-                                 ? loadRow(layer.halfValues.data() + offset, mask.keyBits.data(),
-                                           end, out, entropy != nullptr)
-                                 : loadRow(layer.floatValues.data() + offset, mask.keyBits.data(),
-                                           end, out, entropy != nullptr);
+                                 ? loadRow(layer.halfValues.data() + offset, std::size_t(end),
+                                           mask.keyBits.data(), end, out, entropy != nullptr)
+                                 : loadRow(layer.floatValues.data() + offset, std::size_t(end),
+                                           mask.keyBits.data(), end, out, entropy != nullptr);
     std::fill(out + end, out + n, 0.0f);
     if (!(totals.sum > 0.0f) || !std::isfinite(totals.sum)) {
         std::fill(out, out + n, 0.0f);

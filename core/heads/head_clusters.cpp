@@ -471,8 +471,8 @@ std::vector<double> tsneEmbedding(const DescriptorMatrix& data, const TsneOption
     for (double& v : y) v = normal(random);
     // Belkina et al.'s n / exaggeration, without the floor of 50 that some libraries add: on a
     // few dozen heads that floor overshoots and leaves points stranded in other clusters.
-    const double rate = options.learningRate > 0.0 ? options.learningRate
-                                                   : std::max(n / options.exaggeration, 1.0);
+    const double rate =
+        options.learningRate > 0.0 ? options.learningRate : std::max(n / options.exaggeration, 1.0);
     std::vector<double> update(y.size(), 0.0), gains(y.size(), 1.0), gradient(y.size(), 0.0);
     std::vector<double> q(std::size_t(n) * std::size_t(n), 0.0);
     const int workers = heads_detail::workerCount(n, 0);

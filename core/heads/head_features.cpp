@@ -220,9 +220,11 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         const int end = mask.keyEnd(q);
         const std::size_t rowOffset = headOffset + std::size_t(q) * std::size_t(n);
         const heads_detail::RowTotals totals =
-            half ? heads_detail::loadRow(layer.halfValues.data() + rowOffset, keyBits, end, row,
+            half ? heads_detail::loadRow(layer.halfValues.data() + rowOffset,
+                                         layer.halfValues.size() - rowOffset, keyBits, end, row,
                                          true, &scratch.sparsity)
-                 : heads_detail::loadRow(layer.floatValues.data() + rowOffset, keyBits, end, row,
+                 : heads_detail::loadRow(layer.floatValues.data() + rowOffset,
+                                         layer.floatValues.size() - rowOffset, keyBits, end, row,
                                          true, &scratch.sparsity);
         if (!(totals.sum > 0.0f) || !std::isfinite(totals.sum)) continue;
         // The row stays raw; what needs shares scales by 1 / sum as it reads.
@@ -230,8 +232,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         heads_detail::addScaled(columnMass, row, end, scale);
         ++queries;
         // H = ln s - (1/s) sum a ln a over the raw values a of a row summing to s.
-        const double h =
-            std::max(0.0, std::log(double(totals.sum)) - double(totals.xlogx) / totals.sum);
+        const double h = std::max(
+            0.0, double(heads_detail::logPositive(totals.sum)) - double(totals.xlogx) * scale);
         entropy += h;
         const int visible = mask.visibleKeys[std::size_t(q)];
         if (visible >= 2) {
@@ -268,12 +270,11 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
             if (pr < 0) continue;
             const int pc = g.patchCol[std::size_t(q)];
             if (g.patchesContiguous) {
-                for (int kr = 0; kr < g.rows; ++kr) {
-                    float* target =
-                        offsetMass + (kr - pr + g.rows - 1) * g.offsetWidth + (g.cols - 1 - pc);
-                    heads_detail::addScaled(target, row + g.firstPatch + kr * g.cols, g.cols,
-                                            scale);
-                }
+                // Key row kr lands at offset row kr - pr: consecutive key rows, consecutive
+                // offset rows.
+                heads_detail::addScaledRows(
+                    offsetMass + (g.rows - 1 - pr) * g.offsetWidth + (g.cols - 1 - pc),
+                    g.offsetWidth, row + g.firstPatch, g.cols, g.rows, g.cols, scale);
             } else {
                 for (int k = 0; k < n; ++k) {
                     const int kr = g.patchRow[std::size_t(k)];

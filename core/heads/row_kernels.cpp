@@ -50,11 +50,12 @@ struct BracketCounts {
 // The operations with an AVX2 twin. Rows are padded (row_kernels.h); `length` is a multiple of 8.
 struct Kernels {
     // Loads a row; with a bracket, also counts and copies out the values in [lo, hi).
-    RowTotals (*loadHalf)(const std::uint16_t*, const std::uint32_t*, int, float*, bool,
+    RowTotals (*loadHalf)(const std::uint16_t*, int, const std::uint32_t*, int, float*, bool,
                           RowBracket*, float*);
-    RowTotals (*loadFloat)(const float*, const std::uint32_t*, int, float*, bool, RowBracket*,
+    RowTotals (*loadFloat)(const float*, int, const std::uint32_t*, int, float*, bool, RowBracket*,
                            float*);
     void (*addScaled)(float*, const float*, int, float);
+    void (*addScaledRows)(float*, int, const float*, int, int, int, float);
     MassCount (*massAtLeast)(const float*, int, float);
     // Counts at lo and hi, and the values in [lo, hi) copied to `out` in row order (out needs
     // length + 8 floats; it may be the input itself).
@@ -115,18 +116,24 @@ RowTotals loadPortable(const T* in, const std::uint32_t* keyBits, int end, float
     return totals;
 }
 
-RowTotals loadHalfPortable(const std::uint16_t* in, const std::uint32_t* keyBits, int end,
+RowTotals loadHalfPortable(const std::uint16_t* in, int, const std::uint32_t* keyBits, int end,
                            float* out, bool wantXLogX, RowBracket* bracket, float* bracketOut) {
     return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
-RowTotals loadFloatPortable(const float* in, const std::uint32_t* keyBits, int end, float* out,
+RowTotals loadFloatPortable(const float* in, int, const std::uint32_t* keyBits, int end, float* out,
                             bool wantXLogX, RowBracket* bracket, float* bracketOut) {
     return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 void addScaledPortable(float* target, const float* source, int count, float scale) {
     for (int i = 0; i < count; ++i) target[i] += source[i] * scale;
+}
+
+void addScaledRowsPortable(float* target, int targetStride, const float* source, int sourceStride,
+                           int rows, int cols, float scale) {
+    for (int r = 0; r < rows; ++r)
+        addScaledPortable(target + r * targetStride, source + r * sourceStride, cols, scale);
 }
 
 MassCount massAtLeastPortable(const float* row, int padded, float t) {
@@ -188,9 +195,9 @@ int fewest16Portable(float* values, int n, float remaining, float margin, bool* 
     return std::min(n, below + 1);
 }
 
-constexpr Kernels kPortable = {loadHalfPortable,    loadFloatPortable, addScaledPortable,
-                               massAtLeastPortable, bracketPortable,   collectPortable,
-                               fewest16Portable};
+constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addScaledPortable,
+                               addScaledRowsPortable, massAtLeastPortable, bracketPortable,
+                               collectPortable,       fewest16Portable};
 
 // ---- AVX2 + FMA + F16C ----
 
@@ -298,8 +305,8 @@ FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maxi
 // One row in one sweep: kept values stored, their sum, maximum and (kXLogX) sum of v ln v; with
 // kBracket, the mass and count at or above hi and the values in [lo, hi) copied out.
 template <bool kXLogX, bool kBracket, typename T>
-FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out,
-                              RowBracket* bracket, float* bracketOut) {
+FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* keyBits, int end,
+                              float* out, RowBracket* bracket, float* bracketOut) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0, m0 = s0, m1 = s0, above = s0;
     __m256i aboveCount = _mm256_setzero_si256();
     const __m256 low = _mm256_set1_ps(kBracket ? bracket->lo : 0.0f);
@@ -324,7 +331,15 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end
                                  table);
         k += 8;
     }
-    if (k < end) {  // the last 1..7 keys through a zero-padded copy: never read past the row
+    if (k < end && readable >= k + 8) {  // the last 1..7 keys, the lanes past the row masked
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256 live =
+            _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(end - k), lanes));
+        const __m256 a = _mm256_and_ps(keep8(load8(in + k), keyBits + k), live);
+        _mm256_storeu_ps(out + k, a);
+        sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
+                                 table);
+    } else if (k < end) {  // the same through a zero-padded copy: the row ends its buffer
         T tail[8] = {};
         std::uint32_t tailBits[8] = {};
         for (int i = 0; k + i < end; ++i) {
@@ -351,25 +366,27 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, const std::uint32_t* keyBits, int end
 }
 
 template <typename T>
-FOVEA_AVX2 RowTotals loadAnyAvx2(const T* in, const std::uint32_t* keyBits, int end, float* out,
-                                 bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+FOVEA_AVX2 RowTotals loadAnyAvx2(const T* in, int readable, const std::uint32_t* keyBits, int end,
+                                 float* out, bool wantXLogX, RowBracket* bracket,
+                                 float* bracketOut) {
     if (bracket != nullptr)
-        return wantXLogX ? loadAvx2<true, true>(in, keyBits, end, out, bracket, bracketOut)
-                         : loadAvx2<false, true>(in, keyBits, end, out, bracket, bracketOut);
-    return wantXLogX ? loadAvx2<true, false>(in, keyBits, end, out, nullptr, nullptr)
-                     : loadAvx2<false, false>(in, keyBits, end, out, nullptr, nullptr);
+        return wantXLogX
+                   ? loadAvx2<true, true>(in, readable, keyBits, end, out, bracket, bracketOut)
+                   : loadAvx2<false, true>(in, readable, keyBits, end, out, bracket, bracketOut);
+    return wantXLogX ? loadAvx2<true, false>(in, readable, keyBits, end, out, nullptr, nullptr)
+                     : loadAvx2<false, false>(in, readable, keyBits, end, out, nullptr, nullptr);
 }
 
-FOVEA_AVX2 RowTotals loadHalfAvx2(const std::uint16_t* in, const std::uint32_t* keyBits, int end,
-                                  float* out, bool wantXLogX, RowBracket* bracket,
-                                  float* bracketOut) {
-    return loadAnyAvx2(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
+FOVEA_AVX2 RowTotals loadHalfAvx2(const std::uint16_t* in, int readable,
+                                  const std::uint32_t* keyBits, int end, float* out, bool wantXLogX,
+                                  RowBracket* bracket, float* bracketOut) {
+    return loadAnyAvx2(in, readable, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
-FOVEA_AVX2 RowTotals loadFloatAvx2(const float* in, const std::uint32_t* keyBits, int end,
-                                   float* out, bool wantXLogX, RowBracket* bracket,
+FOVEA_AVX2 RowTotals loadFloatAvx2(const float* in, int readable, const std::uint32_t* keyBits,
+                                   int end, float* out, bool wantXLogX, RowBracket* bracket,
                                    float* bracketOut) {
-    return loadAnyAvx2(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
+    return loadAnyAvx2(in, readable, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 FOVEA_AVX2 void addScaledAvx2(float* target, const float* source, int count, float scale) {
@@ -385,6 +402,24 @@ FOVEA_AVX2 void addScaledAvx2(float* target, const float* source, int count, flo
         _mm256_storeu_ps(target + i,
                          _mm256_fmadd_ps(_mm256_and_ps(_mm256_loadu_ps(source + i), live), factor,
                                          _mm256_loadu_ps(target + i)));
+    }
+}
+
+FOVEA_AVX2 void addScaledRowsAvx2(float* target, int targetStride, const float* source,
+                                  int sourceStride, int rows, int cols, float scale) {
+    const __m256 factor = _mm256_set1_ps(scale);
+    const int full = cols / 8 * 8;
+    const __m256 live = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+        _mm256_set1_epi32(cols - full), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    for (int r = 0; r < rows; ++r, target += targetStride, source += sourceStride) {
+        int i = 0;
+        for (; i < full; i += 8)
+            _mm256_storeu_ps(target + i, _mm256_fmadd_ps(_mm256_loadu_ps(source + i), factor,
+                                                         _mm256_loadu_ps(target + i)));
+        if (i < cols)  // the extra lanes add 0
+            _mm256_storeu_ps(target + i,
+                             _mm256_fmadd_ps(_mm256_and_ps(_mm256_loadu_ps(source + i), live),
+                                             factor, _mm256_loadu_ps(target + i)));
     }
 }
 
@@ -526,8 +561,8 @@ FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin,
     return std::min(n, below + 1);
 }
 
-constexpr Kernels kAvx2 = {loadHalfAvx2, loadFloatAvx2, addScaledAvx2, massAtLeastAvx2,
-                           bracketAvx2,  collectAvx2,   fewest16Avx2};
+constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, addScaledRowsAvx2,
+                           massAtLeastAvx2, bracketAvx2,   collectAvx2,   fewest16Avx2};
 
 bool cpuHasAvx2() {
     __builtin_cpu_init();
@@ -658,24 +693,31 @@ bool prepareSweep(MassScratch* scratch, int end) {
 
 }  // namespace
 
-RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX, MassScratch* sparsity) {
+RowTotals loadRow(const std::uint16_t* halfBits, std::size_t readable, const std::uint32_t* keyBits,
+                  int end, float* out, bool wantXLogX, MassScratch* sparsity) {
+    const int room = int(std::min<std::size_t>(readable, std::size_t(end) + 8));
     if (prepareSweep(sparsity, end))
-        return kernels().loadHalf(halfBits, keyBits, end, out, wantXLogX, &sparsity->swept,
+        return kernels().loadHalf(halfBits, room, keyBits, end, out, wantXLogX, &sparsity->swept,
                                   sparsity->bracket.data());
-    return kernels().loadHalf(halfBits, keyBits, end, out, wantXLogX, nullptr, nullptr);
+    return kernels().loadHalf(halfBits, room, keyBits, end, out, wantXLogX, nullptr, nullptr);
 }
 
-RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX, MassScratch* sparsity) {
+RowTotals loadRow(const float* values, std::size_t readable, const std::uint32_t* keyBits, int end,
+                  float* out, bool wantXLogX, MassScratch* sparsity) {
+    const int room = int(std::min<std::size_t>(readable, std::size_t(end) + 8));
     if (prepareSweep(sparsity, end))
-        return kernels().loadFloat(values, keyBits, end, out, wantXLogX, &sparsity->swept,
+        return kernels().loadFloat(values, room, keyBits, end, out, wantXLogX, &sparsity->swept,
                                    sparsity->bracket.data());
-    return kernels().loadFloat(values, keyBits, end, out, wantXLogX, nullptr, nullptr);
+    return kernels().loadFloat(values, room, keyBits, end, out, wantXLogX, nullptr, nullptr);
 }
 
 void addScaled(float* target, const float* source, int count, float scale) {
     kernels().addScaled(target, source, count, scale);
+}
+
+void addScaledRows(float* target, int targetStride, const float* source, int sourceStride, int rows,
+                   int cols, float scale) {
+    kernels().addScaledRows(target, targetStride, source, sourceStride, rows, cols, scale);
 }
 
 namespace {

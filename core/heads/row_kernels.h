@@ -7,6 +7,7 @@
 // plus 8 (kRowPadding), the padding holding zeros, so that the vector loops never need a tail.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -32,19 +33,24 @@ struct RowTotals {
 
 struct MassScratch;
 
-// Reads keys [0, end) of one attention row (float16 bits or float32), keeping a value only where
-// keyBits is all ones and the value is > 0; masked keys, negative and NaN values read as 0.
-// Writes out[0, end), nothing at or after `end`. With `sparsity` (the scratch keysForMass will
-// use for this row), the same sweep also counts the bracket keysForMass guesses from the
-// previous row, so that most rows need no pass of their own.
-RowTotals loadRow(const std::uint16_t* halfBits, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX, MassScratch* sparsity = nullptr);
-RowTotals loadRow(const float* values, const std::uint32_t* keyBits, int end, float* out,
-                  bool wantXLogX, MassScratch* sparsity = nullptr);
+// Reads keys [0, end) of one attention row (float16 bits or float32; `readable` values may be
+// read from it, at least end), keeping a value only where keyBits (padded) is all ones and the
+// value is > 0; masked keys, negative and NaN values read as 0. Writes out[0, end) and, when more
+// than `end` values are readable, possibly zeros up to the next multiple of 8 (out needs room).
+// With `sparsity` (the scratch keysForMass will use for this row), the same sweep also counts the
+// bracket keysForMass guesses from the previous row, so that most rows need no pass of their own.
+RowTotals loadRow(const std::uint16_t* halfBits, std::size_t readable, const std::uint32_t* keyBits,
+                  int end, float* out, bool wantXLogX, MassScratch* sparsity = nullptr);
+RowTotals loadRow(const float* values, std::size_t readable, const std::uint32_t* keyBits, int end,
+                  float* out, bool wantXLogX, MassScratch* sparsity = nullptr);
 
 // target[i] += source[i] * scale for i < count. Both may be read and written up to the next
 // multiple of 8 past count (the extra lanes add 0), so both need that much room.
 void addScaled(float* target, const float* source, int count, float scale);
+// The same for `rows` rows of `cols` values, row r at target + r targetStride and
+// source + r sourceStride.
+void addScaledRows(float* target, int targetStride, const float* source, int sourceStride, int rows,
+                   int cols, float scale);
 
 // Keys needed for `need` of a row's mass: the fewest values of row[0, end) (all >= 0, the padded
 // row, summing to `total` with the given maximum) whose sum reaches need (FlexPrefill's

@@ -20,7 +20,10 @@ ScoredRows scoredRows(Model& model, const TextImportanceSample& sample) {
     const ModelOutputs out = model.runText(sample.input, CaptureRequest::nothing());
     const ModelSpec& spec = model.spec();
     if (out.positions <= 0 || out.positionLogits.empty()) {
-        throw Error(spec.sourcePath, spec.architecture + " gives no next-token logits per position; head importance over text needs a causal language model (GPT-2)");
+        throw Error(spec.sourcePath,
+                    spec.architecture +
+                        " gives no next-token logits per position; head importance over text needs "
+                        "a causal language model (GPT-2)");
     }
     const std::size_t width = out.positionLogits.size() / std::size_t(out.positions);
     std::vector<int> positions = sample.scored;
@@ -31,7 +34,8 @@ ScoredRows scoredRows(Model& model, const TextImportanceSample& sample) {
     for (const int t : positions) {
         if (t < 0 || t + 1 >= out.positions) {
             throw Error(sample.input.source.empty() ? "text importance" : sample.input.source,
-                        "scored position " + std::to_string(t) + " is outside 0.." + std::to_string(out.positions - 2));
+                        "scored position " + std::to_string(t) + " is outside 0.." +
+                            std::to_string(out.positions - 2));
         }
         const float* logits = out.positionLogits.data() + std::size_t(t) * width;
         const double top = *std::max_element(logits, logits + width);
@@ -57,15 +61,19 @@ struct Tally {
 
 }  // namespace
 
-HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<TextImportanceSample>& samples,
+HeadImportanceReport computeTextHeadImportance(Model& model,
+                                               const std::vector<TextImportanceSample>& samples,
                                                ImportanceOrder order, Progress& progress) {
     const ModelSpec& spec = model.spec();
-    if (samples.empty()) throw Error(spec.sourcePath, "head importance needs at least one token sequence");
+    if (samples.empty())
+        throw Error(spec.sourcePath, "head importance needs at least one token sequence");
     if (spec.task != "causal-lm") {
-        throw Error(spec.sourcePath, "head importance over text needs a causal language model (GPT-2), not " +
-                                         (spec.task.empty() ? spec.architecture : spec.task));
+        throw Error(spec.sourcePath,
+                    "head importance over text needs a causal language model (GPT-2), not " +
+                        (spec.task.empty() ? spec.architecture : spec.task));
     }
-    if (order == ImportanceOrder::GradientProxy) throw Error(spec.sourcePath, "the gradient proxy is not computed for text models");
+    if (order == ImportanceOrder::GradientProxy)
+        throw Error(spec.sourcePath, "the gradient proxy is not computed for text models");
     const int layers = spec.depth, heads = spec.numHeads;
     const HeadScales original = model.headScales();
     const HeadScales start = original.empty() ? HeadScales::identity(layers, heads) : original;
@@ -83,13 +91,17 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
     for (const TextImportanceSample& sample : samples) {
         base.push_back(scoredRows(model, sample));
         const ScoredRows& rows = base.back();
-        for (std::size_t i = 0; i < rows.targets.size(); ++i) unmasked.add(rows.probabilities[i], rows.targets[i]);
+        for (std::size_t i = 0; i < rows.targets.size(); ++i)
+            unmasked.add(rows.probabilities[i], rows.targets[i]);
         positions += double(rows.targets.size());
     }
-    if (positions == 0.0) throw Error(spec.sourcePath, "no scored positions (every sequence needs at least two tokens)");
+    if (positions == 0.0)
+        throw Error(spec.sourcePath,
+                    "no scored positions (every sequence needs at least two tokens)");
     report.baseAccuracy = unmasked.hits / positions;
     report.baseConfidence = unmasked.kept / positions;
-    report.cacheSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
+    report.cacheSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
 
     const auto masking = std::chrono::steady_clock::now();
     try {
@@ -107,7 +119,8 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
                         const std::vector<double>& q = masked.probabilities[i];
                         tally.add(q, masked.targets[i]);
                         for (std::size_t c = 0; c < p.size(); ++c) {
-                            if (p[c] > 0.0) kl += p[c] * (std::log(p[c]) - std::log(std::max(q[c], 1e-300)));
+                            if (p[c] > 0.0)
+                                kl += p[c] * (std::log(p[c]) - std::log(std::max(q[c], 1e-300)));
                         }
                     }
                 }
@@ -120,7 +133,8 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
                 entry.klDivergence = kl / positions;
                 report.heads.push_back(entry);
                 report.blocksRun += std::int64_t(samples.size()) * layers;
-                if (!progress.update(double(l * heads + h + 1) / (layers * heads), "masking heads")) throw Cancelled();
+                if (!progress.update(double(l * heads + h + 1) / (layers * heads), "masking heads"))
+                    throw Cancelled();
             }
         }
     } catch (...) {
@@ -129,7 +143,8 @@ HeadImportanceReport computeTextHeadImportance(Model& model, const std::vector<T
     }
     model.setHeadScales(original);
     report.blocksWithoutCache = report.blocksRun;
-    report.maskingSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - masking).count();
+    report.maskingSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - masking).count();
     rankHeads(report);
     return report;
 }

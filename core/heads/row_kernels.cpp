@@ -63,9 +63,9 @@ struct Kernels {
     // Values in [lo, hi) into `out` (returns how many); the mass of values >= hi in double and
     // their count through the last two arguments.
     int (*collect)(const float*, int, float, float, float*, double*, int*);
-    // values[0, 16) (n of them real, the rest zero) sorted descending in place; returns the
-    // fewest of them whose sum reaches `remaining`, and sets `close` when a running sum is
-    // within `margin` of it.
+    // values[0, n) (n <= 16; the buffer has 16 floats of room, those past n are ignored) sorted
+    // descending in place; returns the fewest of them whose sum reaches `remaining` (n + 1 when
+    // all of them do not), and sets `close` when a running sum is within `margin` of it.
     int (*fewest16)(float*, int, float, float, bool*);
 };
 
@@ -182,6 +182,7 @@ BracketCounts bracketPortable(const float* row, int length, float lo, float hi, 
 }
 
 int fewest16Portable(float* values, int n, float remaining, float margin, bool* close) {
+    std::fill(values + n, values + kFinalBracket, 0.0f);
     std::sort(values, values + kFinalBracket, std::greater<>());
     float sum = 0.0f;
     int below = 0;
@@ -192,7 +193,7 @@ int fewest16Portable(float* values, int n, float remaining, float margin, bool* 
         near = near || std::abs(sum - remaining) < margin;
     }
     *close = near;
-    return std::min(n, below + 1);
+    return std::min(n + 1, below + 1);
 }
 
 constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addScaledPortable,
@@ -541,7 +542,13 @@ FOVEA_AVX2 inline __m256 runningSum8(__m256 v) {
 }
 
 FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin, bool* close) {
-    __m256 a = _mm256_loadu_ps(values), b = _mm256_loadu_ps(values + 8);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i count = _mm256_set1_epi32(n);
+    __m256 a = _mm256_and_ps(_mm256_loadu_ps(values),
+                             _mm256_castsi256_ps(_mm256_cmpgt_epi32(count, lanes)));
+    __m256 b = _mm256_and_ps(_mm256_loadu_ps(values + 8),
+                             _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+                                 count, _mm256_add_epi32(lanes, _mm256_set1_epi32(8)))));
     sort16Descending(a, b);
     _mm256_storeu_ps(values, a);
     _mm256_storeu_ps(values + 8, b);
@@ -558,7 +565,7 @@ FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin,
     const __m256 nearSecond =
         _mm256_cmp_ps(_mm256_andnot_ps(signBit, _mm256_sub_ps(second, need)), slack, _CMP_LT_OQ);
     *close = _mm256_movemask_ps(_mm256_or_ps(nearFirst, nearSecond)) != 0;
-    return std::min(n, below + 1);
+    return std::min(n + 1, below + 1);
 }
 
 constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, addScaledRowsAvx2,
@@ -726,10 +733,10 @@ namespace {
 // `close` when a running sum is within `margin` of it (float sums cannot decide).
 int fewestReaching(const Kernels& k, float* values, int n, double remaining, double margin,
                    bool* close, float* crossing) {
-    std::fill(values + n, values + kFinalBracket, 0.0f);
     const int fewest = k.fewest16(values, n, float(remaining), float(margin), close);
-    *crossing = values[std::max(0, fewest - 1)];
-    return fewest;
+    if (fewest > n) *close = true;  // not reached: let the exact resolution decide
+    *crossing = values[std::max(0, std::min(n, fewest) - 1)];
+    return std::min(n, fewest);
 }
 
 }  // namespace
@@ -793,6 +800,18 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
             b.massAbove = counted.atHi.mass;
             b.countAbove = counted.atHi.count;
             b.inside = counted.inside;
+        }
+    }
+    // Most rows: the guess holds with few values inside, and they complete the mass (they fall
+    // short when the crossing lies below the guess; the general path then takes over).
+    if (swept && b.inside <= kFinalBracket && double(b.massAbove) < need - margin) {
+        bool close = false;
+        const int fewest =
+            k.fewest16(copy, b.inside, float(need - b.massAbove), float(margin), &close);
+        if (!close && fewest <= b.inside) {
+            scratch.guess = copy[fewest - 1] / total;
+            if (b.inside < kFinalBracket / 4) scratch.width = std::min(4.0f, scratch.width * 1.25f);
+            return b.countAbove + fewest;
         }
     }
     if (gLo > 0.0f && gLo < gHi) {

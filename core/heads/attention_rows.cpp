@@ -20,7 +20,10 @@ MaskView::MaskView(const AttentionStack& stack)
             validKey[std::size_t(t)] = stack.keyMask[std::size_t(t)] ? 1 : 0;
     }
     keyBits.assign(std::size_t(paddedLength(tokens)), 0u);
-    for (int t = 0; t < tokens; ++t) keyBits[std::size_t(t)] = validKey[std::size_t(t)] ? ~0u : 0u;
+    for (int t = 0; t < tokens; ++t) {
+        keyBits[std::size_t(t)] = validKey[std::size_t(t)] ? ~0u : 0u;
+        allValid = allValid && validKey[std::size_t(t)] != 0;
+    }
     visibleKeys.assign(std::size_t(tokens), 0);
     int seen = 0;
     int total = 0;

@@ -16,6 +16,7 @@ struct MaskView {
     bool causal = false;
     std::vector<unsigned char> validKey;  // per position (padding = 0)
     std::vector<std::uint32_t> keyBits;   // the same as all-ones / zero bits, padded for SIMD
+    bool allValid = true;                 // no padding: every key valid
     std::vector<int> visibleKeys;  // per query: number of keys it may see (0 for padding queries)
     explicit MaskView(const AttentionStack& stack);
     bool validQuery(int q) const { return validKey[std::size_t(q)] != 0; }

@@ -208,7 +208,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     float* offsetMass = scratch.offsetMass.data();
     const bool half = layer.precision == AttentionPrecision::Float16;
     const std::size_t headOffset = std::size_t(slot) * std::size_t(n) * std::size_t(n);
-    const std::uint32_t* keyBits = mask.keyBits.data();
+    const std::uint32_t* keyBits = mask.allValid ? nullptr : mask.keyBits.data();
     const double need = options.sparsityMass - 1e-9;
 
     double entropy = 0.0, normalizedEntropy = 0.0, self = 0.0, previous = 0.0, sparsity = 0.0,

@@ -18,11 +18,12 @@ namespace fovea::heads_detail {
 
 namespace {
 
-// ln(1 + f) = f P(f) on [0, 1), P of degree 7 fitted by iteratively reweighted least squares to
-// the minimax error (1.2e-7 in float32 arithmetic). No range reduction: one polynomial over the
-// whole mantissa costs fewer operations than a shorter one after a reduction.
-constexpr float kLogP[8] = {0.999996424f, -0.499874055f, 0.331798375f, -0.240731314f,
-                            0.167649180f, -0.095324211f, 0.036085673f, -0.006452926f};
+// log2(1 + f) = f P(f) on [0, 1), P of degree 5 fitted by iteratively reweighted least squares
+// to the minimax error (2.2e-6, i.e. 1.5e-6 in ln, in float32 arithmetic). No range reduction,
+// and base 2 so that the exponent adds without a multiply: an entropy needs sum a log2 a, and
+// the vector pipes, not the accuracy, are what limit it.
+constexpr float kLog2P[6] = {1.442553163f,  -0.718282282f, 0.458272517f,
+                             -0.279541939f, 0.123455286f,  -0.026458861f};
 constexpr float kLn2 = 0.693147181f;
 
 // The threshold search starts from a bracket around the previous row's crossing (rows of one
@@ -57,6 +58,7 @@ struct Kernels {
     void (*addScaled)(float*, const float*, int, float);
     void (*addScaledRows)(float*, int, const float*, int, int, int, float);
     MassCount (*massAtLeast)(const float*, int, float);
+    float (*maxOf)(const float*, int);
     // Counts at lo and hi, and the values in [lo, hi) copied to `out` in row order (out needs
     // length + 8 floats; it may be the input itself).
     BracketCounts (*bracket)(const float*, int, float, float, float*);
@@ -99,7 +101,7 @@ RowTotals loadPortable(const T* in, const std::uint32_t* keyBits, int end, float
     RowBracket counts;
     if (bracket != nullptr) counts = *bracket;
     for (int k = 0; k < end; ++k) {
-        const float v = keep(valueOf(in[k]), keyBits[k]);
+        const float v = keep(valueOf(in[k]), keyBits != nullptr ? keyBits[k] : ~0u);
         out[k] = v;
         totals.sum += v;
         totals.maximum = std::max(totals.maximum, v);
@@ -134,6 +136,12 @@ void addScaledRowsPortable(float* target, int targetStride, const float* source,
                            int rows, int cols, float scale) {
     for (int r = 0; r < rows; ++r)
         addScaledPortable(target + r * targetStride, source + r * sourceStride, cols, scale);
+}
+
+float maxOfPortable(const float* row, int length) {
+    float m = 0.0f;
+    for (int k = 0; k < length; ++k) m = std::max(m, row[k]);
+    return m;
 }
 
 MassCount massAtLeastPortable(const float* row, int padded, float t) {
@@ -197,15 +205,16 @@ int fewest16Portable(float* values, int n, float remaining, float margin, bool* 
 }
 
 constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addScaledPortable,
-                               addScaledRowsPortable, massAtLeastPortable, bracketPortable,
-                               collectPortable,       fewest16Portable};
+                               addScaledRowsPortable, massAtLeastPortable, maxOfPortable,
+                               bracketPortable,       collectPortable,     fewest16Portable};
 
 // ---- AVX2 + FMA + F16C ----
 
 #ifdef FOVEA_ROW_KERNELS_AVX2
 #define FOVEA_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-FOVEA_AVX2 inline __m256 logPositive8(__m256 x) {
+// log2 x for x > 0 (see kLog2P); 0 gives -127.
+FOVEA_AVX2 inline __m256 log2Positive8(__m256 x) {
     const __m256i bits = _mm256_castps_si256(x);
     const __m256 exponent =
         _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
@@ -213,9 +222,9 @@ FOVEA_AVX2 inline __m256 logPositive8(__m256 x) {
         _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)),
                                             _mm256_set1_epi32(0x3F800000))),
         _mm256_set1_ps(1.0f));
-    __m256 p = _mm256_set1_ps(kLogP[7]);
-    for (int i = 6; i >= 0; --i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kLogP[i]));
-    return _mm256_fmadd_ps(f, p, _mm256_mul_ps(exponent, _mm256_set1_ps(kLn2)));
+    __m256 p = _mm256_set1_ps(kLog2P[5]);
+    for (int i = 4; i >= 0; --i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kLog2P[i]));
+    return _mm256_fmadd_ps(f, p, exponent);
 }
 
 FOVEA_AVX2 inline float sum8(__m256 v) {
@@ -241,7 +250,9 @@ FOVEA_AVX2 inline int sum8(__m256i v) {
 
 // max(v, 0) maps NaN to 0 (MAXPS returns its second operand when either is NaN); the key bits
 // then clear masked keys.
+template <bool kMasked>
 FOVEA_AVX2 inline __m256 keep8(__m256 v, const std::uint32_t* keyBits) {
+    if (!kMasked) return _mm256_max_ps(v, _mm256_setzero_ps());
     return _mm256_and_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
                          _mm256_loadu_ps(reinterpret_cast<const float*>(keyBits)));
 }
@@ -291,8 +302,8 @@ FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maxi
                               __m256i& aboveCount, __m256 low, __m256 high, float* bracketOut,
                               int& inside, const CompressTable& table) {
     sum = _mm256_add_ps(sum, a);
-    maximum = _mm256_max_ps(maximum, a);
-    if (kXLogX) xlogx = _mm256_fmadd_ps(a, logPositive8(a), xlogx);
+    if (!kBracket) maximum = _mm256_max_ps(maximum, a);  // keysForMass finds it when it needs it
+    if (kXLogX) xlogx = _mm256_fmadd_ps(a, log2Positive8(a), xlogx);  // in log2
     if (kBracket) {
         const __m256 atLow = _mm256_cmp_ps(a, low, _CMP_GE_OQ);
         const __m256 atHigh = _mm256_cmp_ps(a, high, _CMP_GE_OQ);
@@ -305,7 +316,7 @@ FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maxi
 
 // One row in one sweep: kept values stored, their sum, maximum and (kXLogX) sum of v ln v; with
 // kBracket, the mass and count at or above hi and the values in [lo, hi) copied out.
-template <bool kXLogX, bool kBracket, typename T>
+template <bool kXLogX, bool kBracket, bool kMasked, typename T>
 FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* keyBits, int end,
                               float* out, RowBracket* bracket, float* bracketOut) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, x0 = s0, x1 = s0, m0 = s0, m1 = s0, above = s0;
@@ -316,8 +327,8 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
     int inside = 0;
     int k = 0;
     for (; k + 16 <= end; k += 16) {
-        const __m256 a = keep8(load8(in + k), keyBits + k);
-        const __m256 b = keep8(load8(in + k + 8), keyBits + k + 8);
+        const __m256 a = keep8<kMasked>(load8(in + k), keyBits + k);
+        const __m256 b = keep8<kMasked>(load8(in + k + 8), keyBits + k + 8);
         _mm256_storeu_ps(out + k, a);
         _mm256_storeu_ps(out + k + 8, b);
         sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
@@ -326,7 +337,7 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
                                  table);
     }
     if (k + 8 <= end) {
-        const __m256 a = keep8(load8(in + k), keyBits + k);
+        const __m256 a = keep8<kMasked>(load8(in + k), keyBits + k);
         _mm256_storeu_ps(out + k, a);
         sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
                                  table);
@@ -336,7 +347,7 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256 live =
             _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(end - k), lanes));
-        const __m256 a = _mm256_and_ps(keep8(load8(in + k), keyBits + k), live);
+        const __m256 a = _mm256_and_ps(keep8<kMasked>(load8(in + k), keyBits + k), live);
         _mm256_storeu_ps(out + k, a);
         sweep8<kXLogX, kBracket>(a, s0, x0, m0, above, aboveCount, low, high, bracketOut, inside,
                                  table);
@@ -345,9 +356,9 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
         std::uint32_t tailBits[8] = {};
         for (int i = 0; k + i < end; ++i) {
             tail[i] = in[k + i];
-            tailBits[i] = keyBits[k + i];
+            tailBits[i] = kMasked ? keyBits[k + i] : ~0u;
         }
-        const __m256 a = keep8(load8(tail), tailBits);
+        const __m256 a = keep8<true>(load8(tail), tailBits);
         alignas(32) float values[8];
         _mm256_store_ps(values, a);
         for (int i = 0; k + i < end; ++i) out[k + i] = values[i];
@@ -356,8 +367,8 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
     }
     RowTotals totals;
     totals.sum = sum8(_mm256_add_ps(s0, s1));
-    totals.xlogx = kXLogX ? sum8(_mm256_add_ps(x0, x1)) : 0.0f;
-    totals.maximum = max8(_mm256_max_ps(m0, m1));
+    totals.xlogx = kXLogX ? sum8(_mm256_add_ps(x0, x1)) * kLn2 : 0.0f;
+    totals.maximum = kBracket ? -1.0f : max8(_mm256_max_ps(m0, m1));
     if (kBracket) {
         bracket->massAbove = sum8(above);
         bracket->countAbove = sum8(aboveCount);
@@ -366,16 +377,29 @@ FOVEA_AVX2 RowTotals loadAvx2(const T* in, int readable, const std::uint32_t* ke
     return totals;
 }
 
+template <bool kMasked, typename T>
+FOVEA_AVX2 RowTotals loadMaskedAvx2(const T* in, int readable, const std::uint32_t* keyBits,
+                                    int end, float* out, bool wantXLogX, RowBracket* bracket,
+                                    float* bracketOut) {
+    if (bracket != nullptr)
+        return wantXLogX ? loadAvx2<true, true, kMasked>(in, readable, keyBits, end, out, bracket,
+                                                         bracketOut)
+                         : loadAvx2<false, true, kMasked>(in, readable, keyBits, end, out, bracket,
+                                                          bracketOut);
+    return wantXLogX
+               ? loadAvx2<true, false, kMasked>(in, readable, keyBits, end, out, nullptr, nullptr)
+               : loadAvx2<false, false, kMasked>(in, readable, keyBits, end, out, nullptr, nullptr);
+}
+
+// keyBits == nullptr: every key is valid (no padding), one operation less per 8 values.
 template <typename T>
 FOVEA_AVX2 RowTotals loadAnyAvx2(const T* in, int readable, const std::uint32_t* keyBits, int end,
                                  float* out, bool wantXLogX, RowBracket* bracket,
                                  float* bracketOut) {
-    if (bracket != nullptr)
-        return wantXLogX
-                   ? loadAvx2<true, true>(in, readable, keyBits, end, out, bracket, bracketOut)
-                   : loadAvx2<false, true>(in, readable, keyBits, end, out, bracket, bracketOut);
-    return wantXLogX ? loadAvx2<true, false>(in, readable, keyBits, end, out, nullptr, nullptr)
-                     : loadAvx2<false, false>(in, readable, keyBits, end, out, nullptr, nullptr);
+    return keyBits != nullptr ? loadMaskedAvx2<true>(in, readable, keyBits, end, out, wantXLogX,
+                                                     bracket, bracketOut)
+                              : loadMaskedAvx2<false>(in, readable, keyBits, end, out, wantXLogX,
+                                                      bracket, bracketOut);
 }
 
 FOVEA_AVX2 RowTotals loadHalfAvx2(const std::uint16_t* in, int readable,
@@ -422,6 +446,12 @@ FOVEA_AVX2 void addScaledRowsAvx2(float* target, int targetStride, const float* 
                              _mm256_fmadd_ps(_mm256_and_ps(_mm256_loadu_ps(source + i), live),
                                              factor, _mm256_loadu_ps(target + i)));
     }
+}
+
+FOVEA_AVX2 float maxOfAvx2(const float* row, int length) {
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < length; k += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(row + k));
+    return max8(m);
 }
 
 FOVEA_AVX2 MassCount massAtLeastAvx2(const float* row, int padded, float t) {
@@ -568,8 +598,9 @@ FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin,
     return std::min(n + 1, below + 1);
 }
 
-constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, addScaledRowsAvx2,
-                           massAtLeastAvx2, bracketAvx2,   collectAvx2,   fewest16Avx2};
+constexpr Kernels kAvx2 = {loadHalfAvx2,      loadFloatAvx2,   addScaledAvx2,
+                           addScaledRowsAvx2, massAtLeastAvx2, maxOfAvx2,
+                           bracketAvx2,       collectAvx2,     fewest16Avx2};
 
 bool cpuHasAvx2() {
     __builtin_cpu_init();
@@ -673,9 +704,9 @@ float logPositive(float x) {
     const std::uint32_t bits = floatBits(x);
     const float exponent = float(int(bits >> 23) - 127);
     const float f = bitsFloat((bits & 0x7FFFFFu) | 0x3F800000u) - 1.0f;
-    float p = kLogP[7];
-    for (int i = 6; i >= 0; --i) p = p * f + kLogP[i];
-    return f * p + exponent * kLn2;
+    float p = kLog2P[5];
+    for (int i = 4; i >= 0; --i) p = p * f + kLog2P[i];
+    return (f * p + exponent) * kLn2;
 }
 
 namespace {
@@ -747,13 +778,34 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     scratch.swept.used = false;
     if (end <= 0 || !(total > 0.0f) || !(need > 0.0)) return 0;
     scratch.lastTotal = total;
+    const Kernels& k = kernels();
+    const int padded = (end + 7) / 8 * 8;
+    const double margin = kMassMargin * total;
+    if (scratch.bracket.size() < std::size_t(padded + 16))
+        scratch.bracket.resize(std::size_t(padded + 16));
+    if (scratch.last.size() < std::size_t(padded + 16))
+        scratch.last.resize(std::size_t(padded + 16));
+    float* copy = scratch.bracket.data();
+    // Most rows: the bracket guessed from the previous row holds, with few values inside, and
+    // they complete the mass (they fall short when the crossing lies below the guess; the
+    // general path then takes over).
+    if (swept && scratch.swept.inside <= kFinalBracket &&
+        double(scratch.swept.massAbove) < need - margin) {
+        const RowBracket& b = scratch.swept;
+        bool close = false;
+        const int fewest =
+            k.fewest16(copy, b.inside, float(need - b.massAbove), float(margin), &close);
+        if (!close && fewest <= b.inside) {
+            scratch.guess = copy[fewest - 1] / total;
+            if (b.inside < kFinalBracket / 4) scratch.width = std::min(4.0f, scratch.width * 1.25f);
+            return b.countAbove + fewest;
+        }
+    }
+    if (maximum < 0.0f) maximum = k.maxOf(row, padded);
     if (double(maximum) >= need) {
         scratch.guess = maximum / total;
         return 1;
     }
-    const Kernels& k = kernels();
-    const int padded = (end + 7) / 8 * 8;
-    const double margin = kMassMargin * total;
     // Invariants: the values >= lo reach `need`, the values >= hi do not (each decided with the
     // margin over the float error of a pass's sum); countLo / countHi values are >= lo / hi.
     const double slack = double(total) - need;
@@ -764,11 +816,6 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     int countLo = end, countHi = 0;
     // Passes run over the whole row, then over a copy of the values in [lo, hi) (their mass and
     // count above a threshold are then offset by what lay above hi when they were copied).
-    if (scratch.bracket.size() < std::size_t(padded + 16))
-        scratch.bracket.resize(std::size_t(padded + 16));
-    if (scratch.last.size() < std::size_t(padded + 16))
-        scratch.last.resize(std::size_t(padded + 16));
-    float* copy = scratch.bracket.data();
     const float* values = row;
     int length = padded;
     double baseMass = 0.0;
@@ -800,18 +847,6 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
             b.massAbove = counted.atHi.mass;
             b.countAbove = counted.atHi.count;
             b.inside = counted.inside;
-        }
-    }
-    // Most rows: the guess holds with few values inside, and they complete the mass (they fall
-    // short when the crossing lies below the guess; the general path then takes over).
-    if (swept && b.inside <= kFinalBracket && double(b.massAbove) < need - margin) {
-        bool close = false;
-        const int fewest =
-            k.fewest16(copy, b.inside, float(need - b.massAbove), float(margin), &close);
-        if (!close && fewest <= b.inside) {
-            scratch.guess = copy[fewest - 1] / total;
-            if (b.inside < kFinalBracket / 4) scratch.width = std::min(4.0f, scratch.width * 1.25f);
-            return b.countAbove + fewest;
         }
     }
     if (gLo > 0.0f && gLo < gHi) {

@@ -28,7 +28,7 @@ inline int paddedLength(int n) {
 struct RowTotals {
     float sum = 0.0f;      // of the kept values
     float xlogx = 0.0f;    // sum of v ln v over the kept values (when asked for)
-    float maximum = 0.0f;  // largest kept value
+    float maximum = 0.0f;  // largest kept value (-1: not found, when a bracket was counted)
 };
 
 struct MassScratch;
@@ -54,12 +54,12 @@ void addScaledRows(float* target, int targetStride, const float* source, int sou
 
 // Keys needed for `need` of a row's mass: the fewest values of row[0, end) (all >= 0, the padded
 // row, summing to `total` with the given maximum) whose sum reaches need (FlexPrefill's
-// sparsity, with need = 0.9 total). Exact: a threshold search narrows the values around the
-// crossing, starting from a bracket around the previous row's crossing (kept in the scratch:
-// rows of one head are alike), and the last few are sorted; where float sums are too close to
-// call, the mass above the bracket is summed in double and the values inside it selected.
-// Bounds counted while a row is read: the mass and count at or above hi, and how many values in
-// [lo, hi) were copied out.
+// sparsity, with need = 0.9 total; a negative maximum: not known, found when needed). Exact: a
+// threshold search narrows the values around the crossing, starting from a bracket around the
+// previous row's crossing (kept in the scratch: rows of one head are alike), and the last few are
+// sorted; where float sums are too close to call, the mass above the bracket is summed in double
+// and the values inside it selected. Bounds counted while a row is read: the mass and count at or
+// above hi, and how many values in [lo, hi) were copied out.
 struct RowBracket {
     float lo = 0.0f, hi = 0.0f;
     float massAbove = 0.0f;
@@ -78,8 +78,8 @@ struct MassScratch {
 int keysForMass(const float* row, int end, double need, float maximum, float total,
                 MassScratch& scratch);
 
-// ln x for x > 0 (normal floats), within 1.2e-7 plus float rounding: the exponent from the bits
-// and ln(1 + f) for the mantissa 1 + f, f in [0, 1), by a degree-8 polynomial.
+// ln x for x > 0 (normal floats), within 1.6e-6 plus float rounding: the exponent from the bits
+// and log2(1 + f) for the mantissa 1 + f, f in [0, 1), by a degree-6 polynomial.
 float logPositive(float x);
 
 }  // namespace fovea::heads_detail

@@ -53,19 +53,19 @@ int keysBySort(std::vector<double> row, double need) {
 }
 
 TEST(RowKernels, LogPolynomialAgainstStdLog) {
-    // Within float rounding of the result: 2e-7 plus 2 ulp-ish of |ln x| (which reaches 69 here).
+    // Within the polynomial's 1.6e-6 plus float rounding of the result (|ln x| reaches 69 here).
     double worst = 0.0;
     for (float x = 1e-30f; x < 1e30f; x *= 1.0137f) {
         const double exact = std::log(double(x));
         worst = std::max(worst, std::abs(double(heads_detail::logPositive(x)) - exact) /
-                                    (2e-7 + 1.2e-7 * std::abs(exact)));
+                                    (1.6e-6 + 1.2e-7 * std::abs(exact)));
     }
     EXPECT_LT(worst, 1.0);
     double nearOne = 0.0;
     for (float x = 0.5f; x < 2.0f; x += 1.0f / 4096)
         nearOne =
             std::max(nearOne, std::abs(double(heads_detail::logPositive(x)) - std::log(double(x))));
-    EXPECT_LT(nearOne, 2e-7);
+    EXPECT_LT(nearOne, 1.6e-6);
 }
 
 TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {

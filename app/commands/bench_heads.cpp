@@ -1,15 +1,18 @@
 // fovea bench heads: head features + taxonomy + clustering for ~1,000 heads over 100 inputs of
 // captured attention (issue 5's goal: under 2 s), on synthetic float16 stacks of realistic size
 // (planted patterns with noise, 197 tokens = CLS + 14 x 14 patches). The reference measured in
-// the same run is one pass that reads every attention value (float16 -> float32 and a sum): the
-// least any feature pass must do.
+// the same run is one pass on one thread that reads every attention value with the features' row
+// loader (float16 -> float32 and a sum): the least any feature pass must do. The run ends with
+// the portable and the AVX2 row kernels timed on the same inputs.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
 #include "core/heads/head_atlas.h"
 #include "core/heads/planted_heads.h"
+#include "core/heads/row_kernels.h"
 #include "core/io/safetensors.h"
 #include "core/util/error.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -71,16 +74,21 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         "attention read in all)\n",
         pool, generation, gib);
 
-    // Reference: read every value once.
-    std::vector<float> table(65536);
-    for (std::size_t i = 0; i < table.size(); ++i) table[i] = halfToFloat(std::uint16_t(i));
+    // Reference: read every value once, with the same row loader as the features (float16 to
+    // float32 8 at a time where the CPU has it, one thread: a floor for any feature pass).
+    std::vector<float> buffer(std::size_t(heads_detail::paddedLength(tokens)), 0.0f);
     start = std::chrono::steady_clock::now();
     double checksum = 0.0;
     for (int i = 0; i < inputs; ++i) {
         for (const AttentionLayer& layer : stacks[std::size_t(i % pool)].layers) {
-            float sum = 0.0f;
-            for (std::uint16_t v : layer.halfValues) sum += table[v];
-            checksum += sum;
+            const std::size_t rows = layer.halfValues.size() / std::size_t(tokens);
+            for (std::size_t r = 0; r < rows; ++r) {
+                const std::size_t at = r * std::size_t(tokens);
+                checksum += heads_detail::loadRow(layer.halfValues.data() + at,
+                                                  layer.halfValues.size() - at, nullptr, tokens,
+                                                  buffer.data(), false)
+                                .sum;
+            }
         }
     }
     const double reference = secondsSince(start);
@@ -111,7 +119,8 @@ int runHeadsBenchCommand(const Arguments& arguments) {
     const double readPerValue =
         reference / (double(inputs) * layers * headsPerLayer * tokens * tokens) * 1e9;
     std::printf(
-        "  reference (read every value once):   %9.1f ms  (%.2f ns per value; checksum %.0f)\n",
+        "  reference (read every value once, 1 thread): %9.1f ms  (%.2f ns per value; checksum "
+        "%.0f)\n",
         reference * 1e3, readPerValue, checksum);
     std::printf("  features (%d inputs):               %9.1f ms  (%.1fx the reference)\n", inputs,
                 featureSeconds * 1e3, featureSeconds / reference);
@@ -140,6 +149,26 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         std::printf("  t-SNE (exact, %zu heads, %d iterations, optional): %.1f ms\n",
                     features.heads.size(), tsne.iterations, secondsSince(start) * 1e3);
         (void)map;
+    }
+    // The same features with the portable (scalar) row kernels, on a few inputs: what the
+    // vectorised kernels gain on this CPU.
+    const int few = std::min(inputs, 2);
+    if (heads_detail::rowKernelsVectorised()) {
+        std::vector<double> perValue;
+        for (const auto set :
+             {heads_detail::RowKernelSet::Portable, heads_detail::RowKernelSet::Auto}) {
+            heads_detail::selectRowKernels(set);
+            HeadFeatureAccumulator again(featureOptions);
+            const std::clock_t cpu = std::clock();
+            for (int i = 0; i < few; ++i) again.add(stacks[std::size_t(i % pool)]);
+            perValue.push_back(double(std::clock() - cpu) / CLOCKS_PER_SEC /
+                               (double(few) * layers * headsPerLayer * tokens * tokens) * 1e9);
+        }
+        std::printf(
+            "  row kernels (%d inputs, CPU per value): portable %.2f ns, AVX2 %.2f ns (%.1fx)\n",
+            few, perValue[0], perValue[1], perValue[0] / perValue[1]);
+    } else {
+        std::printf("  row kernels: portable (this CPU or build has no AVX2 + FMA + F16C)\n");
     }
     return 0;
 }

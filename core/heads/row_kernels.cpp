@@ -74,39 +74,56 @@ struct Kernels {
 // ---- portable ----
 // ---- portable ----
 
-const float* halfValues() {
-    static const std::vector<float> table = [] {
-        std::vector<float> t(65536);
-        for (std::size_t i = 0; i < t.size(); ++i) t[i] = halfToFloat(std::uint16_t(i));
+// All 65,536 float16 values as float32 with v ln v beside them (0 for v <= 0 and non-finite v):
+// the portable kernels read a float16 row with one lookup per value.
+struct HalfEntry {
+    float value;
+    float valueLogValue;
+};
+
+const HalfEntry* halfTable() {
+    static const std::vector<HalfEntry> table = [] {
+        std::vector<HalfEntry> t(65536);
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const float v = halfToFloat(std::uint16_t(i));
+            t[i].value = v;
+            t[i].valueLogValue =
+                v > 0.0f && std::isfinite(v) ? float(double(v) * std::log(double(v))) : 0.0f;
+        }
         return t;
     }();
     return table.data();
-}
-
-inline float valueOf(std::uint16_t half) {
-    return halfValues()[half];
-}
-inline float valueOf(float v) {
-    return v;
 }
 
 inline float keep(float v, std::uint32_t bits) {
     return bits != 0 && v > 0.0f ? v : 0.0f;
 }
 
-template <typename T>
+inline float read(const std::uint16_t* in, int k, float* xlogx) {
+    const HalfEntry& e = halfTable()[in[k]];
+    *xlogx = e.valueLogValue;
+    return e.value;
+}
+inline float read(const float* in, int k, float* xlogx) {
+    *xlogx = in[k] > 0.0f ? in[k] * logPositive(in[k]) : 0.0f;
+    return in[k];
+}
+
+template <bool kXLogX, bool kBracket, typename T>
 RowTotals loadPortable(const T* in, const std::uint32_t* keyBits, int end, float* out,
-                       bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+                       RowBracket* bracket, float* bracketOut) {
     RowTotals totals;
     RowBracket counts;
-    if (bracket != nullptr) counts = *bracket;
+    if (kBracket) counts = *bracket;
     for (int k = 0; k < end; ++k) {
-        const float v = keep(valueOf(in[k]), keyBits != nullptr ? keyBits[k] : ~0u);
+        float xlogx = 0.0f;
+        const float raw = read(in, k, &xlogx);
+        const float v = keep(raw, keyBits != nullptr ? keyBits[k] : ~0u);
         out[k] = v;
         totals.sum += v;
         totals.maximum = std::max(totals.maximum, v);
-        if (wantXLogX && v > 0.0f) totals.xlogx += v * logPositive(v);
-        if (bracket != nullptr) {
+        if (kXLogX) totals.xlogx += v > 0.0f ? xlogx : 0.0f;
+        if (kBracket) {
             const bool above = v >= counts.hi;
             counts.massAbove += above ? v : 0.0f;
             counts.countAbove += above ? 1 : 0;
@@ -114,18 +131,28 @@ RowTotals loadPortable(const T* in, const std::uint32_t* keyBits, int end, float
             counts.inside += v >= counts.lo && !above ? 1 : 0;
         }
     }
-    if (bracket != nullptr) *bracket = counts;
+    if (kBracket) *bracket = counts;
     return totals;
+}
+
+template <typename T>
+RowTotals loadAnyPortable(const T* in, const std::uint32_t* keyBits, int end, float* out,
+                          bool wantXLogX, RowBracket* bracket, float* bracketOut) {
+    if (bracket != nullptr)
+        return wantXLogX ? loadPortable<true, true>(in, keyBits, end, out, bracket, bracketOut)
+                         : loadPortable<false, true>(in, keyBits, end, out, bracket, bracketOut);
+    return wantXLogX ? loadPortable<true, false>(in, keyBits, end, out, nullptr, nullptr)
+                     : loadPortable<false, false>(in, keyBits, end, out, nullptr, nullptr);
 }
 
 RowTotals loadHalfPortable(const std::uint16_t* in, int, const std::uint32_t* keyBits, int end,
                            float* out, bool wantXLogX, RowBracket* bracket, float* bracketOut) {
-    return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
+    return loadAnyPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 RowTotals loadFloatPortable(const float* in, int, const std::uint32_t* keyBits, int end, float* out,
                             bool wantXLogX, RowBracket* bracket, float* bracketOut) {
-    return loadPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
+    return loadAnyPortable(in, keyBits, end, out, wantXLogX, bracket, bracketOut);
 }
 
 void addScaledPortable(float* target, const float* source, int count, float scale) {

@@ -131,6 +131,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_jobs(new JobRun
     connect(m_heads, &HeadsController::errorOccurred, this, [this](const QString& message) { showError(message); });
     connect(m_heads, &HeadsController::messageChanged, this, [this](const QString& message) { m_message->setText(message); });
     connect(m_heads, &HeadsController::headActivated, this, [this](const HeadKey& head) {
+        if (m_model && !m_model->accepts(InputKind::Image)) {
+            // A language model's head opens in the Text page's head view.
+            m_text->setLayer(head.layer);
+            m_text->setHeads({head.head});
+            m_text->setPage("heads");
+            setCurrentView("text");
+            return;
+        }
         m_state.view.method = "raw";
         m_state.view.layer = head.layer;
         m_state.view.heads = std::to_string(head.head);
@@ -347,6 +355,7 @@ void MainWindow::openModel(const QString& path) {
             if (m_model->spec().depth <= 0 && viewUsesAttention(m_state.view)) m_state.view.method = "gradcam";  // a CNN
             m_modelLevelMap = {};
             updateModelPanel();
+            updateTabsForModel();
             syncInspector();
             // The session's head intervention (valid heads only, see above) for a text model's runs.
             m_text->setHeadScales(m_model->spec().modality == "text"
@@ -365,6 +374,7 @@ void MainWindow::openModel(const QString& path) {
             m_model.reset();
             m_text->setModel(nullptr, {});
             updateModelPanel();
+            updateTabsForModel();
             showError(message);
         });
 }
@@ -540,6 +550,27 @@ QString MainWindow::currentView() const {
     return "heatmap";
 }
 
+void MainWindow::updateTabsForModel() {
+    const bool images = !m_model || m_model->accepts(InputKind::Image);
+    const bool text = !m_model || m_model->accepts(InputKind::Text);
+    const QString model = QFileInfo(QString::fromStdString(m_state.modelPath)).fileName();
+    const auto available = [this](QWidget* page, bool on, const QString& why) {
+        const int index = m_tabs->indexOf(page);
+        m_tabs->setTabEnabled(index, on);
+        m_tabs->setTabToolTip(index, on ? QString() : why);
+    };
+    const QString noImages = tr("%1 takes no images: its attention is on the Text and Heads tabs").arg(model);
+    const std::vector<QWidget*> imagePages = {m_view, m_atlas, m_compare, m_volume, m_segment->view()};
+    for (QWidget* page : imagePages) available(page, images, noImages);
+    available(m_text->page(), text, tr("%1 takes no text: its attention is on the image tabs").arg(model));
+    // The inspector's settings and the image list are for image runs only.
+    m_inspector->setEnabled(images);
+    m_inspector->setToolTip(images ? QString() : noImages);
+    m_gallery->setEnabled(images);
+    m_gallery->setToolTip(images ? QString() : noImages);
+    if (!m_tabs->isTabEnabled(m_tabs->currentIndex())) setCurrentView(images ? "heatmap" : "text");
+}
+
 void MainWindow::setCurrentView(const QString& name) {
     QWidget* page = m_view;
     if (name == "atlas") page = m_atlas;
@@ -553,6 +584,11 @@ void MainWindow::setCurrentView(const QString& name) {
         m_heads->page()->setPage(name == "heads-3d" ? HeadsPage::Page::Cloud
                                  : name == "sinks"  ? HeadsPage::Page::Sinks
                                                     : HeadsPage::Page::Scatter);
+    }
+    if (!m_tabs->isTabEnabled(m_tabs->indexOf(page))) {
+        // Say why instead of switching to a page this model cannot fill.
+        m_message->setText(m_tabs->tabToolTip(m_tabs->indexOf(page)));
+        return;
     }
     m_tabs->setCurrentWidget(page);
 }

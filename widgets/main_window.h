@@ -117,6 +117,9 @@ private:
     void buildStatusBar();
     void syncInspector();
     void updateModelPanel();
+    // Tabs a model cannot fill (image views for a language model, Text for an image model) are
+    // disabled, with the reason as their tooltip.
+    void updateTabsForModel();
     void runCurrentInput();
     void updateMap();
     void updateModelLevelMap();

@@ -17,6 +17,7 @@
 #include <QImage>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -88,6 +89,18 @@ private Q_SLOTS:
             window.openModel(kModel);
             window.addInputs({kImage});
         }));
+        {
+            // An image model leaves the Text page disabled, saying why.
+            auto* tabs = qobject_cast<QTabWidget*>(window.centralWidget());
+            QVERIFY(tabs);
+            for (int i = 0; i < tabs->count(); ++i) {
+                const bool text = tabs->tabText(i) == "Text";
+                QCOMPARE(tabs->isTabEnabled(i), !text);
+                if (text) QVERIFY(tabs->tabToolTip(i).contains("takes no text"));
+            }
+            window.setCurrentView("text");
+            QCOMPARE(window.currentView(), QString("heatmap"));
+        }
         QVERIFY(nextFigure(window, [&] { window.setMethod("integrated-gradients"); }));
         auto* steps = window.findChild<QSpinBox*>("param-steps");
         QVERIFY(steps);

@@ -24,6 +24,7 @@
 #include <QPainter>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -430,6 +431,19 @@ void TestTokenViews::gpt2TextThroughTheWindowProducesAttention() {
     QVERIFY(waitIdle(window));
     QVERIFY2(window.model(), qPrintable(window.lastError()));
     QCOMPARE(window.currentView(), QString("text"));  // a language model opens on the Text page
+    {
+        // The image pages are disabled, saying why; asking for one keeps the Text page.
+        auto* tabs = qobject_cast<QTabWidget*>(window.centralWidget());
+        QVERIFY(tabs);
+        const QStringList imagePages = {"Heatmap", "Layer x head atlas", "Compare", "3D", "Segmentation"};
+        for (int i = 0; i < tabs->count(); ++i) {
+            const bool image = imagePages.contains(tabs->tabText(i));
+            QCOMPARE(tabs->isTabEnabled(i), !image);
+            if (image) QVERIFY(tabs->tabToolTip(i).contains("takes no images"));
+        }
+        window.setCurrentView("heatmap");
+        QCOMPARE(window.currentView(), QString("text"));
+    }
     QSignalSpy updated(text, &TextController::textUpdated);
     const QString typed = "the cat sat on the mat. the dog ran.";
     text->setText(typed);

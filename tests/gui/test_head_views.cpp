@@ -223,11 +223,22 @@ class TestHeadViews : public QObject {
         QVERIFY(view.selection() == HeadSet{target.key});
         QTest::mouseClick(&view, Qt::LeftButton, Qt::NoModifier, QPoint(3, view.height() - 3));
         QVERIFY(view.selection().empty());
-        // Hovering a point shows its card.
-        QTest::mouseMove(&view, view.painter().position(view.scatterRect(), target).toPoint());
+        // Hovering a point shows its card (name, labels, pattern thumbnail) beside the cursor.
+        const QImage before = view.grab().toImage();
+        const QPoint at = view.painter().position(view.scatterRect(), target).toPoint();
+        QTest::mouseMove(&view, at);
         QVERIFY(view.hovered().has_value());
         QCOMPARE(view.hovered()->layer, target.key.layer);
         QCOMPARE(view.hovered()->head, target.key.head);
+        const QImage after = view.grab().toImage();
+        if (qEnvironmentVariableIsSet("FOVEA_TEST_SHOTS"))
+            after.save(qEnvironmentVariable("FOVEA_TEST_SHOTS") + "/scatter_hover_card.png");
+        // The card lies to the lower right of the cursor, or to its left near the right edge.
+        int differing = 0;
+        for (int y = 0; y < after.height(); ++y) {
+            for (int x = 0; x < after.width(); ++x) differing += before.pixel(x, y) != after.pixel(x, y);
+        }
+        QVERIFY2(differing > 84 * 84, qPrintable(QString("%1 pixels changed").arg(differing)));
     }
 
     // Atlas and scatter share one selection, whichever side the user works in.

@@ -58,7 +58,6 @@ struct Kernels {
     void (*addScaled)(float*, const float*, int, float);
     void (*addScaledRows)(float*, int, const float*, int, int, int, float);
     MassCount (*massAtLeast)(const float*, int, float);
-    float (*maxOf)(const float*, int);
     // Counts at lo and hi, and the values in [lo, hi) copied to `out` in row order (out needs
     // length + 8 floats; it may be the input itself).
     BracketCounts (*bracket)(const float*, int, float, float, float*);
@@ -165,12 +164,6 @@ void addScaledRowsPortable(float* target, int targetStride, const float* source,
         addScaledPortable(target + r * targetStride, source + r * sourceStride, cols, scale);
 }
 
-float maxOfPortable(const float* row, int length) {
-    float m = 0.0f;
-    for (int k = 0; k < length; ++k) m = std::max(m, row[k]);
-    return m;
-}
-
 MassCount massAtLeastPortable(const float* row, int padded, float t) {
     MassCount m;
     for (int k = 0; k < padded; ++k) {
@@ -232,8 +225,8 @@ int fewest16Portable(float* values, int n, float remaining, float margin, bool* 
 }
 
 constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addScaledPortable,
-                               addScaledRowsPortable, massAtLeastPortable, maxOfPortable,
-                               bracketPortable,       collectPortable,     fewest16Portable};
+                               addScaledRowsPortable, massAtLeastPortable, bracketPortable,
+                               collectPortable,       fewest16Portable};
 
 // ---- AVX2 + FMA + F16C ----
 
@@ -475,12 +468,6 @@ FOVEA_AVX2 void addScaledRowsAvx2(float* target, int targetStride, const float* 
     }
 }
 
-FOVEA_AVX2 float maxOfAvx2(const float* row, int length) {
-    __m256 m = _mm256_setzero_ps();
-    for (int k = 0; k < length; k += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(row + k));
-    return max8(m);
-}
-
 FOVEA_AVX2 MassCount massAtLeastAvx2(const float* row, int padded, float t) {
     const __m256 threshold = _mm256_set1_ps(t);
     __m256 m0 = _mm256_setzero_ps(), m1 = m0;
@@ -625,9 +612,8 @@ FOVEA_AVX2 int fewest16Avx2(float* values, int n, float remaining, float margin,
     return std::min(n + 1, below + 1);
 }
 
-constexpr Kernels kAvx2 = {loadHalfAvx2,      loadFloatAvx2,   addScaledAvx2,
-                           addScaledRowsAvx2, massAtLeastAvx2, maxOfAvx2,
-                           bracketAvx2,       collectAvx2,     fewest16Avx2};
+constexpr Kernels kAvx2 = {loadHalfAvx2,    loadFloatAvx2, addScaledAvx2, addScaledRowsAvx2,
+                           massAtLeastAvx2, bracketAvx2,   collectAvx2,   fewest16Avx2};
 
 bool cpuHasAvx2() {
     __builtin_cpu_init();
@@ -828,8 +814,7 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
             return b.countAbove + fewest;
         }
     }
-    if (maximum < 0.0f) maximum = k.maxOf(row, padded);
-    if (double(maximum) >= need) {
+    if (maximum >= 0.0f && double(maximum) >= need) {
         scratch.guess = maximum / total;
         return 1;
     }
@@ -838,7 +823,8 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     const double slack = double(total) - need;
     float lo = slack > 1e-4 * total ? std::max(FLT_MIN, float(0.5 * slack / end))
                                     : std::numeric_limits<float>::denorm_min();
-    float hi = std::nextafter(maximum, FLT_MAX);
+    // No value exceeds the total: without the maximum (a row counted with a bracket), it bounds.
+    float hi = std::nextafter(maximum >= 0.0f ? maximum : total, FLT_MAX);
     double massLo = total, massHi = 0.0;
     int countLo = end, countHi = 0;
     // Passes run over the whole row, then over a copy of the values in [lo, hi) (their mass and

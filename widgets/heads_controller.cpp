@@ -44,6 +44,14 @@ HeadsController::HeadsController(HeadSettings& settings, JobRunner* jobs, AtlasV
         requestAnalysis();
     });
     connect(m_page, &HeadsPage::clearSelectionRequested, this, [this] { setSelection({}); });
+    connect(m_page, &HeadsPage::headSwitched, this, [this](const HeadKey& head, bool on) {
+        try {
+            setHeadScale(head, on ? 1.0f : 0.0f);
+        } catch (const Error& error) {
+            m_page->showScales(m_settings.scales);
+            Q_EMIT errorOccurred(QString::fromStdString(error.what()));
+        }
+    });
     connect(m_page->scatter(), &HeadScatterView::selectionChanged, this,
             &HeadsController::setSelection);
     connect(m_page->scatter(), &HeadScatterView::headActivated, this,
@@ -69,6 +77,7 @@ void HeadsController::syncFromSettings() {
     m_atlas->setColouring(atlasColouringFromName(m_settings.atlasColouring));
     m_atlas->setSelection(m_selection);
     m_atlas->setScales(headScaleMapOf(m_settings));
+    m_page->showScales(m_settings.scales);
     m_analysedKey.clear();
     requestAnalysis();
 }
@@ -232,6 +241,7 @@ void HeadsController::setHeadScales(const HeadSet& heads, float scale) {
     if (next.scales == m_settings.scales) return;
     m_settings.scales = next.scales;
     m_atlas->setScales(headScaleMapOf(m_settings));
+    m_page->showScales(m_settings.scales);
     Q_EMIT interventionChanged();
 }
 
@@ -239,6 +249,7 @@ void HeadsController::resetHeads() {
     if (!m_settings.intervened()) return;
     m_settings.scales.clear();
     m_atlas->setScales({});
+    m_page->showScales({});
     Q_EMIT messageChanged(tr("Every head restored"));
     Q_EMIT interventionChanged();
 }

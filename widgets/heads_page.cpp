@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QToolTip>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -103,7 +104,20 @@ HeadsPage::HeadsPage(QWidget* parent) : QWidget(parent) {
     m_stack->addWidget(m_scatter);
     m_stack->addWidget(m_cloud);
     m_stack->addWidget(m_sinks);
-    layout->addWidget(m_stack, 1);
+    // Beside the views: every head with a checkbox, to switch heads off without the atlas (the
+    // only way in for a language model, whose image pages are disabled).
+    m_switches = new QTreeWidget(this);
+    m_switches->setObjectName("head-switches");
+    m_switches->setHeaderLabel(tr("Heads (untick: off)"));
+    m_switches->setToolTip(tr("Untick a head to switch it off, tick it to restore it; "
+                              "Heads > Reset Heads restores all"));
+    m_switches->setMinimumWidth(150);
+    m_switches->setMaximumWidth(220);
+    m_switches->setUniformRowHeights(true);
+    auto* views = new QHBoxLayout;
+    views->addWidget(m_stack, 1);
+    views->addWidget(m_switches);
+    layout->addLayout(views, 1);
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
     layout->addWidget(m_status);
@@ -128,6 +142,11 @@ HeadsPage::HeadsPage(QWidget* parent) : QWidget(parent) {
     connect(m_colouring, &QComboBox::activated, this, edited);
     connect(m_clusters, &QSpinBox::valueChanged, this, edited);
     connect(m_clear, &QPushButton::clicked, this, [this] { Q_EMIT clearSelectionRequested(); });
+    connect(m_switches, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int) {
+        if (m_syncing || item->parent() == nullptr) return;
+        const HeadKey head{item->parent()->data(0, Qt::UserRole).toInt(), item->data(0, Qt::UserRole).toInt()};
+        Q_EMIT headSwitched(head, item->checkState(0) != Qt::Unchecked);
+    });
 }
 
 HeadsPage::Page HeadsPage::page() const {
@@ -154,6 +173,7 @@ void HeadsPage::setSettings(const HeadSettings& settings) {
 
 void HeadsPage::setData(const HeadData& data, const HeadSet& selection) {
     m_data = data;
+    if (data.layers != m_switchLayers || data.heads != m_switchHeads) rebuildSwitches();
     m_selection = selection;
     m_scatter->setData(data);
     m_scatter->setSelection(selection);
@@ -174,6 +194,51 @@ void HeadsPage::setTimeline(const SinkTimeline& timeline) {
 
 void HeadsPage::setStatus(const QString& text) {
     m_status->setText(text);
+}
+
+void HeadsPage::rebuildSwitches() {
+    m_syncing = true;
+    m_switches->clear();
+    m_switchLayers = m_data.layers;
+    m_switchHeads = m_data.heads;
+    for (int layer = 0; layer < m_switchLayers; ++layer) {
+        auto* parent = new QTreeWidgetItem(m_switches, {tr("Layer %1").arg(layer)});
+        parent->setData(0, Qt::UserRole, layer);
+        parent->setFlags(Qt::ItemIsEnabled);
+        for (int head = 0; head < m_switchHeads; ++head) {
+            auto* item = new QTreeWidgetItem(parent);
+            item->setData(0, Qt::UserRole, head);
+            item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable | Qt::ItemIsSelectable);
+        }
+    }
+    m_syncing = false;
+    showScales(m_scales);
+}
+
+void HeadsPage::showScales(const std::vector<HeadScaleEntry>& scales) {
+    m_scales = scales;
+    m_syncing = true;
+    for (int layer = 0; layer < m_switches->topLevelItemCount(); ++layer) {
+        QTreeWidgetItem* parent = m_switches->topLevelItem(layer);
+        bool anyChanged = false;
+        for (int head = 0; head < parent->childCount(); ++head) {
+            float scale = 1.0f;
+            for (const HeadScaleEntry& entry : scales) {
+                if (entry.layer == layer && entry.head == head) scale = entry.scale;
+            }
+            QTreeWidgetItem* item = parent->child(head);
+            item->setCheckState(0, scale == 0.0f   ? Qt::Unchecked
+                                   : scale == 1.0f ? Qt::Checked
+                                                   : Qt::PartiallyChecked);
+            item->setText(0, scale == 0.0f || scale == 1.0f
+                                 ? tr("head %1").arg(head)
+                                 : tr("head %1  \u00d7%2").arg(head).arg(double(scale)));
+            anyChanged = anyChanged || scale != 1.0f;
+        }
+        // Layers with an intervention stay open, so it is in sight.
+        parent->setExpanded(anyChanged || m_switchLayers <= 4);
+    }
+    m_syncing = false;
 }
 
 void HeadsPage::updateSelectionLabel(const HeadSet& selection) {

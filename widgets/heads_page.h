@@ -13,6 +13,8 @@
 
 class QComboBox;
 class QLabel;
+class QTreeWidget;
+class QTreeWidgetItem;
 class QPushButton;
 class QSpinBox;
 class QStackedWidget;
@@ -57,15 +59,22 @@ class HeadsPage : public QWidget {
     void setSelection(const HeadSet& selection);
     void setTimeline(const SinkTimeline& timeline);
     void setStatus(const QString& text);
+    // The heads list beside the views: one checkbox per head of the analysed model (checked: on;
+    // partly checked: scaled, "x s" beside it). Shows the intervention; emits nothing.
+    void showScales(const std::vector<HeadScaleEntry>& scales);
+    QTreeWidget* headSwitches() const { return m_switches; }
 
   Q_SIGNALS:
     // The user changed the embedding, the colouring or k.
     void settingsEdited(const HeadSettings& settings);
     void pageChanged(HeadsPage::Page page);
     void clearSelectionRequested();
+    // The user ticked a head on (restore it) or off (switch it off) in the heads list.
+    void headSwitched(const HeadKey& head, bool on);
 
   private:
     void updateSelectionLabel(const HeadSet& selection);
+    void rebuildSwitches();
 
     HeadSettings m_settings;
     HeadData m_data;
@@ -78,6 +87,9 @@ class HeadsPage : public QWidget {
     QLabel* m_selectionLabel = nullptr;
     QPushButton* m_clear = nullptr;
     QLabel* m_status = nullptr;
+    QTreeWidget* m_switches = nullptr;
+    int m_switchLayers = 0, m_switchHeads = 0;
+    std::vector<HeadScaleEntry> m_scales;
     QStackedWidget* m_stack = nullptr;
     HeadScatterView* m_scatter = nullptr;
     HeadCloudView* m_cloud = nullptr;

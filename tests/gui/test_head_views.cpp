@@ -19,6 +19,7 @@
 #include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QXmlStreamReader>
 #include <QtTest>
 
@@ -316,6 +317,28 @@ class TestHeadViews : public QObject {
         QVERIFY(!settings.intervened());
         QVERIFY(atlas.atlas().scales().empty());
         QCOMPARE(intervened.count(), 4);
+
+        // The heads list beside the views: one checkbox per head, showing and making the
+        // intervention.
+        QTreeWidget* list = page->headSwitches();
+        QCOMPARE(list->topLevelItemCount(), 3);
+        QCOMPARE(list->topLevelItem(2)->childCount(), 4);
+        const auto state = [&](int layer, int head) {
+            return list->topLevelItem(layer)->child(head)->checkState(0);
+        };
+        QCOMPARE(state(1, 2), Qt::Checked);
+        list->topLevelItem(1)->child(2)->setCheckState(0, Qt::Unchecked);  // as a click does
+        QCOMPARE(settings.scaleOf(1, 2), 0.0f);
+        QCOMPARE(intervened.count(), 5);
+        QCOMPARE(atlas.atlas().scales().at(HeadKey{1, 2}), 0.0f);
+        heads.setHeadScale({2, 1}, 0.5f);  // elsewhere: the list follows
+        QCOMPARE(state(2, 1), Qt::PartiallyChecked);
+        QVERIFY(list->topLevelItem(2)->child(1)->text(0).contains("0.5"));
+        list->topLevelItem(2)->child(1)->setCheckState(0, Qt::Checked);  // restores
+        QCOMPARE(settings.scaleOf(2, 1), 1.0f);
+        heads.resetHeads();
+        QCOMPARE(state(1, 2), Qt::Checked);
+        QCOMPARE(intervened.count(), 8);
     }
 
     // Each colouring paints what the data says.

@@ -168,7 +168,7 @@ int runHeadsBenchCommand(const Arguments& arguments) {
             "  row kernels (%d inputs, CPU per value): portable %.2f ns, AVX2 %.2f ns (%.1fx)\n",
             few, perValue[0], perValue[1], perValue[0] / perValue[1]);
     } else {
-        std::printf("  row kernels: portable (this CPU or build has no AVX2 + FMA + F16C)\n");
+        std::printf("  row kernels: portable (FOVEA_ROW_KERNELS=portable, or no AVX2 + FMA + F16C here)\n");
     }
     return 0;
 }

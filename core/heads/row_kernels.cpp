@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <string>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FOVEA_ROW_KERNELS_AVX2 1
@@ -633,7 +635,14 @@ const Kernels*& active() {
 
 const Kernels& kernels() {
     const Kernels*& k = active();
-    if (k == nullptr) selectRowKernels(RowKernelSet::Auto);
+    if (k == nullptr) {
+        // FOVEA_ROW_KERNELS=portable runs the portable kernels on any CPU (to compare, or to
+        // test that path end to end).
+        const char* forced = std::getenv("FOVEA_ROW_KERNELS");
+        selectRowKernels(forced != nullptr && std::string(forced) == "portable"
+                             ? RowKernelSet::Portable
+                             : RowKernelSet::Auto);
+    }
     return *k;
 }
 

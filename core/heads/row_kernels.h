@@ -15,8 +15,9 @@ namespace fovea::heads_detail {
 
 enum class RowKernelSet { Auto, Portable, Avx2 };
 
-// Chooses the implementation (Auto: AVX2 when the CPU has AVX2, FMA and F16C). Returns false,
-// leaving the choice unchanged, when Avx2 is asked for on a CPU or build without it.
+// Chooses the implementation (Auto: AVX2 when the CPU has AVX2, FMA and F16C; the environment
+// variable FOVEA_ROW_KERNELS=portable makes the first choice portable). Returns false, leaving the
+// choice unchanged, when Avx2 is asked for on a CPU or build without it.
 bool selectRowKernels(RowKernelSet set);
 bool rowKernelsVectorised();
 

@@ -872,8 +872,11 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
         }
     }
     if (gLo > 0.0f && gLo < gHi) {
-        float insideMass = 0.0f;
-        for (int i = 0; i < b.inside; ++i) insideMass += copy[i];
+        // The copied values' mass, 8 at a time (a running scalar sum is a chain of dependent adds).
+        std::fill(copy + b.inside, copy + (b.inside + 7) / 8 * 8 + 8, 0.0f);
+        const float insideMass =
+            k.massAtLeast(copy, (b.inside + 7) / 8 * 8, std::numeric_limits<float>::denorm_min())
+                .mass;
         const double atLo = double(b.massAbove) + insideMass;
         const bool loHolds = atLo >= need + margin, hiHolds = b.massAbove < need - margin;
         if (loHolds && hiHolds) {
@@ -889,16 +892,51 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
             else if (b.inside < kFinalBracket / 4)
                 scratch.width *= 1.25f;
         } else {
-            if (atLo < need - margin && gLo > lo) {  // the crossing lies below the guess
+            int side = 0;  // -1: the crossing lies below the guess, +1: above it
+            if (atLo < need - margin && gLo > lo) {
                 hi = gLo;
                 massHi = atLo;
                 countHi = b.countAbove + b.inside;
-            } else if (!hiHolds && b.massAbove >= need + margin && gHi < hi) {  // above it
+                side = -1;
+            } else if (!hiHolds && b.massAbove >= need + margin && gHi < hi) {
                 lo = gHi;
                 massLo = b.massAbove;
                 countLo = b.countAbove;
+                side = +1;
             }
             scratch.width *= 2.0f;
+            // Search outward from the missed bracket, a wider bracket per pass, each pass counting
+            // and copying like the first: the crossing is usually near.
+            float factor = (1.0f + scratch.width) * (1.0f + scratch.width);
+            for (int step = 0; side != 0 && step < 2; ++step, factor *= factor) {
+                const float eLo = side < 0 ? std::max(lo, hi / factor) : lo;
+                const float eHi = side < 0 ? hi : std::min(hi, lo * factor);
+                if (!(eLo < eHi) || (side < 0 && eLo == lo) || (side > 0 && eHi == hi)) break;
+                const BracketCounts c = k.bracket(row, padded, eLo, eHi, copy);
+                const bool loOk = c.atLo.mass >= need + margin;
+                const bool hiOk = c.atHi.mass < need - margin;
+                if (loOk && hiOk) {
+                    lo = eLo;
+                    massLo = c.atLo.mass;
+                    countLo = c.atLo.count;
+                    hi = eHi;
+                    massHi = c.atHi.mass;
+                    countHi = c.atHi.count;
+                    useCopy(c.inside);
+                    break;
+                }
+                if (side < 0 && c.atLo.mass < need - margin) {
+                    hi = eLo;
+                    massHi = c.atLo.mass;
+                    countHi = c.atLo.count;
+                } else if (side > 0 && c.atHi.mass >= need + margin) {
+                    lo = eHi;
+                    massLo = c.atHi.mass;
+                    countLo = c.atHi.count;
+                } else {
+                    break;  // too close to call: the search below decides
+                }
+            }
         }
         scratch.width = std::clamp(scratch.width, 1.0f / 512, 4.0f);
     }

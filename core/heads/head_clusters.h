@@ -6,8 +6,8 @@
 //     HeadFeatureTable table = features.table();
 //     std::vector<std::vector<HeadLabel>> labels = classifyHeads(table);
 //     DescriptorMatrix descriptors = headDescriptors(table);        // heads x columns, z-scored
-//     ClusterOptions clusterOptions;                                // k = 0: best silhouette
-//     in 2..8 HeadClustering clusters = clusterHeads(descriptors, clusterOptions);
+//     ClusterOptions clusterOptions;  // k = 0: the best silhouette in 2..8
+//     HeadClustering clusters = clusterHeads(descriptors, clusterOptions);
 //     std::vector<std::string> names = nameClusters(clusters.assignment, clusters.k, labels);
 //     PcaResult pca = principalComponents(descriptors, 3);         // 3D for the VTK view
 //     std::vector<double> xy = tsneEmbedding(descriptors, TsneOptions{});  // heads x 2

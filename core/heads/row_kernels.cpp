@@ -73,7 +73,6 @@ struct Kernels {
 };
 
 // ---- portable ----
-// ---- portable ----
 
 // All 65,536 float16 values as float32 with v ln v beside them (0 for v <= 0 and non-finite v):
 // the portable kernels read a float16 row with one lookup per value.

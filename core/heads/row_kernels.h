@@ -53,14 +53,8 @@ void addScaled(float* target, const float* source, int count, float scale);
 void addScaledRows(float* target, int targetStride, const float* source, int sourceStride, int rows,
                    int cols, float scale);
 
-// Keys needed for `need` of a row's mass: the fewest values of row[0, end) (all >= 0, the padded
-// row, summing to `total` with the given maximum) whose sum reaches need (FlexPrefill's
-// sparsity, with need = 0.9 total; a negative maximum: not known, the total then bounds the
-// values). Exact: a threshold search narrows the values around the crossing, starting from a
-// bracket around the previous row's crossing (kept in the scratch: rows of one head are alike), and
-// the last few are sorted; where float sums are too close to call, the mass above the bracket is
-// summed in double and the values inside it selected. Bounds counted while a row is read: the mass
-// and count at or above hi, and how many values in [lo, hi) were copied out.
+// Bounds counted while a row is read: the mass and count at or above hi, and how many values in
+// [lo, hi) were copied out.
 struct RowBracket {
     float lo = 0.0f, hi = 0.0f;
     float massAbove = 0.0f;
@@ -76,6 +70,15 @@ struct MassScratch {
     float lastTotal = 0.0f;      // the previous row's total
     RowBracket swept;
 };
+
+// Keys needed for `need` of a row's mass: the fewest values of row[0, end) (all >= 0, the padded
+// row, summing to `total` with the given maximum) whose sum reaches need (FlexPrefill's sparsity,
+// with need = 0.9 total; a negative maximum: not known, the total then bounds the values).
+// Exact: a threshold search narrows the values around the crossing, starting from a bracket
+// around the previous row's crossing (kept in the scratch: rows of one head are alike) and
+// widening it on the side it learnt when it misses; the last few are sorted. Where float sums are
+// too close to call, the mass above the bracket is summed in double and the values inside it
+// selected.
 int keysForMass(const float* row, int end, double need, float maximum, float total,
                 MassScratch& scratch);
 

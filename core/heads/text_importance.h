@@ -3,8 +3,8 @@
 // head mask xi_h = 0) and measure what next-token prediction loses over a set of token sequences.
 //
 //     std::vector<TextImportanceSample> samples = {{textInputFromIds(ids, spec), {12, 13, 14}}};
-//     HeadImportanceReport report = computeTextHeadImportance(*model, samples,
-//     ImportanceOrder::Accuracy, progress);
+//     HeadImportanceReport report =
+//         computeTextHeadImportance(*model, samples, ImportanceOrder::Accuracy, progress);
 //
 // Per head h over the scored positions t of every sample (the target is the token that follows,
 // ids[t + 1]), p the model's next-token distribution at t and p^{-h} the one with h off:

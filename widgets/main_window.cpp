@@ -550,27 +550,6 @@ QString MainWindow::currentView() const {
     return "heatmap";
 }
 
-void MainWindow::updateTabsForModel() {
-    const bool images = !m_model || m_model->accepts(InputKind::Image);
-    const bool text = !m_model || m_model->accepts(InputKind::Text);
-    const QString model = QFileInfo(QString::fromStdString(m_state.modelPath)).fileName();
-    const auto available = [this](QWidget* page, bool on, const QString& why) {
-        const int index = m_tabs->indexOf(page);
-        m_tabs->setTabEnabled(index, on);
-        m_tabs->setTabToolTip(index, on ? QString() : why);
-    };
-    const QString noImages = tr("%1 takes no images: its attention is on the Text and Heads tabs").arg(model);
-    const std::vector<QWidget*> imagePages = {m_view, m_atlas, m_compare, m_volume, m_segment->view()};
-    for (QWidget* page : imagePages) available(page, images, noImages);
-    available(m_text->page(), text, tr("%1 takes no text: its attention is on the image tabs").arg(model));
-    // The inspector's settings and the image list are for image runs only.
-    m_inspector->setEnabled(images);
-    m_inspector->setToolTip(images ? QString() : noImages);
-    m_gallery->setEnabled(images);
-    m_gallery->setToolTip(images ? QString() : noImages);
-    if (!m_tabs->isTabEnabled(m_tabs->currentIndex())) setCurrentView(images ? "heatmap" : "text");
-}
-
 void MainWindow::setCurrentView(const QString& name) {
     QWidget* page = m_view;
     if (name == "atlas") page = m_atlas;

@@ -1,5 +1,6 @@
 // MainWindow's menus, toolbar and shortcuts (buildActions), and what the File menu does with
-// sessions and figures: open / save a session, the recent-sessions menu, export the current view.
+// sessions and figures: open / save a session, the recent-sessions menu, export the current view;
+// which pages a model can fill (updateTabsForModel).
 // The rest of the window is in main_window.cpp.
 #include "widgets/main_window.h"
 
@@ -343,6 +344,27 @@ void MainWindow::exportFigure(const QString& path, int dpi) {
     } catch (const Error& error) {
         showError(QString::fromStdString(error.what()));
     }
+}
+
+void MainWindow::updateTabsForModel() {
+    const bool images = !m_model || m_model->accepts(InputKind::Image);
+    const bool text = !m_model || m_model->accepts(InputKind::Text);
+    const QString model = QFileInfo(QString::fromStdString(m_state.modelPath)).fileName();
+    const auto available = [this](QWidget* page, bool on, const QString& why) {
+        const int index = m_tabs->indexOf(page);
+        m_tabs->setTabEnabled(index, on);
+        m_tabs->setTabToolTip(index, on ? QString() : why);
+    };
+    const QString noImages = tr("%1 takes no images: its attention is on the Text and Heads tabs").arg(model);
+    const std::vector<QWidget*> imagePages = {m_view, m_atlas, m_compare, m_volume, m_segment->view()};
+    for (QWidget* page : imagePages) available(page, images, noImages);
+    available(m_text->page(), text, tr("%1 takes no text: its attention is on the image tabs").arg(model));
+    // The inspector's settings and the image list are for image runs only.
+    m_inspector->setEnabled(images);
+    m_inspector->setToolTip(images ? QString() : noImages);
+    m_gallery->setEnabled(images);
+    m_gallery->setToolTip(images ? QString() : noImages);
+    if (!m_tabs->isTabEnabled(m_tabs->currentIndex())) setCurrentView(images ? "heatmap" : "text");
 }
 
 }  // namespace fovea

@@ -5,6 +5,7 @@
 #include "core/io/safetensors.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
@@ -176,22 +177,23 @@ constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addSc
                                addScaledRowsPortable, massAtLeastPortable, bracketPortable,
                                collectPortable,       fewest16Portable};
 
-const Kernels*& active() {
-    static const Kernels* kernels = nullptr;
+// The kernels in use: chosen once, thread-safely, on first use (the feature pass calls in from
+// several workers at once); selectRowKernels may change them later.
+std::atomic<const Kernels*>& active() {
+    static std::atomic<const Kernels*> kernels{[] {
+        // FOVEA_ROW_KERNELS=portable runs the portable kernels on any CPU (to compare, or to
+        // test that path end to end).
+        const char* forced = std::getenv("FOVEA_ROW_KERNELS");
+        const Kernels* avx2 = row_impl::avx2Kernels();
+        return forced != nullptr && std::string(forced) == "portable"
+                   ? &kPortable
+                   : (avx2 != nullptr ? avx2 : &kPortable);
+    }()};
     return kernels;
 }
 
 const Kernels& kernels() {
-    const Kernels*& k = active();
-    if (k == nullptr) {
-        // FOVEA_ROW_KERNELS=portable runs the portable kernels on any CPU (to compare, or to
-        // test that path end to end).
-        const char* forced = std::getenv("FOVEA_ROW_KERNELS");
-        selectRowKernels(forced != nullptr && std::string(forced) == "portable"
-                             ? RowKernelSet::Portable
-                             : RowKernelSet::Auto);
-    }
-    return *k;
+    return *active().load(std::memory_order_acquire);
 }
 
 // The fewest of v[0..n) (all > 0) whose sum reaches `need`: quickselect on mass with three-way
@@ -256,7 +258,8 @@ float bitsFloat(std::uint32_t bits) {
 bool selectRowKernels(RowKernelSet set) {
     const Kernels* avx2 = row_impl::avx2Kernels();
     if (set == RowKernelSet::Avx2 && avx2 == nullptr) return false;
-    active() = set == RowKernelSet::Portable || avx2 == nullptr ? &kPortable : avx2;
+    active().store(set == RowKernelSet::Portable || avx2 == nullptr ? &kPortable : avx2,
+                   std::memory_order_release);
     return true;
 }
 

@@ -103,6 +103,15 @@ FOVEA_AVX2 inline int compress8(__m256 v, int mask, float* out, int n, const Com
 
 #define FOVEA_AVX2_INLINE __attribute__((target("avx2,fma,f16c"), always_inline)) inline
 
+// Adds the lanes of v at or above `threshold` to mass and counts them (count lanes step by 1);
+// returns the lanes' mask.
+FOVEA_AVX2_INLINE __m256 addAtLeast(__m256 v, __m256 threshold, __m256& mass, __m256i& count) {
+    const __m256 at = _mm256_cmp_ps(v, threshold, _CMP_GE_OQ);
+    mass = _mm256_add_ps(mass, _mm256_and_ps(v, at));
+    count = _mm256_sub_epi32(count, _mm256_castps_si256(at));
+    return at;
+}
+
 // The work on 8 kept values of a row (loadAvx2).
 template <bool kXLogX, bool kBracket>
 FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maximum, __m256& above,
@@ -113,9 +122,7 @@ FOVEA_AVX2_INLINE void sweep8(__m256 a, __m256& sum, __m256& xlogx, __m256& maxi
     if (kXLogX) xlogx = _mm256_fmadd_ps(a, log2Positive8(a), xlogx);  // in log2
     if (kBracket) {
         const __m256 atLow = _mm256_cmp_ps(a, low, _CMP_GE_OQ);
-        const __m256 atHigh = _mm256_cmp_ps(a, high, _CMP_GE_OQ);
-        above = _mm256_add_ps(above, _mm256_and_ps(a, atHigh));
-        aboveCount = _mm256_sub_epi32(aboveCount, _mm256_castps_si256(atHigh));
+        const __m256 atHigh = addAtLeast(a, high, above, aboveCount);
         inside = compress8(a, _mm256_movemask_ps(_mm256_andnot_ps(atHigh, atLow)), bracketOut,
                            inside, table);
     }
@@ -260,21 +267,11 @@ FOVEA_AVX2 MassCount massAtLeastAvx2(const float* row, int padded, float t) {
     __m256 m0 = _mm256_setzero_ps(), m1 = m0;
     __m256i c0 = _mm256_setzero_si256(), c1 = c0;
     int k = 0;
-    for (; k + 16 <= padded; k += 16) {
-        const __m256 a = _mm256_loadu_ps(row + k), b = _mm256_loadu_ps(row + k + 8);
-        const __m256 ga = _mm256_cmp_ps(a, threshold, _CMP_GE_OQ);
-        const __m256 gb = _mm256_cmp_ps(b, threshold, _CMP_GE_OQ);
-        m0 = _mm256_add_ps(m0, _mm256_and_ps(a, ga));
-        m1 = _mm256_add_ps(m1, _mm256_and_ps(b, gb));
-        c0 = _mm256_sub_epi32(c0, _mm256_castps_si256(ga));
-        c1 = _mm256_sub_epi32(c1, _mm256_castps_si256(gb));
+    for (; k + 16 <= padded; k += 16) {  // two chains of adds
+        addAtLeast(_mm256_loadu_ps(row + k), threshold, m0, c0);
+        addAtLeast(_mm256_loadu_ps(row + k + 8), threshold, m1, c1);
     }
-    if (k < padded) {
-        const __m256 a = _mm256_loadu_ps(row + k);
-        const __m256 ga = _mm256_cmp_ps(a, threshold, _CMP_GE_OQ);
-        m0 = _mm256_add_ps(m0, _mm256_and_ps(a, ga));
-        c0 = _mm256_sub_epi32(c0, _mm256_castps_si256(ga));
-    }
+    if (k < padded) addAtLeast(_mm256_loadu_ps(row + k), threshold, m0, c0);
     return {sum8(_mm256_add_ps(m0, m1)), sum8(_mm256_add_epi32(c0, c1))};
 }
 
@@ -314,17 +311,9 @@ FOVEA_AVX2 BracketCounts bracketAvx2(const float* row, int length, float lo, flo
     int n = 0;
     for (int k = 0; k < length; k += 8) {
         const __m256 v = _mm256_loadu_ps(row + k);
-        const __m256 aboveLo = _mm256_cmp_ps(v, low, _CMP_GE_OQ);
-        const __m256 aboveHi = _mm256_cmp_ps(v, high, _CMP_GE_OQ);
-        massLo = _mm256_add_ps(massLo, _mm256_and_ps(v, aboveLo));
-        massHi = _mm256_add_ps(massHi, _mm256_and_ps(v, aboveHi));
-        countLo = _mm256_sub_epi32(countLo, _mm256_castps_si256(aboveLo));
-        countHi = _mm256_sub_epi32(countHi, _mm256_castps_si256(aboveHi));
-        const int mask = _mm256_movemask_ps(_mm256_andnot_ps(aboveHi, aboveLo));
-        const __m256i lanes =
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(table.lanes[mask]));
-        _mm256_storeu_ps(out + n, _mm256_permutevar8x32_ps(v, lanes));
-        n += __builtin_popcount(unsigned(mask));
+        const __m256 aboveLo = addAtLeast(v, low, massLo, countLo);
+        const __m256 aboveHi = addAtLeast(v, high, massHi, countHi);
+        n = compress8(v, _mm256_movemask_ps(_mm256_andnot_ps(aboveHi, aboveLo)), out, n, table);
     }
     BracketCounts b;
     b.atLo = {sum8(massLo), sum8(countLo)};

@@ -61,7 +61,7 @@ int runBenchCommand(const Arguments& arguments) {
     if (!arguments.empty() && arguments[0] == "heads-importance") {
         return runHeadsImportanceBenchCommand(Arguments(arguments.begin() + 1, arguments.end()));
     }
-    const Args args(arguments, joinNames({"arch", "runs", "warmup", "method"}, runtimeOptionNames()), {"no-capture"});
+    const Args args(arguments, joinNames({"arch", "runs", "warmup", "method", "batch"}, runtimeOptionNames()), {"no-capture"});
     const std::string what = args.positional(0, "what to benchmark (forward, explain, segment, gaze, gui)");
     if (what == "segment") return benchSegment(std::max(1, args.intValue("runs", 5)));
     if (what != "forward" && what != "explain") throw UsageError{"unknown benchmark '" + what + "' (available: forward, explain, segment, gaze, gui)"};
@@ -70,6 +70,8 @@ int runBenchCommand(const Arguments& arguments) {
     options.runs = std::max(1, args.intValue("runs", options.runs));
     options.warmupRuns = std::max(0, args.intValue("warmup", options.warmupRuns));
     options.threads = args.intValue("threads", 0);
+    options.batch = args.intValue("batch", 1);
+    if (options.batch < 1) throw UsageError{"--batch must be at least 1"};
     options.device = args.value("device", "cpu");
     options.capture = !args.has("no-capture");
     std::vector<std::string> methods;

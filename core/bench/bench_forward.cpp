@@ -102,13 +102,20 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     BenchModel bench = makeBenchModel(options);
     const ModelSpec* spec = &bench.model.spec();
     VitModel& model = bench.model;
-    const ImageInput& input = bench.input;
+    if (options.batch < 1) throw Error("bench: the batch must hold at least one image");
+    // Distinct images (noise differs per image), so that nothing is computed once for the batch.
+    std::vector<ImageInput> inputs(std::size_t(options.batch), bench.input);
+    for (int i = 1; i < options.batch; ++i) {
+        const at::Tensor noise = at::randn({int64_t(bench.input.pixels.size())});
+        std::copy(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel(), inputs[std::size_t(i)].pixels.begin());
+    }
 
     ForwardBenchResult result;
     result.architecture = options.architecture;
     result.threads = runtimeThreads();
     result.tokens = spec->tokenCount();
-    result.gflop = forwardFlops(*spec) / 1e9;
+    result.batch = options.batch;
+    result.gflop = forwardFlops(*spec) * options.batch / 1e9;
     const CaptureRequest request = options.capture ? CaptureRequest() : CaptureRequest::nothing();
     std::size_t captured = 0;
     const at::Device target(device);
@@ -117,10 +124,18 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     const at::Tensor a = at::randn({side, side}, target), b = at::randn({side, side}, target);
     // The model's GEMM shapes without anything around them.
     const int64_t n = spec->tokenCount(), d = spec->embedDim, m = spec->mlpHidden, h = spec->numHeads;
-    const at::Tensor x = at::randn({n, d}, target), wqkv = at::randn({3 * d, d}, target), wproj = at::randn({d, d}, target);
-    const at::Tensor w1 = at::randn({m, d}, target), w2 = at::randn({d, m}, target), hidden = at::randn({n, m}, target);
-    const at::Tensor q = at::randn({h, n, d / h}, target), scores = at::randn({h, n, n}, target);
-    const auto forward = [&] { captured = model.run(input, request).attention.storedBytes(); };
+    const int64_t rows = n * options.batch, stacks = h * options.batch;
+    const at::Tensor x = at::randn({rows, d}, target), wqkv = at::randn({3 * d, d}, target), wproj = at::randn({d, d}, target);
+    const at::Tensor w1 = at::randn({m, d}, target), w2 = at::randn({d, m}, target), hidden = at::randn({rows, m}, target);
+    const at::Tensor q = at::randn({stacks, n, d / h}, target), scores = at::randn({stacks, n, n}, target);
+    const auto forward = [&] {
+        if (options.batch == 1) {
+            captured = model.run(inputs.front(), request).attention.storedBytes();
+            return;
+        }
+        captured = 0;
+        for (const ModelOutputs& out : model.runBatch(inputs, request)) captured += out.attention.storedBytes();
+    };
     const auto matmul = [&] {
         c10::InferenceMode inference;
         at::Tensor c = at::mm(a, b);
@@ -153,13 +168,13 @@ std::string ForwardBenchResult::summary() const {
     char text[1024];
     auto gflops = [&](double ms) { return gflop / (ms / 1000.0); };
     std::snprintf(text, sizeof(text),
-                  "%s: %d tokens, %.2f GFLOP per forward, %d threads\n"
+                  "%s: %d tokens, batch of %d, %.2f GFLOP per forward, %d threads\n"
                   "  forward + full capture  median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s  capture %.1f MiB\n"
                   "  matmul, same FLOPs      median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s\n"
                   "  model GEMMs only        median %8.2f ms (p10 %.2f, p90 %.2f)  %6.1f GFLOP/s\n"
                   "  ratio forward / matmul      %.2fx   (goal <= 1.2x; median of the per-run ratios, runs interleaved)\n"
                   "  ratio forward / model GEMMs %.2fx\n",
-                  architecture.c_str(), tokens, gflop, threads, forward.median, forward.p10, forward.p90,
+                  architecture.c_str(), tokens, batch, gflop, threads, forward.median, forward.p10, forward.p90,
                   gflops(forward.median), captureMegabytes, matmul.median, matmul.p10, matmul.p90, gflops(matmul.median),
                   modelGemms.median, modelGemms.p10, modelGemms.p90, gflops(modelGemms.median),
                   ratioToMatmul, ratioToModelGemms);

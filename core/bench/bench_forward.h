@@ -17,6 +17,7 @@ struct ForwardBenchOptions {
     int runs = 10;
     int warmupRuns = 2;
     int threads = 0;  // 0: all available cores
+    int batch = 1;    // images per forward pass (runBatch); FLOPs and references scale with it
     bool capture = true;
     std::string device = "cpu";
 };
@@ -31,7 +32,8 @@ struct ForwardBenchResult {
     std::string architecture;
     int threads = 0;
     int tokens = 0;
-    double gflop = 0.0;              // one forward pass
+    int batch = 1;
+    double gflop = 0.0;              // one forward pass (of the whole batch)
     Timing forward;                   // model.run with capture
     Timing matmul;                    // one square matmul of the same FLOP count
     Timing modelGemms;                // the model's own GEMM shapes, back to back, nothing else

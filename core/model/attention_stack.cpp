@@ -51,7 +51,7 @@ std::vector<int> CaptureRequest::resolvedHeads(int modelHeads) const {
 }
 
 CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
-                                int tokens, int embedDim) {
+                                int tokens, int embedDim, int inputs) {
     CaptureEstimate estimate;
     estimate.layers = int(request.resolvedLayers(modelLayers).size());
     estimate.heads = int(request.resolvedHeads(modelHeads).size());
@@ -61,18 +61,22 @@ CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, 
     estimate.bytes = std::size_t(double(estimate.layers) * estimate.heads * double(tokens) * tokens * perValue);
     const int tokenVectors = (request.keys ? 1 : 0) + (request.queries ? 1 : 0) + (request.values ? 1 : 0);
     estimate.bytes += std::size_t(double(estimate.layers) * tokenVectors * double(tokens) * embedDim * 4.0);
+    estimate.bytes *= std::size_t(std::max(1, inputs));
     estimate.budgetBytes = request.memoryBudgetBytes ? request.memoryBudgetBytes : physicalMemoryBytes() / 4;
     return estimate;
 }
 
-void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads, int tokens, int embedDim) {
-    const CaptureEstimate estimate = estimateCapture(request, modelLayers, modelHeads, tokens, embedDim);
+void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads, int tokens, int embedDim,
+                          int inputs) {
+    const CaptureEstimate estimate = estimateCapture(request, modelLayers, modelHeads, tokens, embedDim, inputs);
     if (estimate.fits()) return;
     throw Error("attention capture needs " + formatBytes(double(estimate.bytes)) + " (" +
+                (inputs > 1 ? std::to_string(inputs) + " inputs x " : std::string()) +
                 std::to_string(estimate.layers) + " layers x " + std::to_string(estimate.heads) +
                 " heads x " + std::to_string(tokens) + "^2 tokens) but the budget is " +
                 formatBytes(double(estimate.budgetBytes)) +
-                "; capture fewer layers (--layer), fewer heads (--head), use a smaller input,"
+                (inputs > 1 ? "; run fewer inputs at once (--batch)," : ";") +
+                " capture fewer layers (--layer), fewer heads (--head), use a smaller input,"
                 " or raise the budget (--memory-budget)");
 }
 

@@ -56,11 +56,12 @@ struct CaptureEstimate {
 };
 
 // embedDim: the model's token width, for the keys / queries / values a request asks for (0: none counted).
+// inputs: how many inputs are captured at once (a batch).
 CaptureEstimate estimateCapture(const CaptureRequest& request, int modelLayers, int modelHeads,
-                                int tokens, int embedDim = 0);
+                                int tokens, int embedDim = 0, int inputs = 1);
 // Throws fovea::Error with the needed size and how to narrow the request when over budget.
 void enforceCaptureBudget(const CaptureRequest& request, int modelLayers, int modelHeads,
-                          int tokens, int embedDim = 0);
+                          int tokens, int embedDim = 0, int inputs = 1);
 
 // Attention of one layer for the captured heads: [heads, tokens(query), tokens(key)].
 struct AttentionLayer {

@@ -93,6 +93,13 @@ std::string modelName(const ModelSpec& spec) {
 
 }  // namespace
 
+std::vector<ModelOutputs> Model::runBatch(const std::vector<ImageInput>& inputs, const CaptureRequest& request) {
+    std::vector<ModelOutputs> outputs;
+    outputs.reserve(inputs.size());
+    for (const ImageInput& input : inputs) outputs.push_back(run(input, request));
+    return outputs;
+}
+
 ModelOutputs Model::runText(const TextInput&, const CaptureRequest&) {
     throw Error(modelName(spec()), spec().architecture + " takes images, not text");
 }

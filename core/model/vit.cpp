@@ -321,35 +321,39 @@ at::Tensor applyActivation(const at::Tensor& x, const std::string& activation) {
 }
 
 AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const std::vector<int>& heads,
-                                   AttentionPrecision precision, bool withGradient) {
+                                   AttentionPrecision precision, bool withGradient, int item) {
     AttentionLayer out;
     out.layer = layer;
     out.heads = heads;
     out.tokens = int(attention.size(-1));
     out.precision = precision;
     const at::Tensor index = at::tensor(std::vector<int64_t>(heads.begin(), heads.end()), at::kLong).to(attention.device());
-    const at::Tensor selected = attention.detach().select(0, 0).index_select(0, index);
+    bool everyHead = int64_t(heads.size()) == attention.size(1);
+    for (std::size_t i = 0; everyHead && i < heads.size(); ++i) everyHead = heads[i] == int(i);
+    const at::Tensor one = attention.detach().select(0, item);
+    const at::Tensor selected = everyHead ? one : one.index_select(0, index);
+    // One pass: converted and copied straight into the stored buffer (copy_ takes any device,
+    // dtype and strides).
     if (precision == AttentionPrecision::Float16) {
-        const at::Tensor half = selected.to(at::kCPU, at::kHalf).contiguous();
-        out.halfValues.resize(std::size_t(half.numel()));
-        std::memcpy(out.halfValues.data(), half.data_ptr<at::Half>(), out.halfValues.size() * 2);
+        out.halfValues.resize(std::size_t(selected.numel()));
+        at::from_blob(out.halfValues.data(), selected.sizes(), at::kHalf).copy_(selected);
     } else {
-        const at::Tensor full = selected.to(at::kCPU, at::kFloat).contiguous();
-        out.floatValues.assign(full.data_ptr<float>(), full.data_ptr<float>() + full.numel());
+        out.floatValues.resize(std::size_t(selected.numel()));
+        at::from_blob(out.floatValues.data(), selected.sizes(), at::kFloat).copy_(selected);
     }
     if (withGradient) {
-        const at::Tensor grad = attention.grad().select(0, 0).index_select(0, index).to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor grad = attention.grad().select(0, item).index_select(0, index).to(at::kCPU, at::kFloat).contiguous();
         out.gradient.assign(grad.data_ptr<float>(), grad.data_ptr<float>() + grad.numel());
     }
     return out;
 }
 
-std::vector<float> storeTokenVectors(const at::Tensor& perHead) {
-    const at::Tensor flat = perHead.select(0, 0).transpose(0, 1).reshape({perHead.size(2), -1}).to(at::kCPU, at::kFloat).contiguous();
+std::vector<float> storeTokenVectors(const at::Tensor& perHead, int item) {
+    const at::Tensor flat = perHead.select(0, item).transpose(0, 1).reshape({perHead.size(2), -1}).to(at::kCPU, at::kFloat).contiguous();
     return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
-ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& request) {
+void VitModel::checkInput(const ImageInput& input) const {
     if (input.pixels.size() != std::size_t(m_spec.channels) * input.height * input.width) {
         throw Error(input.source.empty() ? "input" : input.source,
                     "pixel buffer does not match its size " + std::to_string(input.height) + "x" + std::to_string(input.width));
@@ -359,18 +363,46 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
                     "size " + std::to_string(input.height) + "x" + std::to_string(input.width) +
                         " is not a positive multiple of the patch size " + std::to_string(m_spec.patchSize));
     }
-    const TokenLayout layout = tokenLayout(input.height, input.width);
-    const std::vector<int> layers = request.resolvedLayers(m_spec.depth);
-    const std::vector<int> heads = request.resolvedHeads(m_spec.numHeads);
-    if (request.attention) enforceCaptureBudget(request, m_spec.depth, m_spec.numHeads, layout.size(), m_spec.embedDim);
+}
 
+void VitModel::storeCapture(ModelOutputs& out, const ForwardCapture& capture, const CaptureRequest& request,
+                            const std::vector<int>& layers, const std::vector<int>& heads, int item) const {
+    out.attention.modelLayers = m_spec.depth;
+    out.attention.modelHeads = m_spec.numHeads;
+    for (int l : layers) {
+        AttentionLayer stored =
+            storeAttentionLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients, item);
+        stored.headDim = m_spec.embedDim / m_spec.numHeads;
+        if (request.keys) stored.keys = storeTokenVectors(capture.keys[std::size_t(l)], item);
+        if (request.queries) stored.queries = storeTokenVectors(capture.queries[std::size_t(l)], item);
+        if (request.values) stored.values = storeTokenVectors(capture.values[std::size_t(l)], item);
+        out.attention.layers.push_back(std::move(stored));
+    }
+}
+
+namespace {
+
+ForwardCapture captureFor(const CaptureRequest& request, int depth, const std::vector<int>& layers) {
     ForwardCapture capture;
-    capture.layers.assign(std::size_t(m_spec.depth), false);
+    capture.layers.assign(std::size_t(depth), false);
     for (int l : layers) capture.layers[std::size_t(l)] = true;
     capture.retainGradients = request.gradients;
     capture.keepKeys = request.keys;
     capture.keepQueries = request.queries;
     capture.keepValues = request.values;
+    return capture;
+}
+
+}  // namespace
+
+ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& request) {
+    checkInput(input);
+    const TokenLayout layout = tokenLayout(input.height, input.width);
+    const std::vector<int> layers = request.resolvedLayers(m_spec.depth);
+    const std::vector<int> heads = request.resolvedHeads(m_spec.numHeads);
+    if (request.attention) enforceCaptureBudget(request, m_spec.depth, m_spec.numHeads, layout.size(), m_spec.embedDim);
+
+    ForwardCapture capture = captureFor(request, m_spec.depth, layers);
 
     const auto start = std::chrono::steady_clock::now();
     at::Tensor pixels = torch::from_blob(const_cast<float*>(input.pixels.data()),
@@ -397,18 +429,51 @@ ModelOutputs VitModel::run(const ImageInput& input, const CaptureRequest& reques
     const at::Tensor cpuLogits = logits.detach().select(0, 0).to(at::kCPU, at::kFloat).contiguous();
     out.logits.assign(cpuLogits.data_ptr<float>(), cpuLogits.data_ptr<float>() + cpuLogits.numel());
     out.attention.tokens = layout;
-    out.attention.modelLayers = m_spec.depth;
-    out.attention.modelHeads = m_spec.numHeads;
-    for (int l : layers) {
-        AttentionLayer stored = storeAttentionLayer(l, capture.attention[std::size_t(l)], heads, request.precision, request.gradients);
-        stored.headDim = m_spec.embedDim / m_spec.numHeads;
-        if (request.keys) stored.keys = storeTokenVectors(capture.keys[std::size_t(l)]);
-        if (request.queries) stored.queries = storeTokenVectors(capture.queries[std::size_t(l)]);
-        if (request.values) stored.values = storeTokenVectors(capture.values[std::size_t(l)]);
-        out.attention.layers.push_back(std::move(stored));
-    }
+    storeCapture(out, capture, request, layers, heads, 0);
     out.forwardMilliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;
+}
+
+std::vector<ModelOutputs> VitModel::runBatch(const std::vector<ImageInput>& inputs, const CaptureRequest& request) {
+    for (const ImageInput& input : inputs) checkInput(input);
+    bool oneSize = true;
+    for (const ImageInput& input : inputs)
+        oneSize = oneSize && input.height == inputs.front().height && input.width == inputs.front().width;
+    // Gradients are per input (each its own target): those run one at a time, as do mixed sizes.
+    if (inputs.size() <= 1 || !oneSize || request.gradients) return Model::runBatch(inputs, request);
+
+    const int count = int(inputs.size());
+    const int height = inputs.front().height, width = inputs.front().width;
+    const TokenLayout layout = tokenLayout(height, width);
+    const std::vector<int> layers = request.resolvedLayers(m_spec.depth);
+    const std::vector<int> heads = request.resolvedHeads(m_spec.numHeads);
+    if (request.attention)
+        enforceCaptureBudget(request, m_spec.depth, m_spec.numHeads, layout.size(), m_spec.embedDim, count);
+    ForwardCapture capture = captureFor(request, m_spec.depth, layers);
+
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t imageSize = std::size_t(m_spec.channels) * height * width;
+    at::Tensor pixels = at::empty({count, m_spec.channels, height, width}, at::kFloat);
+    for (int b = 0; b < count; ++b)
+        std::copy(inputs[std::size_t(b)].pixels.begin(), inputs[std::size_t(b)].pixels.end(),
+                  pixels.data_ptr<float>() + std::size_t(b) * imageSize);
+    at::Tensor logits;
+    {
+        c10::InferenceMode inference;
+        logits = forward(pixels.to(at::Device(m_device)), &capture).to(at::kCPU, at::kFloat).contiguous();
+    }
+    std::vector<ModelOutputs> outputs(static_cast<std::size_t>(count));
+    for (int b = 0; b < count; ++b) {
+        ModelOutputs& out = outputs[std::size_t(b)];
+        const float* row = logits.data_ptr<float>() + std::size_t(b) * std::size_t(logits.size(1));
+        out.logits.assign(row, row + logits.size(1));
+        out.attention.tokens = layout;
+        storeCapture(out, capture, request, layers, heads, b);
+    }
+    // The pass is shared: each input is charged an equal part of it.
+    const double milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    for (ModelOutputs& out : outputs) out.forwardMilliseconds = milliseconds / count;
+    return outputs;
 }
 
 void VitModel::saveSafetensors(const std::string& path, const std::map<std::string, std::string>& metadata) const {

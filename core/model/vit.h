@@ -64,12 +64,12 @@ struct ForwardCapture {
     std::vector<at::Tensor> attentionOffset;
 };
 
-// Copies one captured layer (batch item 0, the selected heads) into torch-free storage; the
+// Copies one captured layer (batch item `item`, the selected heads) into torch-free storage; the
 // gradient too when asked (it must have been retained). Shared by every transformer family.
 AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const std::vector<int>& heads,
-                                   AttentionPrecision precision, bool withGradient);
-// [B, H, N, hd] (batch item 0) -> [N, H * hd] row-major float32: the heads side by side.
-std::vector<float> storeTokenVectors(const at::Tensor& perHead);
+                                   AttentionPrecision precision, bool withGradient, int item = 0);
+// [B, H, N, hd] (batch item `item`) -> [N, H * hd] row-major float32: the heads side by side.
+std::vector<float> storeTokenVectors(const at::Tensor& perHead, int item = 0);
 // The MLP activation a spec names: exact GELU, GPT-2's tanh approximation, or CLIP's QuickGELU.
 at::Tensor applyActivation(const at::Tensor& x, const std::string& activation);
 
@@ -80,6 +80,8 @@ public:
     const ModelSpec& spec() const override { return m_spec; }
     TokenLayout tokenLayout(int height, int width) const override;
     ModelOutputs run(const ImageInput& input, const CaptureRequest& request) override;
+    // Images of one size in one forward pass (without gradients); otherwise one at a time.
+    std::vector<ModelOutputs> runBatch(const std::vector<ImageInput>& inputs, const CaptureRequest& request) override;
     std::string deviceName() const override { return m_device; }
 
     // pixels [B, C, H, W] on the model's device -> logits [B, classes]. Differentiable.
@@ -115,6 +117,10 @@ public:
     void saveSafetensors(const std::string& path, const std::map<std::string, std::string>& metadata) const;
 
 private:
+    void checkInput(const ImageInput& input) const;
+    // The captured layers of batch item `item` as run() reports them.
+    void storeCapture(ModelOutputs& out, const ForwardCapture& capture, const CaptureRequest& request,
+                      const std::vector<int>& layers, const std::vector<int>& heads, int item) const;
     at::Tensor embed(const at::Tensor& pixels);
     at::Tensor head(const at::Tensor& tokens);
     at::Tensor runBlocks(at::Tensor x, int first, const at::Tensor& scales, ForwardCapture* capture, FeatureTap* tap,

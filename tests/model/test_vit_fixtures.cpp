@@ -118,6 +118,83 @@ TEST(VitFixture, CapturesOnlyWhatIsAsked) {
     EXPECT_THROW(model->run(input, bad), Error);
 }
 
+// A batch is one forward pass over every image: each item must still match the reference
+// fixture (the first and third are the fixture's input) and equal a run of its own (the second,
+// a different image, checks that items are not mixed up).
+TEST(VitFixture, BatchOfImagesMatchesTheReferenceItemByItem) {
+    for (const std::string folder : {"timm-vit-tiny", "hf-vit-tiny"}) {
+        const std::string dir = kData + folder;
+        std::unique_ptr<Model> model = openModel(dir);
+        const ImageInput input = loadImageInput(dir + "/input_tensor.npy", model->spec());
+        ImageInput other = input;
+        for (std::size_t i = 0; i < other.pixels.size(); ++i) other.pixels[i] = std::sin(0.37f * float(i));
+        CaptureRequest request;
+        request.precision = AttentionPrecision::Float32;
+        request.heads = {0, 2};  // a subset
+        const std::vector<ModelOutputs> batch = model->runBatch({input, other, input}, request);
+        ASSERT_EQ(batch.size(), 3u);
+        const std::vector<float> expectedLogits = readNpy(dir + "/expected_logits.npy").toFloats();
+        const std::vector<float> expected = readNpy(dir + "/expected_attention.npy").toFloats();
+        const ModelOutputs single = model->run(other, request);
+        for (int item : {0, 2}) {
+            const ModelOutputs& out = batch[std::size_t(item)];
+            EXPECT_LT(maxAbsDifference(out.logits, expectedLogits), 1e-4f) << folder << " item " << item;
+            ASSERT_EQ(out.attention.layers.size(), 3u);
+            for (int layer = 0; layer < 3; ++layer) {
+                ASSERT_EQ(out.attention.layers[std::size_t(layer)].heads, (std::vector<int>{0, 2}));
+                for (int slot = 0; slot < 2; ++slot) {
+                    const int head = slot * 2;
+                    const std::size_t offset = (std::size_t(layer) * 3 + std::size_t(head)) * 17 * 17;
+                    const std::vector<float> reference(expected.begin() + std::ptrdiff_t(offset),
+                                                       expected.begin() + std::ptrdiff_t(offset + 17 * 17));
+                    EXPECT_LT(maxAbsDifference(out.attention.layers[std::size_t(layer)].matrix(slot), reference), 1e-4f)
+                        << folder << " item " << item << " layer " << layer << " head " << head;
+                }
+            }
+        }
+        EXPECT_LT(maxAbsDifference(batch[1].logits, single.logits), 1e-5f) << folder;
+        EXPECT_GT(maxAbsDifference(batch[1].logits, expectedLogits), 1e-3f) << folder << ": the second image differs";
+        for (int layer = 0; layer < 3; ++layer)
+            EXPECT_LT(maxAbsDifference(batch[1].attention.layers[std::size_t(layer)].allValues(),
+                                       single.attention.layers[std::size_t(layer)].allValues()),
+                      1e-5f)
+                << folder << " layer " << layer;
+    }
+}
+
+// Images of different sizes cannot share a pass: they run one at a time, with the same answers.
+TEST(VitFixture, BatchOfMixedSizesRunsEachImageAlone) {
+    std::unique_ptr<Model> model = openModel(kData + "timm-vit-tiny");
+    const ImageInput input = loadImageInput(kData + "timm-vit-tiny/input_tensor.npy", model->spec());
+    ImageInput wide;
+    wide.height = input.height;
+    wide.width = input.width * 2;
+    wide.pixels.resize(std::size_t(3) * wide.height * wide.width);
+    for (std::size_t i = 0; i < wide.pixels.size(); ++i) wide.pixels[i] = std::cos(0.11f * float(i));
+    const std::vector<ModelOutputs> batch = model->runBatch({input, wide}, CaptureRequest());
+    ASSERT_EQ(batch.size(), 2u);
+    EXPECT_LT(maxAbsDifference(batch[0].logits, readNpy(kData + "timm-vit-tiny/expected_logits.npy").toFloats()), 1e-4f);
+    EXPECT_EQ(batch[1].attention.tokens.size(), model->tokenLayout(wide.height, wide.width).size());
+    EXPECT_LT(maxAbsDifference(batch[1].logits, model->run(wide, CaptureRequest()).logits), 1e-5f);
+}
+
+// The budget counts every image of a batch, and the advice names the batch.
+TEST(VitFixture, BatchOverTheMemoryBudgetIsRefusedWithAdvice) {
+    std::unique_ptr<Model> model = openModel(kData + "timm-vit-tiny");
+    const ImageInput input = loadImageInput(kData + "timm-vit-tiny/input_tensor.npy", model->spec());
+    CaptureRequest request;
+    request.memoryBudgetBytes = 8000;  // one image needs 5,202 bytes, two 10,404
+    EXPECT_NO_THROW(model->run(input, request));
+    try {
+        model->runBatch({input, input}, request);
+        FAIL() << "expected the batch to be refused";
+    } catch (const Error& error) {
+        const std::string message = error.what();
+        EXPECT_NE(message.find("10.2 KiB"), std::string::npos) << message;
+        EXPECT_NE(message.find("--batch"), std::string::npos) << message;
+    }
+}
+
 TEST(VitFixture, RequestOverTheMemoryBudgetIsRefusedWithAdvice) {
     std::unique_ptr<Model> model = openModel(kData + "timm-vit-tiny");
     const ImageInput input = loadImageInput(kData + "timm-vit-tiny/input_tensor.npy", model->spec());

@@ -72,7 +72,7 @@ const char* kUsage =
     "                                          KL) and the gradient proxy; top-K vs random-K masking; for GPT-2,\n"
     "                                          next-token accuracy / confidence / KL on the probes' second copy\n"
     "  bench heads-importance [--arch NAME] [--images N] [--extrapolate N]   head importance time, random weights\n"
-    "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--method M ...]   forward / methods vs forward\n"
+    "  bench forward|explain|segment|gaze [--arch NAME] [--runs N] [--threads N] [--batch N] [--method M ...]   forward / methods vs forward\n"
     "  bench gui [--model DIR] [--switches N] [--case all|heatmap|token-matrix] [--tokens N] [--repaints N]\n"
     "                                          layer/head switch and first-heatmap times in the window;\n"
     "                                          token x token matrix repaints at 1,024 tokens\n"

@@ -72,6 +72,7 @@ int runBenchCommand(const Arguments& arguments) {
     options.threads = args.intValue("threads", 0);
     options.batch = args.intValue("batch", 1);
     if (options.batch < 1) throw UsageError{"--batch must be at least 1"};
+    if (what == "explain" && options.batch != 1) throw UsageError{"--batch is for bench forward"};
     options.device = args.value("device", "cpu");
     options.capture = !args.has("no-capture");
     std::vector<std::string> methods;

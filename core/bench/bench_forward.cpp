@@ -99,10 +99,10 @@ BenchModel makeBenchModel(const ForwardBenchOptions& options) {
 
 ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     const std::string device = resolveDevice(options.device);
+    if (options.batch < 1) throw Error("bench: the batch must hold at least one image");
     BenchModel bench = makeBenchModel(options);
     const ModelSpec* spec = &bench.model.spec();
     VitModel& model = bench.model;
-    if (options.batch < 1) throw Error("bench: the batch must hold at least one image");
     // Distinct images (noise differs per image), so that nothing is computed once for the batch.
     std::vector<ImageInput> inputs(std::size_t(options.batch), bench.input);
     for (int i = 1; i < options.batch; ++i) {

@@ -99,8 +99,8 @@ public:
     // before anything runs).
     virtual ModelOutputs run(const ImageInput& input, const CaptureRequest& request) = 0;
     // Several inputs, the same as run() on each in turn (outputs in input order). Families that
-    // can run them as one batch do (ViT: one forward pass over images of one size, which keeps
-    // the matrix products large enough to run near the machine's peak); the default loops.
+    // can run them as one batch do (ViT: one forward pass over images of one size; what keeps a
+    // GPU busy, while on two CPU cores it measured no faster, docs/README.md); the default loops.
     virtual std::vector<ModelOutputs> runBatch(const std::vector<ImageInput>& inputs,
                                                const CaptureRequest& request);
     // A token sequence (fitted to the context with fitTextInput first). The default throws

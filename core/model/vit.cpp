@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 
 namespace fovea {
 
@@ -327,11 +326,16 @@ AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const
     out.heads = heads;
     out.tokens = int(attention.size(-1));
     out.precision = precision;
-    const at::Tensor index = at::tensor(std::vector<int64_t>(heads.begin(), heads.end()), at::kLong).to(attention.device());
     bool everyHead = int64_t(heads.size()) == attention.size(1);
     for (std::size_t i = 0; everyHead && i < heads.size(); ++i) everyHead = heads[i] == int(i);
-    const at::Tensor one = attention.detach().select(0, item);
-    const at::Tensor selected = everyHead ? one : one.index_select(0, index);
+    // The item's [H, N, N], narrowed to the requested heads when they are not all of them.
+    const auto chosen = [&](const at::Tensor& all) {
+        const at::Tensor one = all.select(0, item);
+        if (everyHead) return one;
+        const at::Tensor index = at::tensor(std::vector<int64_t>(heads.begin(), heads.end()), at::kLong);
+        return one.index_select(0, index.to(all.device()));
+    };
+    const at::Tensor selected = chosen(attention.detach());
     // One pass: converted and copied straight into the stored buffer (copy_ takes any device,
     // dtype and strides).
     if (precision == AttentionPrecision::Float16) {
@@ -342,7 +346,7 @@ AttentionLayer storeAttentionLayer(int layer, const at::Tensor& attention, const
         at::from_blob(out.floatValues.data(), selected.sizes(), at::kFloat).copy_(selected);
     }
     if (withGradient) {
-        const at::Tensor grad = attention.grad().select(0, item).index_select(0, index).to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor grad = chosen(attention.grad()).to(at::kCPU, at::kFloat).contiguous();
         out.gradient.assign(grad.data_ptr<float>(), grad.data_ptr<float>() + grad.numel());
     }
     return out;

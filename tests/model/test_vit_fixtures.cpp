@@ -244,6 +244,18 @@ TEST(VitFixture, AttentionGradientsFollowTheClassTokenPath) {
     // Logits with gradients on equal those without.
     const ModelOutputs plain = model->run(input, CaptureRequest::nothing());
     EXPECT_LT(maxAbsDifference(out.logits, plain.logits), 1e-6f);
+    // A head subset keeps those heads' attention and gradients, the same slices as above.
+    CaptureRequest some = request;
+    some.heads = {1};
+    const ModelOutputs one = model->run(input, some);
+    for (int layer = 0; layer < 3; ++layer) {
+        const AttentionLayer& all = out.attention.layer(layer);
+        const AttentionLayer& picked = one.attention.layer(layer);
+        ASSERT_EQ(picked.gradient.size(), std::size_t(17 * 17)) << "layer " << layer;
+        const std::vector<float> gradient(all.gradient.begin() + 17 * 17, all.gradient.begin() + 2 * 17 * 17);
+        EXPECT_LT(maxAbsDifference(picked.gradient, gradient), 1e-7f) << "layer " << layer;
+        EXPECT_LT(maxAbsDifference(picked.matrix(0), all.matrix(1)), 1e-7f) << "layer " << layer;
+    }
 }
 
 TEST(VitFixture, BadInputsGiveOneLineErrorsNamingTheFile) {

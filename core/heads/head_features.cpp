@@ -61,6 +61,7 @@ struct Geometry {
     std::vector<double> offsetDistance;  // patches
     std::vector<double> offsetPairs;     // patch query-key pairs at that offset
     std::vector<int> offsetBin;          // distance bin
+    std::vector<double> binPairs;        // patch query-key pairs per distance bin
     double uniformDistance = 0.0;        // patches, uniform attention over patch keys
     double maxDistance = 0.0;            // patches (grid) or tokens (text)
     int bins = 0;
@@ -118,6 +119,9 @@ Geometry makeGeometry(const TokenLayout& layout, const HeadFeatureOptions& optio
         }
     }
     g.uniformDistance = pairDistance / pairs;
+    g.binPairs.assign(std::size_t(g.bins), 0.0);
+    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o)
+        g.binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
     return g;
 }
 
@@ -347,25 +351,31 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         const int r = options.offsetRadius;
         const int side = 2 * r + 1;
         f.offsetPattern.assign(std::size_t(side * side), 0.0f);
-        double total = 0.0, distance = 0.0, sameRow = 0.0, sameColumn = 0.0, selfMass = 0.0;
+        // Over every offset: the mass, its distance and its bin (the pairs per bin are the
+        // geometry's); then the query's own row and column of offsets, and the small pattern.
+        double total = 0.0, distance = 0.0, sameRow = 0.0, sameColumn = 0.0;
+        for (std::size_t o = 0; o < g.offsetPairs.size(); ++o) {
+            const double m = offsetMass[o];
+            total += m;
+            distance += m * g.offsetDistance[o];
+            binMass[std::size_t(g.offsetBin[o])] += m;
+        }
+        binPairs = g.binPairs;
+        const float* centre = offsetMass + (g.rows - 1) * g.offsetWidth + (g.cols - 1);
+        const double selfMass = centre[0];
+        for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
+            if (dc != 0) sameRow += centre[dc];
+        }
         for (int dr = -(g.rows - 1); dr <= g.rows - 1; ++dr) {
-            for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
+            if (dr != 0) sameColumn += centre[dr * g.offsetWidth];
+        }
+        const int rowReach = std::min(r, g.rows - 1), colReach = std::min(r, g.cols - 1);
+        for (int dr = -rowReach; dr <= rowReach; ++dr) {
+            for (int dc = -colReach; dc <= colReach; ++dc) {
                 const std::size_t o =
                     std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
-                const double m = offsetMass[o];
-                total += m;
-                distance += m * g.offsetDistance[o];
-                if (dr == 0 && dc == 0)
-                    selfMass += m;
-                else if (dr == 0)
-                    sameRow += m;
-                else if (dc == 0)
-                    sameColumn += m;
-                binMass[std::size_t(g.offsetBin[o])] += m;
-                binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
-                if (std::abs(dr) <= r && std::abs(dc) <= r)
-                    f.offsetPattern[std::size_t((dr + r) * side + dc + r)] =
-                        float(m / g.offsetPairs[o]);
+                f.offsetPattern[std::size_t((dr + r) * side + dc + r)] =
+                    float(offsetMass[o] / g.offsetPairs[o]);
             }
         }
         if (total > 0.0) {

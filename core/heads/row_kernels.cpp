@@ -158,13 +158,14 @@ BracketCounts bracketPortable(const float* row, int length, float lo, float hi, 
     return b;
 }
 
-int fewest16Portable(float* values, int n, float remaining, float margin, bool* close) {
-    std::fill(values + n, values + kFinalBracket, 0.0f);
-    std::sort(values, values + kFinalBracket, std::greater<>());
+template <int kRoom>
+int fewestPortable(float* values, int n, float remaining, float margin, bool* close) {
+    std::fill(values + n, values + kRoom, 0.0f);
+    std::sort(values, values + kRoom, std::greater<>());
     float sum = 0.0f;
     int below = 0;
     bool near = false;
-    for (int i = 0; i < kFinalBracket; ++i) {
+    for (int i = 0; i < kRoom; ++i) {
         sum += values[i];
         below += sum < remaining ? 1 : 0;
         near = near || std::abs(sum - remaining) < margin;
@@ -173,9 +174,15 @@ int fewest16Portable(float* values, int n, float remaining, float margin, bool* 
     return std::min(n + 1, below + 1);
 }
 
-constexpr Kernels kPortable = {loadHalfPortable,      loadFloatPortable,   addScaledPortable,
-                               addScaledRowsPortable, massAtLeastPortable, bracketPortable,
-                               collectPortable,       fewest16Portable};
+constexpr Kernels kPortable = {loadHalfPortable,
+                               loadFloatPortable,
+                               addScaledPortable,
+                               addScaledRowsPortable,
+                               massAtLeastPortable,
+                               bracketPortable,
+                               collectPortable,
+                               fewestPortable<kFinalBracket>,
+                               fewestPortable<kWideBracket>};
 
 // The kernels in use: chosen once, thread-safely, on first use (the feature pass calls in from
 // several workers at once); selectRowKernels may change them later.
@@ -267,15 +274,6 @@ bool rowKernelsVectorised() {
     return &kernels() != &kPortable;
 }
 
-float logPositive(float x) {
-    const std::uint32_t bits = floatBits(x);
-    const float exponent = float(int(bits >> 23) - 127);
-    const float f = bitsFloat((bits & 0x7FFFFFu) | 0x3F800000u) - 1.0f;
-    float p = kLog2P[5];
-    for (int i = 4; i >= 0; --i) p = p * f + kLog2P[i];
-    return (f * p + exponent) * kLn2;
-}
-
 namespace {
 
 // The guessed bracket for the row about to be read, in the units of the previous row; false when
@@ -284,7 +282,7 @@ bool prepareSweep(MassScratch* scratch, int end) {
     if (scratch == nullptr) return false;
     scratch->swept.used = false;
     if (!(scratch->guess > 0.0f) || !(scratch->lastTotal > 0.0f)) return false;
-    const std::size_t room = std::size_t(paddedLength(end) + 16);
+    const std::size_t room = std::size_t(std::max(paddedLength(end) + 16, kWideBracket + 8));
     if (scratch->bracket.size() < room) scratch->bracket.resize(room);
     scratch->swept.massAbove = 0.0f;
     scratch->swept.countAbove = 0;
@@ -348,10 +346,9 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     const Kernels& k = kernels();
     const int padded = (end + 7) / 8 * 8;
     const double margin = kMassMargin * total;
-    if (scratch.bracket.size() < std::size_t(padded + 16))
-        scratch.bracket.resize(std::size_t(padded + 16));
-    if (scratch.last.size() < std::size_t(padded + 16))
-        scratch.last.resize(std::size_t(padded + 16));
+    const std::size_t room = std::size_t(std::max(padded + 16, kWideBracket + 8));
+    if (scratch.bracket.size() < room) scratch.bracket.resize(room);
+    if (scratch.last.size() < room) scratch.last.resize(room);
     float* copy = scratch.bracket.data();
     // Most rows: the bracket guessed from the previous row holds, with few values inside, and
     // they complete the mass (they fall short when the crossing lies below the guess; the
@@ -365,6 +362,20 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
         if (!close && fewest <= b.inside) {
             scratch.guess = copy[fewest - 1] / total;
             if (b.inside < kFinalBracket / 4) scratch.width = std::min(4.0f, scratch.width * 1.25f);
+            ++scratch.finishedNarrow;
+            return b.countAbove + fewest;
+        }
+    } else if (swept && scratch.swept.inside <= kWideBracket &&
+               double(scratch.swept.massAbove) < need - margin) {
+        // A few more values inside: sorted all the same, and the next row's bracket narrower.
+        const RowBracket& b = scratch.swept;
+        bool close = false;
+        const int fewest =
+            k.fewest32(copy, b.inside, float(need - b.massAbove), float(margin), &close);
+        if (!close && fewest <= b.inside) {
+            scratch.guess = copy[fewest - 1] / total;
+            scratch.width = std::max(1.0f / 512, scratch.width * 0.5f);
+            ++scratch.finishedWide;
             return b.countAbove + fewest;
         }
     }

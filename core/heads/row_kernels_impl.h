@@ -8,14 +8,6 @@
 
 namespace fovea::heads_detail::row_impl {
 
-// log2(1 + f) = f P(f) on [0, 1), P of degree 5 fitted by iteratively reweighted least squares
-// to the minimax error (2.2e-6, i.e. 1.5e-6 in ln, in float32 arithmetic). No range reduction,
-// and base 2 so that the exponent adds without a multiply: an entropy needs sum a log2 a, and
-// the vector pipes, not the accuracy, are what limit it.
-constexpr float kLog2P[6] = {1.442553163f,  -0.718282282f, 0.458272517f,
-                             -0.279541939f, 0.123455286f,  -0.026458861f};
-constexpr float kLn2 = 0.693147181f;
-
 // The threshold search starts from a bracket around the previous row's crossing (rows of one
 // head are alike); it copies the values between its bounds out of the row once this few are
 // left (or after kFullPasses passes over the whole row), searches the copy, and sorts the last
@@ -24,6 +16,9 @@ constexpr int kCompactBelow = 48;
 constexpr int kFullPasses = 3;
 constexpr int kMaxPasses = 40;
 constexpr int kFinalBracket = 16;
+// A bracket guessed from the previous row that holds with at most this many values inside is
+// finished by sorting them all (fewest32).
+constexpr int kWideBracket = 32;
 // A pass's mass is a float sum; closer than this (relative to the row's total) to `need`, the
 // search does not decide and the exact (double) resolution does.
 constexpr double kMassMargin = 2e-5;
@@ -58,6 +53,8 @@ struct Kernels {
     // descending in place; returns the fewest of them whose sum reaches `remaining` (n + 1 when
     // all of them do not), and sets `close` when a running sum is within `margin` of it.
     int (*fewest16)(float*, int, float, float, bool*);
+    // The same for n <= 32 (the buffer has 32 floats of room).
+    int (*fewest32)(float*, int, float, float, bool*);
 };
 
 // The AVX2 + FMA + F16C kernels, or null where the build or the CPU has none.

@@ -130,6 +130,56 @@ TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {
     }
 }
 
+// Rows read the way the feature pass reads them (loadRow with the scratch, so that the bracket
+// guessed from the previous row is counted in the same sweep), then counted: every way
+// keysForMass can finish must agree with a full sort. Runs of alike rows let the guess hold with
+// up to 16 and with 17 to 32 values inside; jumps between kinds make it miss.
+TEST(RowKernels, KeysForMassFromSweptBracketMatchSort) {
+    RestoreKernels restore;
+    std::mt19937 random(23);
+    for (RowKernelSet set : kernelSets()) {
+        ASSERT_TRUE(heads_detail::selectRowKernels(set));
+        heads_detail::MassScratch scratch;
+        const int n = 197;
+        std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)), 0.0f);
+        long rows = 0;
+        for (int run = 0; run < 60; ++run) {
+            // A run of rows of one kind: a few strong keys over flat noise (the crossing in the
+            // noise: many values near it), or gamma-distributed rows of one shape.
+            const int kind = run % 3;
+            std::gamma_distribution<double> shape(kind == 1 ? 0.3 : 4.0 + run % 7, 1.0);
+            std::uniform_real_distribution<double> noise(0.0, 1.0);
+            for (int r = 0; r < 40; ++r) {
+                std::vector<std::uint16_t> half(static_cast<std::size_t>(n));
+                double sum = 0.0;
+                std::vector<double> raw(static_cast<std::size_t>(n));
+                for (int k = 0; k < n; ++k) {
+                    raw[std::size_t(k)] =
+                        kind == 0 ? (k % 17 == 0 ? 30.0 : 0.0) + noise(random) : shape(random);
+                    sum += raw[std::size_t(k)];
+                }
+                for (int k = 0; k < n; ++k)
+                    half[std::size_t(k)] = floatToHalf(float(raw[std::size_t(k)] / sum));
+                const heads_detail::RowTotals totals = heads_detail::loadRow(
+                    half.data(), half.size(), nullptr, n, row.data(), false, &scratch);
+                std::vector<double> values;
+                for (int k = 0; k < n; ++k)
+                    values.push_back(double(halfToFloat(half[std::size_t(k)])) / totals.sum);
+                const double need = 0.9 - 1e-9;
+                ASSERT_EQ(heads_detail::keysForMass(row.data(), n, need * totals.sum,
+                                                    totals.maximum, totals.sum, scratch),
+                          keysBySort(values, need))
+                    << setName(set) << " run " << run << " row " << r;
+                ++rows;
+            }
+        }
+        // Each way was taken often enough to count as tested.
+        EXPECT_GT(scratch.finishedNarrow, rows / 10) << setName(set);
+        EXPECT_GT(scratch.finishedWide, rows / 50) << setName(set);
+        EXPECT_LT(scratch.finishedNarrow + scratch.finishedWide, rows - rows / 50) << setName(set);
+    }
+}
+
 // A float16 stack of `heads` heads over `layout`, rows drawn from gamma distributions of
 // different shapes (peaky to flat), some heads quantised to a few levels (many equal values).
 AttentionStack randomHalfStack(const TokenLayout& layout, int heads, bool causal,

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace fovea {
 
@@ -62,8 +63,10 @@ struct Geometry {
     std::vector<double> offsetPairs;     // patch query-key pairs at that offset
     std::vector<int> offsetBin;          // distance bin
     std::vector<double> binPairs;        // patch query-key pairs per distance bin
-    double uniformDistance = 0.0;        // patches, uniform attention over patch keys
-    double maxDistance = 0.0;            // patches (grid) or tokens (text)
+    std::vector<int> offsetsByBin;       // offset indices, bin by bin (bin b from binStart[b])
+    std::vector<int> binStart;
+    double uniformDistance = 0.0;  // patches, uniform attention over patch keys
+    double maxDistance = 0.0;      // patches (grid) or tokens (text)
     int bins = 0;
 };
 
@@ -120,8 +123,16 @@ Geometry makeGeometry(const TokenLayout& layout, const HeadFeatureOptions& optio
     }
     g.uniformDistance = pairDistance / pairs;
     g.binPairs.assign(std::size_t(g.bins), 0.0);
-    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o)
+    g.binStart.assign(std::size_t(g.bins) + 1, 0);
+    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o) {
         g.binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
+        ++g.binStart[std::size_t(g.offsetBin[o]) + 1];
+    }
+    for (int b = 0; b < g.bins; ++b) g.binStart[std::size_t(b) + 1] += g.binStart[std::size_t(b)];
+    g.offsetsByBin.assign(g.offsetPairs.size(), 0);
+    std::vector<int> next(g.binStart.begin(), g.binStart.end() - 1);
+    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o)
+        g.offsetsByBin[std::size_t(next[std::size_t(g.offsetBin[o])]++)] = int(o);
     return g;
 }
 
@@ -133,7 +144,9 @@ struct InputContext {
     std::vector<std::vector<int>> duplicateKeys, inductionKeys;  // per query
     std::vector<double> textPairs;                               // per offset k - q + T - 1
     double textUniformDistance = 0.0;
-    std::vector<double> logVisible;  // per query: ln(visible keys)
+    // Per query, so that a row multiplies instead of dividing: 1 / ln(visible keys) (0 where
+    // fewer than 2 keys are visible) and 1 / visible keys.
+    std::vector<double> inverseLogVisible, inverseVisible;
     explicit InputContext(const AttentionStack& stack) : mask(stack) {}
 };
 
@@ -141,10 +154,13 @@ void prepareInput(InputContext& context, const Geometry& g, const std::vector<st
     context.geometry = &g;
     const int n = g.tokens;
     const MaskView& mask = context.mask;
-    context.logVisible.assign(std::size_t(n), 0.0);
-    for (int q = 0; q < n; ++q)
-        context.logVisible[std::size_t(q)] =
-            std::log(std::max(1, mask.visibleKeys[std::size_t(q)]));
+    context.inverseLogVisible.assign(std::size_t(n), 0.0);
+    context.inverseVisible.assign(std::size_t(n), 0.0);
+    for (int q = 0; q < n; ++q) {
+        const int visible = mask.visibleKeys[std::size_t(q)];
+        if (visible >= 2) context.inverseLogVisible[std::size_t(q)] = 1.0 / std::log(visible);
+        context.inverseVisible[std::size_t(q)] = 1.0 / std::max(1, visible);
+    }
     if (!ids.empty()) {
         context.hasIds = true;
         context.duplicateKeys.assign(std::size_t(n), {});
@@ -193,9 +209,11 @@ struct Scratch {
 // heads).
 float* zeroedAligned(std::vector<float>& buffer, std::size_t size) {
     constexpr std::size_t kLine = 64 / sizeof(float);
-    buffer.assign(size + kLine, 0.0f);
+    if (buffer.size() < size + kLine) buffer.resize(size + kLine);
     const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-    return buffer.data() + (kLine - address / sizeof(float) % kLine) % kLine;
+    float* aligned = buffer.data() + (kLine - address / sizeof(float) % kLine) % kLine;
+    std::memset(aligned, 0, size * sizeof(float));  // all-zero bits are 0.0f
+    return aligned;
 }
 
 float median(std::vector<float> values) {
@@ -250,7 +268,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         entropy += h;
         const int visible = mask.visibleKeys[std::size_t(q)];
         if (visible >= 2) {
-            normalizedEntropy += h / context.logVisible[std::size_t(q)];
+            normalizedEntropy += h * context.inverseLogVisible[std::size_t(q)];
             ++normalizedRows;
         }
         self += row[q] * scale;
@@ -261,7 +279,7 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         const int needed = heads_detail::keysForMass(row, end, need * totals.sum, totals.maximum,
                                                      totals.sum, scratch.sparsity);
         sparsity += needed;
-        sparsityFraction += double(needed) / std::max(1, visible);
+        sparsityFraction += double(needed) * context.inverseVisible[std::size_t(q)];
         if (context.hasIds) {
             const auto& dup = context.duplicateKeys[std::size_t(q)];
             if (!dup.empty()) {
@@ -353,12 +371,31 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         f.offsetPattern.assign(std::size_t(side * side), 0.0f);
         // Over every offset: the mass, its distance and its bin (the pairs per bin are the
         // geometry's); then the query's own row and column of offsets, and the small pattern.
+        // Sums in two halves, and bin by bin: one running sum per loop is a chain of dependent
+        // adds, and a bin's mass added in place waited on its own last store.
         double total = 0.0, distance = 0.0, sameRow = 0.0, sameColumn = 0.0;
-        for (std::size_t o = 0; o < g.offsetPairs.size(); ++o) {
-            const double m = offsetMass[o];
-            total += m;
-            distance += m * g.offsetDistance[o];
-            binMass[std::size_t(g.offsetBin[o])] += m;
+        {
+            double distanceEven = 0.0, distanceOdd = 0.0;
+            const std::size_t offsets = g.offsetPairs.size();
+            std::size_t o = 0;
+            for (; o + 1 < offsets; o += 2) {
+                distanceEven += double(offsetMass[o]) * g.offsetDistance[o];
+                distanceOdd += double(offsetMass[o + 1]) * g.offsetDistance[o + 1];
+            }
+            if (o < offsets) distanceEven += double(offsetMass[o]) * g.offsetDistance[o];
+            distance = distanceEven + distanceOdd;
+        }
+        for (int b = 0; b < bins; ++b) {
+            double even = 0.0, odd = 0.0;
+            int i = g.binStart[std::size_t(b)];
+            const int stop = g.binStart[std::size_t(b) + 1];
+            for (; i + 1 < stop; i += 2) {
+                even += offsetMass[g.offsetsByBin[std::size_t(i)]];
+                odd += offsetMass[g.offsetsByBin[std::size_t(i) + 1]];
+            }
+            if (i < stop) even += offsetMass[g.offsetsByBin[std::size_t(i)]];
+            binMass[std::size_t(b)] = even + odd;
+            total += binMass[std::size_t(b)];
         }
         binPairs = g.binPairs;
         const float* centre = offsetMass + (g.rows - 1) * g.offsetWidth + (g.cols - 1);
@@ -552,11 +589,23 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
         int layerIndex;
         int tableIndex;
     };
+    // The table's heads are sorted by layer and head (tableShape): found by bisection, not by
+    // a scan per head (a thousand heads made that a million comparisons per input).
+    auto sortedIndex = [this](int layer, int head) {
+        const auto at = std::lower_bound(m_shape.heads.begin(), m_shape.heads.end(),
+                                         std::make_pair(layer, head),
+                                         [](const HeadSummary& h, const std::pair<int, int>& key) {
+                                             return std::make_pair(h.layer, h.head) < key;
+                                         });
+        return at != m_shape.heads.end() && at->layer == layer && at->head == head
+                   ? int(at - m_shape.heads.begin())
+                   : m_shape.indexOf(layer, head);
+    };
     std::vector<Job> jobs;
     for (std::size_t l = 0; l < stack.layers.size(); ++l) {
         const AttentionLayer& layer = stack.layers[l];
         for (std::size_t s = 0; s < layer.heads.size(); ++s)
-            jobs.push_back({&layer, int(s), int(l), m_shape.indexOf(layer.layer, layer.heads[s])});
+            jobs.push_back({&layer, int(s), int(l), sortedIndex(layer.layer, layer.heads[s])});
     }
     std::vector<HeadFeatures> results(jobs.size());
     std::vector<Scratch> scratch(

@@ -350,32 +350,26 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     if (scratch.bracket.size() < room) scratch.bracket.resize(room);
     if (scratch.last.size() < room) scratch.last.resize(room);
     float* copy = scratch.bracket.data();
-    // Most rows: the bracket guessed from the previous row holds, with few values inside, and
-    // they complete the mass (they fall short when the crossing lies below the guess; the
-    // general path then takes over).
-    if (swept && scratch.swept.inside <= kFinalBracket &&
+    // Most rows: the bracket guessed from the previous row holds, with few values inside (16 or
+    // 32 are sorted at once), and they complete the mass (they fall short when the crossing lies
+    // below the guess; the general path then takes over).
+    if (swept && scratch.swept.inside <= kWideBracket &&
         double(scratch.swept.massAbove) < need - margin) {
         const RowBracket& b = scratch.swept;
+        const bool narrow = b.inside <= kFinalBracket;
         bool close = false;
-        const int fewest =
-            k.fewest16(copy, b.inside, float(need - b.massAbove), float(margin), &close);
+        const int fewest = (narrow ? k.fewest16 : k.fewest32)(
+            copy, b.inside, float(need - b.massAbove), float(margin), &close);
         if (!close && fewest <= b.inside) {
             scratch.guess = copy[fewest - 1] / total;
-            if (b.inside < kFinalBracket / 4) scratch.width = std::min(4.0f, scratch.width * 1.25f);
-            ++scratch.finishedNarrow;
-            return b.countAbove + fewest;
-        }
-    } else if (swept && scratch.swept.inside <= kWideBracket &&
-               double(scratch.swept.massAbove) < need - margin) {
-        // A few more values inside: sorted all the same, and the next row's bracket narrower.
-        const RowBracket& b = scratch.swept;
-        bool close = false;
-        const int fewest =
-            k.fewest32(copy, b.inside, float(need - b.massAbove), float(margin), &close);
-        if (!close && fewest <= b.inside) {
-            scratch.guess = copy[fewest - 1] / total;
-            scratch.width = std::max(1.0f / 512, scratch.width * 0.5f);
-            ++scratch.finishedWide;
+            if (narrow) {
+                if (b.inside < kFinalBracket / 4)
+                    scratch.width = std::min(4.0f, scratch.width * 1.25f);
+                ++scratch.finishedNarrow;
+            } else {
+                scratch.width = std::max(1.0f / 512, scratch.width * 0.5f);  // fewer next time
+                ++scratch.finishedWide;
+            }
             return b.countAbove + fewest;
         }
     }

@@ -599,7 +599,7 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
                                          });
         return at != m_shape.heads.end() && at->layer == layer && at->head == head
                    ? int(at - m_shape.heads.begin())
-                   : m_shape.indexOf(layer, head);
+                   : -1;  // not reached: every input has the first input's heads (checked above)
     };
     std::vector<Job> jobs;
     for (std::size_t l = 0; l < stack.layers.size(); ++l) {

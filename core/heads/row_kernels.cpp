@@ -276,13 +276,19 @@ bool rowKernelsVectorised() {
 
 namespace {
 
+// Floats of room a bracket copy needs: every value of a padded row plus the 8 a lane compress
+// may write past the last one, and at least the 32 that fewest32 reads.
+std::size_t bracketRoom(int end) {
+    return std::size_t(std::max(paddedLength(end) + 16, kWideBracket + 8));
+}
+
 // The guessed bracket for the row about to be read, in the units of the previous row; false when
 // there is no guess yet.
 bool prepareSweep(MassScratch* scratch, int end) {
     if (scratch == nullptr) return false;
     scratch->swept.used = false;
     if (!(scratch->guess > 0.0f) || !(scratch->lastTotal > 0.0f)) return false;
-    const std::size_t room = std::size_t(std::max(paddedLength(end) + 16, kWideBracket + 8));
+    const std::size_t room = bracketRoom(end);
     if (scratch->bracket.size() < room) scratch->bracket.resize(room);
     scratch->swept.massAbove = 0.0f;
     scratch->swept.countAbove = 0;
@@ -346,7 +352,7 @@ int keysForMass(const float* row, int end, double need, float maximum, float tot
     const Kernels& k = kernels();
     const int padded = (end + 7) / 8 * 8;
     const double margin = kMassMargin * total;
-    const std::size_t room = std::size_t(std::max(padded + 16, kWideBracket + 8));
+    const std::size_t room = bracketRoom(end);
     if (scratch.bracket.size() < room) scratch.bracket.resize(room);
     if (scratch.last.size() < room) scratch.last.resize(room);
     float* copy = scratch.bracket.data();

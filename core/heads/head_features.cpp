@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <utility>
 
 namespace fovea {
@@ -200,6 +201,8 @@ void prepareInput(InputContext& context, const Geometry& g, const std::vector<st
 
 struct Scratch {
     std::vector<float> row, columnMass, offsetMass;  // padded for the row kernels
+    float* columnMassAt = nullptr;  // where sumRows left the head's masses, in the buffers above
+    float* offsetMassAt = nullptr;
     heads_detail::MassScratch sparsity;
 };
 
@@ -223,9 +226,10 @@ float median(std::vector<float> values) {
     return values[mid];
 }
 
-HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputContext& context,
-                         const HeadFeatureOptions& options, const std::vector<float>* norms,
-                         Scratch& scratch) {
+// The row loop of one head on one input: the scalar sums into `sums`, the column and offset
+// masses into the scratch (scratch.columnMassAt / offsetMassAt, valid until the next call).
+void sumRows(const AttentionLayer& layer, int slot, const InputContext& context,
+             const HeadFeatureOptions& options, Scratch& scratch, HeadRowSums& sums) {
     const Geometry& g = *context.geometry;
     const MaskView& mask = context.mask;
     const int n = g.tokens;
@@ -237,6 +241,8 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
     float* columnMass = zeroedAligned(scratch.columnMass, std::size_t(padded));
     float* offsetMass =
         zeroedAligned(scratch.offsetMass, offsetSize + 2 * heads_detail::kRowPadding);
+    scratch.columnMassAt = columnMass;
+    scratch.offsetMassAt = offsetMass;
     const bool half = layer.precision == AttentionPrecision::Float16;
     const std::size_t headOffset = std::size_t(slot) * std::size_t(n) * std::size_t(n);
     const std::uint32_t* keyBits = mask.allValid ? nullptr : mask.keyBits.data();
@@ -319,13 +325,38 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         }
     }
 
+    sums = HeadRowSums{};
+    sums.entropy = entropy;
+    sums.normalizedEntropy = normalizedEntropy;
+    sums.self = self;
+    sums.previous = previous;
+    sums.duplicate = duplicate;
+    sums.induction = induction;
+    sums.sparsity = sparsity;
+    sums.sparsityFraction = sparsityFraction;
+    sums.queries = queries;
+    sums.normalizedRows = normalizedRows;
+    sums.previousRows = previousRows;
+    sums.duplicateRows = duplicateRows;
+    sums.inductionRows = inductionRows;
+}
+
+// A head's features from its row sums on one input; columnMass has a value per token and
+// offsetMass one per offset (HeadRowSums).
+HeadFeatures formFeatures(const HeadRowSums& sums, const float* columnMass, const float* offsetMass,
+                          const InputContext& context, const HeadFeatureOptions& options,
+                          const std::vector<float>* norms) {
+    const Geometry& g = *context.geometry;
+    const MaskView& mask = context.mask;
+    const int n = g.tokens;
+    const int queries = sums.queries;
     HeadFeatures f;
     f.values.fill(kNaN);
     if (queries == 0) return f;
     const double nq = queries;
-    f[HeadFeature::Entropy] = float(entropy / nq);
-    if (normalizedRows > 0)
-        f[HeadFeature::NormalizedEntropy] = float(normalizedEntropy / normalizedRows);
+    f[HeadFeature::Entropy] = float(sums.entropy / nq);
+    if (sums.normalizedRows > 0)
+        f[HeadFeature::NormalizedEntropy] = float(sums.normalizedEntropy / sums.normalizedRows);
     f[HeadFeature::FirstTokenShare] = float(columnMass[0] / nq);
     if (g.cls >= 0) f[HeadFeature::ClsShare] = float(columnMass[g.cls] / nq);
     if (!g.registers.empty()) {
@@ -333,15 +364,17 @@ HeadFeatures measureHead(const AttentionLayer& layer, int slot, const InputConte
         for (int r : g.registers) m += columnMass[r];
         f[HeadFeature::RegisterShare] = float(m / nq);
     }
-    f[HeadFeature::SelfShare] = float(self / nq);
-    if (previousRows > 0) f[HeadFeature::PreviousToken] = float(previous / previousRows);
+    f[HeadFeature::SelfShare] = float(sums.self / nq);
+    if (sums.previousRows > 0)
+        f[HeadFeature::PreviousToken] = float(sums.previous / sums.previousRows);
     if (context.hasIds) {
         f[HeadFeature::DuplicateToken] =
-            duplicateRows > 0 ? float(duplicate / duplicateRows) : 0.0f;
-        f[HeadFeature::Induction] = inductionRows > 0 ? float(induction / inductionRows) : 0.0f;
+            sums.duplicateRows > 0 ? float(sums.duplicate / sums.duplicateRows) : 0.0f;
+        f[HeadFeature::Induction] =
+            sums.inductionRows > 0 ? float(sums.induction / sums.inductionRows) : 0.0f;
     }
-    f[HeadFeature::Sparsity] = float(sparsity / nq);
-    f[HeadFeature::SparsityFraction] = float(sparsityFraction / nq);
+    f[HeadFeature::Sparsity] = float(sums.sparsity / nq);
+    f[HeadFeature::SparsityFraction] = float(sums.sparsityFraction / nq);
     double sink = 0.0, maxKey = 0.0, attendedNorm = 0.0;
     for (int k = 0; k < n; ++k) {
         const double share = columnMass[k] / nq;
@@ -536,8 +569,29 @@ HeadFeatureAccumulator::HeadFeatureAccumulator(HeadFeatureOptions options) : m_o
     checkOptions(m_options);
 }
 
-void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<std::int64_t>& ids,
-                                 const std::vector<std::vector<float>>& tokenNorms) {
+// One input, ready to measure: its geometry and masks, and a job per head.
+struct HeadFeatureAccumulator::Prepared {
+    struct Job {
+        const AttentionLayer* layer;
+        int slot;
+        int layerIndex;
+        int tableIndex;
+    };
+    Geometry geometry;
+    std::unique_ptr<InputContext> context;
+    std::vector<Job> jobs;
+    const std::vector<std::vector<float>>* tokenNorms = nullptr;
+
+    const std::vector<float>* norms(const Job& job) const {
+        return tokenNorms->empty() || (*tokenNorms)[std::size_t(job.layerIndex)].empty()
+                   ? nullptr
+                   : &(*tokenNorms)[std::size_t(job.layerIndex)];
+    }
+};
+
+HeadFeatureAccumulator::Prepared HeadFeatureAccumulator::prepare(
+    const AttentionStack& stack, const std::vector<std::int64_t>& ids,
+    const std::vector<std::vector<float>>& tokenNorms, bool readValues) {
     if (stack.empty()) throw Error("head features: the input has no captured attention");
     const int n = stack.tokens.size();
     if (!ids.empty() && int(ids.size()) != n) {
@@ -553,15 +607,16 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
         const std::size_t stored = layer.precision == AttentionPrecision::Float16
                                        ? layer.halfValues.size()
                                        : layer.floatValues.size();
-        if (layer.tokens != n || stored != expected) {
+        if (layer.tokens != n || (readValues && stored != expected)) {
             throw Error("head features: layer " + std::to_string(layer.layer) + " holds " +
                         std::to_string(stored) + " attention values, expected " +
                         std::to_string(layer.heads.size()) + " heads x " + std::to_string(n) +
                         "^2");
         }
     }
-    const Geometry geometry = makeGeometry(stack.tokens, m_options);
-    HeadFeatureTable shape = tableShape(stack, geometry, m_options);
+    Prepared prepared;
+    prepared.geometry = makeGeometry(stack.tokens, m_options);
+    HeadFeatureTable shape = tableShape(stack, prepared.geometry, m_options);
     if (m_inputs == 0) {
         m_shape = shape;
         m_sums.assign(m_shape.heads.size(), Sums{});
@@ -580,15 +635,10 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
                         " (inputs of one table need the same layout)");
         }
     }
-    InputContext context(stack);
-    prepareInput(context, geometry, ids);
+    prepared.context = std::make_unique<InputContext>(stack);
+    prepareInput(*prepared.context, prepared.geometry, ids);
+    prepared.tokenNorms = &tokenNorms;
 
-    struct Job {
-        const AttentionLayer* layer;
-        int slot;
-        int layerIndex;
-        int tableIndex;
-    };
     // The table's heads are sorted by layer and head (tableShape): found by bisection, not by
     // a scan per head (a thousand heads made that a million comparisons per input).
     auto sortedIndex = [this](int layer, int head) {
@@ -601,27 +651,70 @@ void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<
                    ? int(at - m_shape.heads.begin())
                    : -1;  // not reached: every input has the first input's heads (checked above)
     };
-    std::vector<Job> jobs;
     for (std::size_t l = 0; l < stack.layers.size(); ++l) {
         const AttentionLayer& layer = stack.layers[l];
         for (std::size_t s = 0; s < layer.heads.size(); ++s)
-            jobs.push_back({&layer, int(s), int(l), sortedIndex(layer.layer, layer.heads[s])});
+            prepared.jobs.push_back(
+                {&layer, int(s), int(l), sortedIndex(layer.layer, layer.heads[s])});
     }
+    return prepared;
+}
+
+void HeadFeatureAccumulator::add(const AttentionStack& stack, const std::vector<std::int64_t>& ids,
+                                 const std::vector<std::vector<float>>& tokenNorms) {
+    const Prepared prepared = prepare(stack, ids, tokenNorms, true);
+    const auto& jobs = prepared.jobs;
     std::vector<HeadFeatures> results(jobs.size());
     std::vector<Scratch> scratch(
         std::size_t(heads_detail::workerCount(int(jobs.size()), m_options.threads)));
     heads_detail::parallelFor(int(jobs.size()), m_options.threads, [&](int j, int worker) {
-        const Job& job = jobs[std::size_t(j)];
-        const std::vector<float>* norms =
-            tokenNorms.empty() || tokenNorms[std::size_t(job.layerIndex)].empty()
-                ? nullptr
-                : &tokenNorms[std::size_t(job.layerIndex)];
-        results[std::size_t(j)] = measureHead(*job.layer, job.slot, context, m_options, norms,
-                                              scratch[std::size_t(worker)]);
+        const Prepared::Job& job = jobs[std::size_t(j)];
+        Scratch& mine = scratch[std::size_t(worker)];
+        HeadRowSums sums;
+        sumRows(*job.layer, job.slot, *prepared.context, m_options, mine, sums);
+        results[std::size_t(j)] = formFeatures(sums, mine.columnMassAt, mine.offsetMassAt,
+                                               *prepared.context, m_options, prepared.norms(job));
     });
+    accumulate(prepared, results);
+}
 
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
-        Sums& sums = m_sums[std::size_t(jobs[j].tableIndex)];
+void HeadFeatureAccumulator::addMeasured(const AttentionStack& stack,
+                                         const std::vector<HeadRowSums>& sums,
+                                         const std::vector<std::int64_t>& ids,
+                                         const std::vector<std::vector<float>>& tokenNorms) {
+    // Checked before prepare() takes the first input's layout.
+    std::size_t heads = 0;
+    for (const AttentionLayer& layer : stack.layers) heads += layer.heads.size();
+    if (sums.size() != heads) {
+        throw Error("head features: " + std::to_string(sums.size()) +
+                    " measured heads for an input of " + std::to_string(heads) + " heads");
+    }
+    const int n = stack.tokens.size();
+    const Geometry geometry = makeGeometry(stack.tokens, m_options);
+    const std::size_t offsets =
+        geometry.grid ? geometry.offsetPairs.size() : std::size_t(2 * n - 1);
+    for (const HeadRowSums& head : sums) {
+        if (head.columnMass.size() != std::size_t(n) || head.offsetMass.size() != offsets) {
+            throw Error("head features: measured sums hold " +
+                        std::to_string(head.columnMass.size()) + " column and " +
+                        std::to_string(head.offsetMass.size()) +
+                        " offset masses, the input needs " + std::to_string(n) + " and " +
+                        std::to_string(offsets));
+        }
+    }
+    const Prepared prepared = prepare(stack, ids, tokenNorms, false);
+    std::vector<HeadFeatures> results(prepared.jobs.size());
+    for (std::size_t j = 0; j < prepared.jobs.size(); ++j) {
+        results[j] = formFeatures(sums[j], sums[j].columnMass.data(), sums[j].offsetMass.data(),
+                                  *prepared.context, m_options, prepared.norms(prepared.jobs[j]));
+    }
+    accumulate(prepared, results);
+}
+
+void HeadFeatureAccumulator::accumulate(const Prepared& prepared,
+                                        const std::vector<HeadFeatures>& results) {
+    for (std::size_t j = 0; j < prepared.jobs.size(); ++j) {
+        Sums& sums = m_sums[std::size_t(prepared.jobs[j].tableIndex)];
         const HeadFeatures& f = results[j];
         for (int i = 0; i < kHeadFeatureCount; ++i) {
             const double v = f.values[std::size_t(i)];
@@ -680,6 +773,27 @@ HeadFeatureTable HeadFeatureAccumulator::table() const {
         vectors(sums.offset, sums.offsetSquares, out.mean.offsetPattern, out.spread.offsetPattern);
     }
     return table;
+}
+
+HeadOffsetSlots headOffsetSlots(const TokenLayout& layout) {
+    const Geometry g = makeGeometry(layout, HeadFeatureOptions{});
+    const int n = g.tokens;
+    HeadOffsetSlots slots;
+    slots.count = g.grid ? int(g.offsetPairs.size()) : 2 * n - 1;
+    slots.slot.assign(std::size_t(n) * std::size_t(n), -1);
+    for (int q = 0; q < n; ++q) {
+        for (int k = 0; k < n; ++k) {
+            int& slot = slots.slot[std::size_t(q) * std::size_t(n) + std::size_t(k)];
+            if (!g.grid) {
+                slot = k - q + n - 1;
+            } else if (g.patchRow[std::size_t(q)] >= 0 && g.patchRow[std::size_t(k)] >= 0) {
+                slot = (g.patchRow[std::size_t(k)] - g.patchRow[std::size_t(q)] + g.rows - 1) *
+                           g.offsetWidth +
+                       g.patchCol[std::size_t(k)] - g.patchCol[std::size_t(q)] + g.cols - 1;
+            }
+        }
+    }
+    return slots;
 }
 
 HeadFeatureTable computeHeadFeatures(const AttentionStack& stack, const HeadFeatureOptions& options,

@@ -119,6 +119,27 @@ struct HeadFeatureTable {
     int indexOf(int layer, int head) const;              // -1 when not measured
 };
 
+// One head's sums over the query rows of one input: what the feature pass adds up row by row
+// before it forms the head's features. HeadFeatureAccumulator::add computes them on the CPU; a
+// device pass (head_features_device.h) computes them for every head of an input at once and hands
+// them to addMeasured. Each sum runs over the valid queries whose row has mass ("rows"), each row
+// renormalised over its valid keys (the conventions above).
+struct HeadRowSums {
+    double entropy = 0.0;            // row entropies, nats
+    double normalizedEntropy = 0.0;  // entropy / ln(visible keys), rows with >= 2 visible keys
+    double self = 0.0;               // share on the query's own position
+    double previous = 0.0;           // share on q - 1, rows with q >= 1 and q - 1 a valid key
+    double duplicate = 0.0, induction = 0.0;  // with ids: rows that have such keys
+    double sparsity = 0.0;                    // keys for sparsityMass of the row
+    double sparsityFraction = 0.0;            // the same / visible keys
+    int queries = 0, normalizedRows = 0, previousRows = 0, duplicateRows = 0, inductionRows = 0;
+    std::vector<float> columnMass;  // per key position (tokens values): the rows' shares on it
+    // Per relative offset: on image grids, patch queries to patch keys, (2 rows - 1) x
+    // (2 cols - 1) values, offset (dr, dc) of key minus query patch at (dr + rows - 1) *
+    // (2 cols - 1) + dc + cols - 1; on text, 2 tokens - 1 values, k - q at k - q + tokens - 1.
+    std::vector<float> offsetMass;
+};
+
 // Accumulates features over inputs that share one token layout (same length and grid).
 class HeadFeatureAccumulator {
   public:
@@ -130,11 +151,21 @@ class HeadFeatureAccumulator {
     // Throws fovea::Error when the stack's layout, layers or heads differ from the first input's.
     void add(const AttentionStack& stack, const std::vector<std::int64_t>& ids = {},
              const std::vector<std::vector<float>>& tokenNorms = {});
+    // The same input with its row sums measured elsewhere: one per head, layer by layer in stack
+    // order, heads in each layer's order. The stack's attention values are not read (its layout,
+    // layers, heads and masks are). Throws fovea::Error when the sums do not fit the stack.
+    void addMeasured(const AttentionStack& stack, const std::vector<HeadRowSums>& sums,
+                     const std::vector<std::int64_t>& ids = {},
+                     const std::vector<std::vector<float>>& tokenNorms = {});
 
     int inputs() const { return m_inputs; }
     HeadFeatureTable table() const;  // throws when nothing was added
 
   private:
+    struct Prepared;
+    Prepared prepare(const AttentionStack& stack, const std::vector<std::int64_t>& ids,
+                     const std::vector<std::vector<float>>& tokenNorms, bool readValues);
+    void accumulate(const Prepared& prepared, const std::vector<HeadFeatures>& results);
     struct Sums {  // one head: sums and sums of squares over inputs, in double
         std::array<double, kHeadFeatureCount> sum{}, squares{};
         std::array<int, kHeadFeatureCount> count{};  // inputs where the value applied
@@ -145,6 +176,15 @@ class HeadFeatureAccumulator {
     HeadFeatureTable m_shape;  // layout of the first input, heads without values
     std::vector<Sums> m_sums;  // per head, m_shape.heads order
 };
+
+// For a pass that measures HeadRowSums elsewhere: how many offsetMass values a layout has, and
+// the slot each query-key pair (index q * tokens + k) adds to, -1 for pairs that have none
+// (grids: a query or a key that is not a patch).
+struct HeadOffsetSlots {
+    int count = 0;
+    std::vector<int> slot;
+};
+HeadOffsetSlots headOffsetSlots(const TokenLayout& layout);
 
 // Features of one input (a table with inputs = 1 and zero spread).
 HeadFeatureTable computeHeadFeatures(const AttentionStack& stack,

@@ -2,14 +2,21 @@
 // captured attention (issue 5's goal: under 2 s), on synthetic float16 stacks of realistic size
 // (planted patterns with noise, 197 tokens = CLS + 14 x 14 patches). The reference measured in
 // the same run is one pass on one thread that reads every attention value with the features' row
-// loader (float16 -> float32 and a sum): the least any feature pass must do. The run ends with
-// the portable and the AVX2 row kernels timed on the same inputs.
+// loader (float16 -> float32 and a sum): the least any feature pass must do. A second reference,
+// on all threads, reads every row with v ln v (the entropy's part) and adds it to column sums:
+// the part of the pass no exact method avoids, short of the sparsity and the offsets. The run
+// ends with the portable and the AVX2 row kernels timed on the same inputs. --device cuda runs
+// the feature pass on a GPU (core/heads/head_features_device.h), from the same CPU-side stacks;
+// --torch-pass runs that LibTorch pass on the CPU.
 #include "app/commands/commands.h"
 #include "app/commands/common.h"
+#include "core/heads/attention_rows.h"
 #include "core/heads/head_atlas.h"
+#include "core/heads/head_features_device.h"
 #include "core/heads/planted_heads.h"
 #include "core/heads/row_kernels.h"
 #include "core/io/safetensors.h"
+#include "core/model/runtime.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -31,8 +38,9 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 int runHeadsBenchCommand(const Arguments& arguments) {
     const Args args(arguments,
-                    {"layers", "heads", "inputs", "tokens", "pool", "threads", "tsne-iterations"},
-                    {"no-tsne"});
+                    {"layers", "heads", "inputs", "tokens", "pool", "threads", "tsne-iterations",
+                     "device"},
+                    {"no-tsne", "torch-pass"});
     const int layers = args.intValue("layers", 84);
     const int headsPerLayer = args.intValue("heads", 12);
     const int inputs = args.intValue("inputs", 100);
@@ -46,10 +54,15 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         throw UsageError{"--tokens must be 1 + a square (CLS + a patch grid), e.g. 197"};
     const int workers =
         threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    const std::string device = resolveDevice(args.value("device", "auto"));
+    // The LibTorch pass runs wherever the device is not the CPU; --torch-pass runs it on the CPU
+    // too (to compare it with the hand-written pass there).
+    const bool torchPass = device != "cpu" || args.has("torch-pass");
     std::printf(
         "heads benchmark: %d layers x %d heads = %d heads, %d inputs of %d tokens (CLS + %dx%d), "
-        "float16, %d threads\n",
-        layers, headsPerLayer, layers * headsPerLayer, inputs, tokens, side, side, workers);
+        "float16, %d threads, feature pass on %s\n",
+        layers, headsPerLayer, layers * headsPerLayer, inputs, tokens, side, side, workers,
+        device.c_str());
 
     const PlantedPattern kinds[] = {PlantedPattern::Local,  PlantedPattern::Global,
                                     PlantedPattern::Sink,   PlantedPattern::ClsCollector,
@@ -93,13 +106,55 @@ int runHeadsBenchCommand(const Arguments& arguments) {
     }
     const double reference = secondsSince(start);
 
+    // Floor, on all threads: every row read with v ln v and added, scaled, to its head's column
+    // sums -- reading, the entropy's logarithms and one accumulation; no sparsity, no offsets.
+    double floorChecksum = 0.0;
+    start = std::chrono::steady_clock::now();
+    {
+        const int padded = heads_detail::paddedLength(tokens);
+        const int floorWorkers = heads_detail::workerCount(layers * headsPerLayer, threads);
+        std::vector<std::vector<float>> rows(std::size_t(floorWorkers),
+                                             std::vector<float>(std::size_t(padded), 0.0f));
+        std::vector<std::vector<float>> columns(rows);
+        std::vector<double> checksums(std::size_t(floorWorkers), 0.0);
+        for (int i = 0; i < inputs; ++i) {
+            const AttentionStack& stack = stacks[std::size_t(i % pool)];
+            heads_detail::parallelFor(layers * headsPerLayer, threads, [&](int job, int worker) {
+                const AttentionLayer& layer = stack.layers[std::size_t(job / headsPerLayer)];
+                float* row = rows[std::size_t(worker)].data();
+                float* column = columns[std::size_t(worker)].data();
+                std::fill(column, column + padded, 0.0f);
+                double entropy = 0.0;
+                for (int q = 0; q < tokens; ++q) {
+                    const std::size_t at =
+                        (std::size_t(job % headsPerLayer) * tokens + std::size_t(q)) * tokens;
+                    const heads_detail::RowTotals t = heads_detail::loadRow(
+                        layer.halfValues.data() + at, layer.halfValues.size() - at, nullptr,
+                        tokens, row, true);
+                    const float scale = 1.0f / t.sum;
+                    heads_detail::addScaled(column, row, tokens, scale);
+                    entropy += double(t.xlogx) * scale;
+                }
+                checksums[std::size_t(worker)] += entropy + column[0];
+            });
+        }
+        for (double c : checksums) floorChecksum += c;
+    }
+    const double floorSeconds = secondsSince(start);
+
     HeadFeatureOptions featureOptions;
     featureOptions.threads = threads;
     HeadFeatureAccumulator accumulator(featureOptions);
     const std::clock_t cpuStart =
         std::clock();  // CPU time of all threads: robust to a busy machine
     start = std::chrono::steady_clock::now();
-    for (int i = 0; i < inputs; ++i) accumulator.add(stacks[std::size_t(i % pool)]);
+    for (int i = 0; i < inputs; ++i) {
+        const AttentionStack& stack = stacks[std::size_t(i % pool)];
+        if (!torchPass)
+            accumulator.add(stack);
+        else
+            accumulator.addMeasured(stack, measureHeadRows(stack, device, featureOptions));
+    }
     const HeadFeatureTable features = accumulator.table();
     const double featureSeconds = secondsSince(start);
 
@@ -122,8 +177,15 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         "  reference (read every value once, 1 thread): %9.1f ms  (%.2f ns per value; checksum "
         "%.0f)\n",
         reference * 1e3, readPerValue, checksum);
-    std::printf("  features (%d inputs):               %9.1f ms  (%.1fx the reference)\n", inputs,
-                featureSeconds * 1e3, featureSeconds / reference);
+    std::printf(
+        "  floor (read + v ln v + column sums, %d threads): %9.1f ms  (%.2f ns per value; checksum "
+        "%.0f)\n",
+        workers, floorSeconds * 1e3,
+        floorSeconds / (double(inputs) * layers * headsPerLayer * tokens * tokens) * 1e9,
+        floorChecksum);
+    std::printf("  features (%d inputs, %s):          %9.1f ms  (%.1fx the reference, %.2fx the floor)\n",
+                inputs, torchPass ? "LibTorch pass" : "CPU pass", featureSeconds * 1e3,
+                featureSeconds / reference, featureSeconds / floorSeconds);
     std::printf("  taxonomy:                            %9.1f ms\n", taxonomySeconds * 1e3);
     std::printf(
         "  descriptors + k-means (k=2..8, silhouette) + PCA: %6.1f ms  (k = %d, silhouette %.3f)\n",

@@ -9,6 +9,7 @@
 #include "core/data/shapes_scene.h"
 #include "core/heads/attention_sinks.h"
 #include "core/heads/head_atlas.h"
+#include "core/heads/head_features_device.h"
 #include "core/heads/head_report.h"
 #include "core/heads/importance.h"
 #include "core/model/registry.h"
@@ -61,9 +62,12 @@ const AttentionStack& textStack(const ModelOutputs& out) {
 
 struct Collected {
     HeadFeatureAccumulator features;
+    HeadFeatureOptions options;
+    std::string device;  // where the model runs: the feature pass runs there too
     std::vector<nlohmann::json> sinks;
     std::string modality;
-    explicit Collected(const HeadFeatureOptions& options) : features(options) {}
+    Collected(const HeadFeatureOptions& featureOptions, std::string runtimeDevice)
+        : features(featureOptions), options(featureOptions), device(std::move(runtimeDevice)) {}
 };
 
 void addInput(Collected& collected, const AttentionStack& stack,
@@ -74,7 +78,11 @@ void addInput(Collected& collected, const AttentionStack& stack,
     bool anyNorms = false;
     for (const auto& layerNorms : norms) anyNorms = anyNorms || !layerNorms.empty();
     if (!anyNorms) norms.clear();
-    collected.features.add(stack, ids, norms);
+    if (collected.device == "cpu")
+        collected.features.add(stack, ids, norms);
+    else  // a GPU: every head's rows at once (core/heads/head_features_device.h)
+        collected.features.addMeasured(
+            stack, measureHeadRows(stack, collected.device, collected.options, ids), ids, norms);
     const SinkAnalysis sinks = analyzeAttentionSinks(stack, sinkOptions);
     nlohmann::json entry;
     if (anyNorms) {
@@ -161,14 +169,15 @@ int runHeadsCommand(const Arguments& arguments) {
     atlasOptions.thresholds.sinkTau = sinkOptions.tau;
     const double normFactor = args.doubleValue("norm-factor", 3.0);
 
-    const std::unique_ptr<Model> model = openModel(modelPath, runtimeFromArgs(args));
+    const RuntimeOptions runtime = runtimeFromArgs(args);
+    const std::unique_ptr<Model> model = openModel(modelPath, runtime);
     const ModelSpec& spec = model->spec();
     if (spec.isConvolutional())
         throw Error(modelPath, spec.architecture + " is a CNN: it has no attention heads");
     HeadFeatureOptions featureOptions;
     featureOptions.patchSizePixels = spec.patchSize;
     featureOptions.sinkTau = sinkOptions.tau;
-    Collected collected(featureOptions);
+    Collected collected(featureOptions, resolveDevice(runtime.device));
     CaptureRequest request;
     request.layers = parseLayers(args);
     request.precision = AttentionPrecision::Float32;

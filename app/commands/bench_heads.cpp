@@ -3,8 +3,8 @@
 // (planted patterns with noise, 197 tokens = CLS + 14 x 14 patches). The reference measured in
 // the same run is one pass on one thread that reads every attention value with the features' row
 // loader (float16 -> float32 and a sum): the least any feature pass must do. A second reference,
-// on all threads, reads every row with v ln v (the entropy's part) and adds it to column sums:
-// the part of the pass no exact method avoids, short of the sparsity and the offsets. The run
+// the floor, on all threads, reads every row with v ln v (the entropy's part) and adds it to
+// column and relative-offset sums: the feature pass without its sparsity and bookkeeping. The run
 // ends with the portable and the AVX2 row kernels timed on the same inputs. --device cuda runs
 // the feature pass on a GPU (core/heads/head_features_device.h), from the same CPU-side stacks;
 // --torch-pass runs that LibTorch pass on the CPU.
@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -37,10 +38,10 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int runHeadsBenchCommand(const Arguments& arguments) {
-    const Args args(arguments,
-                    {"layers", "heads", "inputs", "tokens", "pool", "threads", "tsne-iterations",
-                     "device"},
-                    {"no-tsne", "torch-pass"});
+    const Args args(
+        arguments,
+        {"layers", "heads", "inputs", "tokens", "pool", "threads", "tsne-iterations", "device"},
+        {"no-tsne", "torch-pass"});
     const int layers = args.intValue("layers", 84);
     const int headsPerLayer = args.intValue("heads", 12);
     const int inputs = args.intValue("inputs", 100);
@@ -107,35 +108,49 @@ int runHeadsBenchCommand(const Arguments& arguments) {
     const double reference = secondsSince(start);
 
     // Floor, on all threads: every row read with v ln v and added, scaled, to its head's column
-    // sums -- reading, the entropy's logarithms and one accumulation; no sparsity, no offsets.
+    // sums and (patch queries) relative-offset sums, as the feature pass does -- reading, the
+    // entropy's logarithms and the two accumulations. What the pass adds to it is the sparsity
+    // and the per-row and per-head bookkeeping.
     double floorChecksum = 0.0;
     start = std::chrono::steady_clock::now();
     {
         const int padded = heads_detail::paddedLength(tokens);
+        const int width = 2 * side - 1;  // offsets (dr, dc) at (dr + side - 1) * width + ...
+        const int offsetRoom = width * width + 2 * heads_detail::kRowPadding;
         const int floorWorkers = heads_detail::workerCount(layers * headsPerLayer, threads);
-        std::vector<std::vector<float>> rows(std::size_t(floorWorkers),
-                                             std::vector<float>(std::size_t(padded), 0.0f));
-        std::vector<std::vector<float>> columns(rows);
+        // Per worker: the row, the column sums and the offset sums, each from a cache line (as
+        // in the feature pass: its kernels slow down on buffers that straddle lines).
+        const int stride = (padded + 15) / 16 * 16 * 2 + (offsetRoom + 15) / 16 * 16;
+        std::vector<float> buffers(std::size_t(floorWorkers) * std::size_t(stride) + 16, 0.0f);
+        float* base =
+            buffers.data() +
+            (16 - reinterpret_cast<std::uintptr_t>(buffers.data()) / sizeof(float) % 16) % 16;
         std::vector<double> checksums(std::size_t(floorWorkers), 0.0);
         for (int i = 0; i < inputs; ++i) {
             const AttentionStack& stack = stacks[std::size_t(i % pool)];
             heads_detail::parallelFor(layers * headsPerLayer, threads, [&](int job, int worker) {
                 const AttentionLayer& layer = stack.layers[std::size_t(job / headsPerLayer)];
-                float* row = rows[std::size_t(worker)].data();
-                float* column = columns[std::size_t(worker)].data();
+                float* row = base + std::size_t(worker) * std::size_t(stride);
+                float* column = row + (padded + 15) / 16 * 16;
+                float* offsets = column + (padded + 15) / 16 * 16;
                 std::fill(column, column + padded, 0.0f);
+                std::fill(offsets, offsets + offsetRoom, 0.0f);
                 double entropy = 0.0;
                 for (int q = 0; q < tokens; ++q) {
                     const std::size_t at =
                         (std::size_t(job % headsPerLayer) * tokens + std::size_t(q)) * tokens;
                     const heads_detail::RowTotals t = heads_detail::loadRow(
-                        layer.halfValues.data() + at, layer.halfValues.size() - at, nullptr,
-                        tokens, row, true);
+                        layer.halfValues.data() + at, layer.halfValues.size() - at, nullptr, tokens,
+                        row, true);
                     const float scale = 1.0f / t.sum;
                     heads_detail::addScaled(column, row, tokens, scale);
                     entropy += double(t.xlogx) * scale;
+                    if (q == 0) continue;  // CLS: not a patch
+                    const int pr = (q - 1) / side, pc = (q - 1) % side;
+                    heads_detail::addScaledRows(offsets + (side - 1 - pr) * width + (side - 1 - pc),
+                                                width, row + 1, side, side, side, scale);
                 }
-                checksums[std::size_t(worker)] += entropy + column[0];
+                checksums[std::size_t(worker)] += entropy + column[0] + offsets[width + 1];
             });
         }
         for (double c : checksums) floorChecksum += c;
@@ -178,14 +193,16 @@ int runHeadsBenchCommand(const Arguments& arguments) {
         "%.0f)\n",
         reference * 1e3, readPerValue, checksum);
     std::printf(
-        "  floor (read + v ln v + column sums, %d threads): %9.1f ms  (%.2f ns per value; checksum "
-        "%.0f)\n",
+        "  floor (read + v ln v + column and offset sums, %d threads): %9.1f ms  (%.2f ns per "
+        "value; "
+        "checksum %.0f)\n",
         workers, floorSeconds * 1e3,
         floorSeconds / (double(inputs) * layers * headsPerLayer * tokens * tokens) * 1e9,
         floorChecksum);
-    std::printf("  features (%d inputs, %s):          %9.1f ms  (%.1fx the reference, %.2fx the floor)\n",
-                inputs, torchPass ? "LibTorch pass" : "CPU pass", featureSeconds * 1e3,
-                featureSeconds / reference, featureSeconds / floorSeconds);
+    std::printf(
+        "  features (%d inputs, %s):          %9.1f ms  (%.1fx the reference, %.2fx the floor)\n",
+        inputs, torchPass ? "LibTorch pass" : "CPU pass", featureSeconds * 1e3,
+        featureSeconds / reference, featureSeconds / floorSeconds);
     std::printf("  taxonomy:                            %9.1f ms\n", taxonomySeconds * 1e3);
     std::printf(
         "  descriptors + k-means (k=2..8, silhouette) + PCA: %6.1f ms  (k = %d, silhouette %.3f)\n",
@@ -230,7 +247,8 @@ int runHeadsBenchCommand(const Arguments& arguments) {
             "  row kernels (%d inputs, CPU per value): portable %.2f ns, AVX2 %.2f ns (%.1fx)\n",
             few, perValue[0], perValue[1], perValue[0] / perValue[1]);
     } else {
-        std::printf("  row kernels: portable (FOVEA_ROW_KERNELS=portable, or no AVX2 + FMA + F16C here)\n");
+        std::printf(
+            "  row kernels: portable (FOVEA_ROW_KERNELS=portable, or no AVX2 + FMA + F16C here)\n");
     }
     return 0;
 }

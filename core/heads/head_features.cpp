@@ -577,7 +577,8 @@ struct HeadFeatureAccumulator::Prepared {
         int layerIndex;
         int tableIndex;
     };
-    Geometry geometry;
+    // On the heap, so that the context's pointer to the geometry survives a move of this.
+    std::unique_ptr<Geometry> geometry;
     std::unique_ptr<InputContext> context;
     std::vector<Job> jobs;
     const std::vector<std::vector<float>>* tokenNorms = nullptr;
@@ -615,8 +616,8 @@ HeadFeatureAccumulator::Prepared HeadFeatureAccumulator::prepare(
         }
     }
     Prepared prepared;
-    prepared.geometry = makeGeometry(stack.tokens, m_options);
-    HeadFeatureTable shape = tableShape(stack, prepared.geometry, m_options);
+    prepared.geometry = std::make_unique<Geometry>(makeGeometry(stack.tokens, m_options));
+    HeadFeatureTable shape = tableShape(stack, *prepared.geometry, m_options);
     if (m_inputs == 0) {
         m_shape = shape;
         m_sums.assign(m_shape.heads.size(), Sums{});
@@ -636,7 +637,7 @@ HeadFeatureAccumulator::Prepared HeadFeatureAccumulator::prepare(
         }
     }
     prepared.context = std::make_unique<InputContext>(stack);
-    prepareInput(*prepared.context, prepared.geometry, ids);
+    prepareInput(*prepared.context, *prepared.geometry, ids);
     prepared.tokenNorms = &tokenNorms;
 
     // The table's heads are sorted by layer and head (tableShape): found by bisection, not by

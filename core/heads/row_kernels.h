@@ -82,7 +82,8 @@ struct MassScratch {
 // around the previous row's crossing (kept in the scratch: rows of one head are alike) and
 // widening it on the side it learnt when it misses; the last few are sorted. Where float sums are
 // too close to call, the mass above the bracket is summed in double and the values inside it
-// selected.
+// selected, against need scaled to the row's total summed in double (so the count is exact for
+// the share need / total of the row's exact total, not of the float `total`).
 int keysForMass(const float* row, int end, double need, float maximum, float total,
                 MassScratch& scratch);
 

@@ -130,6 +130,50 @@ TEST(RowKernels, KeysForMassMatchSortOnAdversarialRows) {
     }
 }
 
+// The need is a share of the row's total, but the total a caller passes is a float sum. A need
+// placed between the share of the float total and the share of the exact one (in double) must be
+// counted against the exact total, as the brute force and the device pass count it.
+TEST(RowKernels, KeysForMassCountsAgainstTheExactTotal) {
+    RestoreKernels restore;
+    std::mt19937 random(31);
+    std::gamma_distribution<double> gamma(2.0, 1.0);
+    for (RowKernelSet set : kernelSets()) {
+        ASSERT_TRUE(heads_detail::selectRowKernels(set));
+        int tested = 0;
+        for (int trial = 0; trial < 200 && tested < 40; ++trial) {
+            const int n = 40;
+            std::vector<float> row(static_cast<std::size_t>(heads_detail::paddedLength(n)), 0.0f);
+            double exact = 0.0;
+            float maximum = 0.0f;
+            for (int k = 0; k < n; ++k) {
+                row[std::size_t(k)] = float(gamma(random));
+                exact += row[std::size_t(k)];
+                maximum = std::max(maximum, row[std::size_t(k)]);
+            }
+            const float total = float(exact);  // rounded: a float total off by its rounding
+            if (double(total) == exact) continue;
+            std::vector<double> sorted(row.begin(), row.begin() + n);
+            std::sort(sorted.begin(), sorted.end(), std::greater<>());
+            double running = 0.0;
+            for (int k = 0; k < n / 2; ++k) running += sorted[std::size_t(k)];
+            // The share whose need lies halfway between the running sum's shares of the two totals:
+            // the float total and the exact one count n / 2 and n / 2 + 1 keys, one each way.
+            const double share = running / (0.5 * (double(total) + exact));
+            std::vector<double> values;
+            for (int k = 0; k < n; ++k) values.push_back(double(row[std::size_t(k)]) / exact);
+            const int expected = keysBySort(values, share);
+            ASSERT_EQ(expected, double(total) < exact ? n / 2 + 1 : n / 2);
+            heads_detail::MassScratch scratch;
+            EXPECT_EQ(
+                heads_detail::keysForMass(row.data(), n, share * total, maximum, total, scratch),
+                expected)
+                << setName(set) << " trial " << trial;
+            ++tested;
+        }
+        EXPECT_EQ(tested, 40) << setName(set);
+    }
+}
+
 // Rows read the way the feature pass reads them (loadRow with the scratch, so that the bracket
 // guessed from the previous row is counted in the same sweep), then counted: every way
 // keysForMass can finish must agree with a full sort. Runs of alike rows let the guess hold with

@@ -13,9 +13,14 @@ namespace fovea {
 
 namespace {
 
-// Heads per trip to the device: their rows, sorted copies and index tensors stay within a few
-// hundred megabytes at 197 tokens.
-constexpr int kChunkHeads = 128;
+// Heads per trip to the device: at most 128, and fewer for long inputs, so that a chunk's rows
+// and their temporaries (the kept values, the shares, the sorted copy in double and its running
+// sums: about 32 bytes per attention value) stay near 256 MB -- 128 heads at 197 tokens, 8 at
+// 1,024.
+int chunkHeads(int tokens) {
+    const double perHead = 32.0 * double(tokens) * double(tokens);
+    return std::clamp(int(256.0 * 1024 * 1024 / perHead), 1, 128);
+}
 
 at::Tensor ints(const std::vector<int>& values, const at::Device& device) {
     return at::tensor(std::vector<std::int64_t>(values.begin(), values.end()),
@@ -245,14 +250,15 @@ std::vector<HeadRowSums> measureHeadRows(const AttentionStack& stack, const std:
         pending.clear();
         pendingHeads = 0;
     };
+    const int perChunk = chunkHeads(n);
     for (const AttentionLayer& layer : stack.layers) {
         const int heads = int(layer.heads.size());
         for (int first = 0; first < heads;) {
-            const int count = std::min(kChunkHeads - pendingHeads, heads - first);
+            const int count = std::min(perChunk - pendingHeads, heads - first);
             pending.push_back(layerHeads(layer, first, count, n, where));
             pendingHeads += count;
             first += count;
-            if (pendingHeads == kChunkHeads) flush();
+            if (pendingHeads == perChunk) flush();
         }
     }
     flush();

@@ -25,7 +25,8 @@ namespace fovea {
 // The row sums of every head of `stack` (layer by layer in stack order, heads in each layer's
 // order), computed on `device` ("cpu", "cuda", "cuda:N"; see resolveDevice). ids: the input's
 // token ids for DuplicateToken and Induction (text), as in HeadFeatureAccumulator::add. Heads go
-// to the device a chunk at a time, so its memory holds a few hundred heads' rows, not the stack.
+// to the device a chunk at a time (up to 128; fewer for long inputs), so that its memory holds
+// about 256 MB of rows and temporaries, not the stack.
 // Throws fovea::Error for a stack whose values do not match its shape, or a device LibTorch
 // cannot use.
 std::vector<HeadRowSums> measureHeadRows(const AttentionStack& stack, const std::string& device,

@@ -79,25 +79,27 @@ void compare(const std::vector<Input>& inputs, const std::string& where) {
     expectSameTables(cpu.table(), device.table(), where);
 }
 
-std::vector<std::vector<PlantedPattern>> everyVisionKind(int layers) {
+std::vector<std::vector<PlantedPattern>> everyVisionKind(int layers, int heads) {
     const PlantedPattern kinds[] = {PlantedPattern::Local,  PlantedPattern::Global,
                                     PlantedPattern::Sink,   PlantedPattern::ClsCollector,
                                     PlantedPattern::Self,   PlantedPattern::Row,
                                     PlantedPattern::Column, PlantedPattern::Uniform};
     std::vector<std::vector<PlantedPattern>> patterns(static_cast<std::size_t>(layers));
     for (int l = 0; l < layers; ++l) {
-        for (int h = 0; h < 4; ++h) patterns[std::size_t(l)].push_back(kinds[(l * 4 + h) % 8]);
+        for (int h = 0; h < heads; ++h)
+            patterns[std::size_t(l)].push_back(kinds[(l * heads + h) % 8]);
     }
     return patterns;
 }
 
 TEST(HeadFeaturesDevice, Float16GridWithClsAndRegistersMatchesTheCpuPass) {
-    // 2 registers and CLS before a 7 x 7 grid; two inputs, so the spreads are compared too.
+    // 2 registers and CLS before a 7 x 7 grid; two inputs, so the spreads are compared too. 50
+    // layers of 3 heads: the device pass's first chunk of 128 heads ends inside layer 42.
     const TokenLayout layout = TokenLayout::forVisionTransformer(true, false, 2, 7, 7);
     std::vector<Input> inputs;
     for (std::uint64_t seed : {5u, 6u})
         inputs.push_back(
-            {plantedStack(layout, everyVisionKind(3), {}, false, 0.1, seed, true), {}});
+            {plantedStack(layout, everyVisionKind(50, 3), {}, false, 0.1, seed, true), {}});
     compare(inputs, "grid");
 }
 

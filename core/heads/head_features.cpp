@@ -2,6 +2,7 @@
 
 #include "core/explain/head_patterns.h"
 #include "core/heads/attention_rows.h"
+#include "core/heads/head_geometry.h"
 #include "core/heads/row_kernels.h"
 #include "core/util/error.h"
 
@@ -16,6 +17,7 @@ namespace fovea {
 
 namespace {
 
+using heads_detail::Geometry;
 using heads_detail::MaskView;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -45,97 +47,6 @@ constexpr FeatureText kFeatureText[kHeadFeatureCount] = {
     {"max_key_share", "largest mean attention any one key receives"},
     {"attended_norm", "norm of the attended tokens / median token norm"},
 };
-
-// What stays fixed for a token layout: grid geometry, special positions, distance bins.
-struct Geometry {
-    int tokens = 0;
-    bool grid = false;
-    int rows = 0, cols = 0;
-    int patches = 0;
-    bool patchesContiguous = false;
-    int firstPatch = -1;
-    std::vector<int> patchRow, patchCol;  // per position, -1 when not a patch
-    int cls = -1;
-    std::vector<int> registers;
-    Modality modality = Modality::Text;
-    // Grid: offsets (dr, dc) indexed (dr + rows - 1) * offsetWidth + dc + cols - 1.
-    int offsetWidth = 0;
-    std::vector<double> offsetDistance;  // patches
-    std::vector<double> offsetPairs;     // patch query-key pairs at that offset
-    std::vector<int> offsetBin;          // distance bin
-    std::vector<double> binPairs;        // patch query-key pairs per distance bin
-    std::vector<int> offsetsByBin;       // offset indices, bin by bin (bin b from binStart[b])
-    std::vector<int> binStart;
-    double uniformDistance = 0.0;  // patches, uniform attention over patch keys
-    double maxDistance = 0.0;      // patches (grid) or tokens (text)
-    int bins = 0;
-};
-
-Geometry makeGeometry(const TokenLayout& layout, const HeadFeatureOptions& options) {
-    Geometry g;
-    g.tokens = layout.size();
-    g.bins = std::max(1, options.distanceBins);
-    g.patchRow.assign(std::size_t(g.tokens), -1);
-    g.patchCol.assign(std::size_t(g.tokens), -1);
-    bool textual = false;
-    for (int t = 0; t < g.tokens; ++t) {
-        const TokenInfo& info = layout[t];
-        if (info.kind == TokenKind::Cls && g.cls < 0) g.cls = t;
-        if (info.kind == TokenKind::Register) g.registers.push_back(t);
-        if (info.kind == TokenKind::Text || info.kind == TokenKind::Special) textual = true;
-        if (info.kind == TokenKind::Patch && info.row >= 0 && info.col >= 0) {
-            g.patchRow[std::size_t(t)] = info.row;
-            g.patchCol[std::size_t(t)] = info.col;
-            ++g.patches;
-        }
-    }
-    g.rows = layout.gridRows();
-    g.cols = layout.gridCols();
-    g.grid = !textual && g.rows > 0 && g.cols > 0 && g.patches == g.rows * g.cols;
-    g.modality = textual ? Modality::Text : Modality::Image;
-    if (!g.grid) {
-        g.maxDistance = std::max(1, g.tokens - 1);
-        return g;
-    }
-    const std::vector<int> order = layout.patchIndices();
-    g.firstPatch = order.front();
-    g.patchesContiguous = true;
-    for (int i = 0; i < int(order.size()); ++i) {
-        if (order[std::size_t(i)] != g.firstPatch + i) g.patchesContiguous = false;
-    }
-    g.offsetWidth = 2 * g.cols - 1;
-    const int offsetHeight = 2 * g.rows - 1;
-    g.offsetDistance.assign(std::size_t(offsetHeight * g.offsetWidth), 0.0);
-    g.offsetPairs.assign(g.offsetDistance.size(), 0.0);
-    g.offsetBin.assign(g.offsetDistance.size(), 0);
-    g.maxDistance = std::max(1.0, std::hypot(double(g.rows - 1), double(g.cols - 1)));
-    double pairDistance = 0.0, pairs = 0.0;
-    for (int dr = -(g.rows - 1); dr <= g.rows - 1; ++dr) {
-        for (int dc = -(g.cols - 1); dc <= g.cols - 1; ++dc) {
-            const std::size_t o = std::size_t((dr + g.rows - 1) * g.offsetWidth + dc + g.cols - 1);
-            const double d = std::hypot(double(dr), double(dc));
-            const double n = double(g.rows - std::abs(dr)) * double(g.cols - std::abs(dc));
-            g.offsetDistance[o] = d;
-            g.offsetPairs[o] = n;
-            g.offsetBin[o] = std::min(g.bins - 1, int(d / g.maxDistance * g.bins));
-            pairDistance += n * d;
-            pairs += n;
-        }
-    }
-    g.uniformDistance = pairDistance / pairs;
-    g.binPairs.assign(std::size_t(g.bins), 0.0);
-    g.binStart.assign(std::size_t(g.bins) + 1, 0);
-    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o) {
-        g.binPairs[std::size_t(g.offsetBin[o])] += g.offsetPairs[o];
-        ++g.binStart[std::size_t(g.offsetBin[o]) + 1];
-    }
-    for (int b = 0; b < g.bins; ++b) g.binStart[std::size_t(b) + 1] += g.binStart[std::size_t(b)];
-    g.offsetsByBin.assign(g.offsetPairs.size(), 0);
-    std::vector<int> next(g.binStart.begin(), g.binStart.end() - 1);
-    for (std::size_t o = 0; o < g.offsetPairs.size(); ++o)
-        g.offsetsByBin[std::size_t(next[std::size_t(g.offsetBin[o])]++)] = int(o);
-    return g;
-}
 
 // What depends on one input: masks, token ids (text patterns), pair counts by offset (text).
 struct InputContext {
@@ -236,7 +147,7 @@ void sumRows(const AttentionLayer& layer, int slot, const InputContext& context,
     const int padded = heads_detail::paddedLength(n);
     // Rows are read in order of q, so a causal row's end never shrinks: the zeros past a row's
     // end, which the kernels rely on, stay zeros.
-    const std::size_t offsetSize = g.grid ? g.offsetPairs.size() : std::size_t(2 * n - 1);
+    const std::size_t offsetSize = g.offsetCount();
     float* row = zeroedAligned(scratch.row, std::size_t(padded));
     float* columnMass = zeroedAligned(scratch.columnMass, std::size_t(padded));
     float* offsetMass =
@@ -593,30 +504,14 @@ struct HeadFeatureAccumulator::Prepared {
 HeadFeatureAccumulator::Prepared HeadFeatureAccumulator::prepare(
     const AttentionStack& stack, const std::vector<std::int64_t>& ids,
     const std::vector<std::vector<float>>& tokenNorms, bool readValues) {
-    if (stack.empty()) throw Error("head features: the input has no captured attention");
-    const int n = stack.tokens.size();
-    if (!ids.empty() && int(ids.size()) != n) {
-        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " +
-                    std::to_string(n) + " tokens");
-    }
+    checkHeadInput(stack, ids, readValues);
     if (!tokenNorms.empty() && tokenNorms.size() != stack.layers.size()) {
         throw Error("head features: token norms for " + std::to_string(tokenNorms.size()) +
                     " layers, the input has " + std::to_string(stack.layers.size()));
     }
-    for (const AttentionLayer& layer : stack.layers) {
-        const std::size_t expected = layer.heads.size() * std::size_t(n) * std::size_t(n);
-        const std::size_t stored = layer.precision == AttentionPrecision::Float16
-                                       ? layer.halfValues.size()
-                                       : layer.floatValues.size();
-        if (layer.tokens != n || (readValues && stored != expected)) {
-            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " +
-                        std::to_string(stored) + " attention values, expected " +
-                        std::to_string(layer.heads.size()) + " heads x " + std::to_string(n) +
-                        "^2");
-        }
-    }
     Prepared prepared;
-    prepared.geometry = std::make_unique<Geometry>(makeGeometry(stack.tokens, m_options));
+    prepared.geometry = std::make_unique<Geometry>(
+        heads_detail::makeGeometry(stack.tokens, m_options.distanceBins));
     HeadFeatureTable shape = tableShape(stack, *prepared.geometry, m_options);
     if (m_inputs == 0) {
         m_shape = shape;
@@ -683,19 +578,17 @@ void HeadFeatureAccumulator::addMeasured(const AttentionStack& stack,
                                          const std::vector<HeadRowSums>& sums,
                                          const std::vector<std::int64_t>& ids,
                                          const std::vector<std::vector<float>>& tokenNorms) {
-    // Checked before prepare() takes the first input's layout.
-    std::size_t heads = 0;
-    for (const AttentionLayer& layer : stack.layers) heads += layer.heads.size();
-    if (sums.size() != heads) {
+    const Prepared prepared = prepare(stack, ids, tokenNorms, false);
+    // (A first input that fails here leaves no trace: the next input's layout replaces it.)
+    if (sums.size() != prepared.jobs.size()) {
         throw Error("head features: " + std::to_string(sums.size()) +
-                    " measured heads for an input of " + std::to_string(heads) + " heads");
+                    " measured heads for an input of " + std::to_string(prepared.jobs.size()) +
+                    " heads");
     }
-    const int n = stack.tokens.size();
-    const Geometry geometry = makeGeometry(stack.tokens, m_options);
-    const std::size_t offsets =
-        geometry.grid ? geometry.offsetPairs.size() : std::size_t(2 * n - 1);
+    const std::size_t n = std::size_t(stack.tokens.size());
+    const std::size_t offsets = prepared.geometry->offsetCount();
     for (const HeadRowSums& head : sums) {
-        if (head.columnMass.size() != std::size_t(n) || head.offsetMass.size() != offsets) {
+        if (head.columnMass.size() != n || head.offsetMass.size() != offsets) {
             throw Error("head features: measured sums hold " +
                         std::to_string(head.columnMass.size()) + " column and " +
                         std::to_string(head.offsetMass.size()) +
@@ -703,7 +596,6 @@ void HeadFeatureAccumulator::addMeasured(const AttentionStack& stack,
                         std::to_string(offsets));
         }
     }
-    const Prepared prepared = prepare(stack, ids, tokenNorms, false);
     std::vector<HeadFeatures> results(prepared.jobs.size());
     for (std::size_t j = 0; j < prepared.jobs.size(); ++j) {
         results[j] = formFeatures(sums[j], sums[j].columnMass.data(), sums[j].offsetMass.data(),
@@ -776,25 +668,30 @@ HeadFeatureTable HeadFeatureAccumulator::table() const {
     return table;
 }
 
-HeadOffsetSlots headOffsetSlots(const TokenLayout& layout) {
-    const Geometry g = makeGeometry(layout, HeadFeatureOptions{});
-    const int n = g.tokens;
-    HeadOffsetSlots slots;
-    slots.count = g.grid ? int(g.offsetPairs.size()) : 2 * n - 1;
-    slots.slot.assign(std::size_t(n) * std::size_t(n), -1);
-    for (int q = 0; q < n; ++q) {
-        for (int k = 0; k < n; ++k) {
-            int& slot = slots.slot[std::size_t(q) * std::size_t(n) + std::size_t(k)];
-            if (!g.grid) {
-                slot = k - q + n - 1;
-            } else if (g.patchRow[std::size_t(q)] >= 0 && g.patchRow[std::size_t(k)] >= 0) {
-                slot = (g.patchRow[std::size_t(k)] - g.patchRow[std::size_t(q)] + g.rows - 1) *
-                           g.offsetWidth +
-                       g.patchCol[std::size_t(k)] - g.patchCol[std::size_t(q)] + g.cols - 1;
-            }
+void checkHeadInput(const AttentionStack& stack, const std::vector<std::int64_t>& ids,
+                    bool values) {
+    if (stack.empty()) throw Error("head features: the input has no captured attention");
+    const int n = stack.tokens.size();
+    if (!ids.empty() && int(ids.size()) != n) {
+        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " +
+                    std::to_string(n) + " tokens");
+    }
+    for (const AttentionLayer& layer : stack.layers) {
+        if (layer.tokens != n) {
+            throw Error("head features: layer " + std::to_string(layer.layer) + " has " +
+                        std::to_string(layer.tokens) + " tokens, the input " + std::to_string(n));
+        }
+        const std::size_t expected = layer.heads.size() * std::size_t(n) * std::size_t(n);
+        const std::size_t stored = layer.precision == AttentionPrecision::Float16
+                                       ? layer.halfValues.size()
+                                       : layer.floatValues.size();
+        if (values && stored != expected) {
+            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " +
+                        std::to_string(stored) + " attention values, expected " +
+                        std::to_string(layer.heads.size()) + " heads x " + std::to_string(n) +
+                        "^2");
         }
     }
-    return slots;
 }
 
 HeadFeatureTable computeHeadFeatures(const AttentionStack& stack, const HeadFeatureOptions& options,

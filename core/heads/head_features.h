@@ -186,6 +186,12 @@ struct HeadOffsetSlots {
 };
 HeadOffsetSlots headOffsetSlots(const TokenLayout& layout);
 
+// What every feature pass checks of an input before it reads it: captured attention, one id per
+// token (when ids are given), every layer over the input's tokens and, with `values`, holding
+// heads x tokens^2 attention values. Throws fovea::Error naming the problem.
+void checkHeadInput(const AttentionStack& stack, const std::vector<std::int64_t>& ids = {},
+                    bool values = true);
+
 // Features of one input (a table with inputs = 1 and zero spread).
 HeadFeatureTable computeHeadFeatures(const AttentionStack& stack,
                                      const HeadFeatureOptions& options = {},

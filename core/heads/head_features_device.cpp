@@ -212,26 +212,10 @@ void measureChunk(at::Tensor v, const InputTensors& t, double sparsityMass,
 std::vector<HeadRowSums> measureHeadRows(const AttentionStack& stack, const std::string& device,
                                          const HeadFeatureOptions& options,
                                          const std::vector<std::int64_t>& ids) {
-    if (stack.empty()) throw Error("head features: the input has no captured attention");
-    const int n = stack.tokens.size();
-    if (!ids.empty() && int(ids.size()) != n) {
-        throw Error("head features: " + std::to_string(ids.size()) + " token ids for an input of " +
-                    std::to_string(n) + " tokens");
-    }
+    checkHeadInput(stack, ids);
     if (!(options.sparsityMass > 0.0 && options.sparsityMass <= 1.0))
         throw Error("head features: sparsityMass must be in (0, 1]");
-    for (const AttentionLayer& layer : stack.layers) {
-        const std::size_t expected = layer.heads.size() * std::size_t(n) * std::size_t(n);
-        const std::size_t stored = layer.precision == AttentionPrecision::Float16
-                                       ? layer.halfValues.size()
-                                       : layer.floatValues.size();
-        if (layer.tokens != n || stored != expected) {
-            throw Error("head features: layer " + std::to_string(layer.layer) + " holds " +
-                        std::to_string(stored) + " attention values, expected " +
-                        std::to_string(layer.heads.size()) + " heads x " + std::to_string(n) +
-                        "^2");
-        }
-    }
+    const int n = stack.tokens.size();
     at::Device where = at::kCPU;
     try {
         where = at::Device(device);
